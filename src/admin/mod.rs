@@ -1,0 +1,178 @@
+//! The `/_ccemu/` control API: health, reset, state, the virtual clock, agent state and fixture
+//! merges. Its paths and shapes are a public contract that tests outside the project rely on:
+//! extend them, never rename them.
+//!
+//! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
+
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Rejection, Reply};
+use crate::model::{fixture, AgentState, Vendor};
+use hyper::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub const PREFIX: &str = "/_ccemu";
+
+pub fn serves(path: &str) -> bool {
+    path == PREFIX || path.starts_with("/_ccemu/")
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Reply {
+    Reply::json(
+        status,
+        &json!({"error": status.canonical_reason().unwrap_or("error"), "message": message.into()}),
+    )
+}
+
+fn ok(value: Value) -> Reply {
+    Reply::json(StatusCode::OK, &value)
+}
+
+pub fn reject(why: Rejection) -> Reply {
+    match why {
+        Rejection::BodyTooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, "body exceeds the limit"),
+        Rejection::BodyUnreadable => error(StatusCode::BAD_REQUEST, "body could not be read"),
+        Rejection::NotFound => error(StatusCode::NOT_FOUND, "no such admin path"),
+        Rejection::MethodNotAllowed => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Reply> {
+    serde_json::from_slice(&req.body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
+    if !ctx.config.admin_public && !req.remote.ip().is_loopback() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "the /_ccemu admin API answers loopback clients only (start with --admin-public to open it)",
+        );
+    }
+    let path = req.path.trim_end_matches('/');
+    let result = match (&req.method, path) {
+        (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),
+        (&Method::POST, "/_ccemu/reset") => Ok(reset(ctx)),
+        (&Method::GET, "/_ccemu/state") => Ok(state(ctx)),
+        (&Method::GET, "/_ccemu/clock") => Ok(clock(ctx)),
+        (&Method::POST, "/_ccemu/clock") => set_clock(ctx, &req),
+        (&Method::POST, "/_ccemu/agent-state") => agent_state(ctx, &req),
+        (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
+        (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
+        | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => Err(reject(Rejection::MethodNotAllowed)),
+        _ => Err(reject(Rejection::NotFound)),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn health(ctx: &Ctx) -> Reply {
+    let tenants = ctx.model().tenants.len();
+    ok(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "tenants": tenants,
+        "now_ms": ctx.now_ms(),
+    }))
+}
+
+fn reset(ctx: &Ctx) -> Reply {
+    ctx.reset();
+    ok(json!({"status": "reset"}))
+}
+
+fn state(ctx: &Ctx) -> Reply {
+    // Clone under the lock, serialise outside it: a large model must not stall the API.
+    let snapshot = ctx.model().clone();
+    Reply::json(StatusCode::OK, &snapshot)
+}
+
+fn clock(ctx: &Ctx) -> Reply {
+    ok(json!({"now_ms": ctx.clock.now_ms(), "frozen": ctx.clock.is_frozen()}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    now_ms: Option<i64>,
+    advance_ms: Option<i64>,
+    frozen: Option<bool>,
+}
+
+/// Applies `frozen` first, then `now_ms`, then `advance_ms`, so one call can freeze at an instant.
+fn set_clock(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+    let change: ClockChange = parse(req)?;
+    if change.now_ms.is_none() && change.advance_ms.is_none() && change.frozen.is_none() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "expected one of now_ms, advance_ms, frozen",
+        ));
+    }
+    if let Some(f) = change.frozen {
+        ctx.clock.set_frozen(f);
+    }
+    if let Some(t) = change.now_ms {
+        ctx.clock.set(t);
+    }
+    if let Some(d) = change.advance_ms {
+        ctx.clock.advance(d);
+    }
+    Ok(clock(ctx))
+}
+
+#[derive(Deserialize)]
+struct AgentStateChange {
+    vendor: Option<Vendor>,
+    tenant: String,
+    agent: String,
+    state: String,
+    at_ms: Option<i64>,
+}
+
+/// Moves an agent along its state timeline as a scenario or test needs; the same path Udesk
+/// login/logout take, so every vendor face sees the change.
+fn agent_state(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+    let change: AgentStateChange = parse(req)?;
+    let state: AgentState = change
+        .state
+        .parse()
+        .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
+    let at_ms = change.at_ms.unwrap_or_else(|| ctx.now_ms());
+    let mut model = ctx.model();
+    if let Some(v) = change.vendor {
+        let tenant = model
+            .tenant(&change.tenant)
+            .map_err(|e| error(StatusCode::NOT_FOUND, e.to_string()))?;
+        if tenant.vendor() != v {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!("tenant {} belongs to {}, not {}", tenant.id, tenant.vendor().name(), v.name()),
+            ));
+        }
+    }
+    model
+        .set_agent_state(&change.tenant, &change.agent, state, at_ms)
+        .map_err(|e| {
+            let status = match e {
+                crate::model::ModelError::TenantNotFound(_)
+                | crate::model::ModelError::AgentNotFound(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::CONFLICT,
+            };
+            error(status, e.to_string())
+        })?;
+    drop(model);
+    Ok(ok(json!({
+        "tenant": change.tenant,
+        "agent": change.agent,
+        "state": state.name(),
+        "at_ms": at_ms,
+    })))
+}
+
+fn merge_fixture(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+    let fragment: Value = parse(req)?;
+    let mut model = ctx.model();
+    fixture::merge(&mut model, &fragment).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let tenants = model.tenants.len();
+    drop(model);
+    Ok(ok(json!({"status": "merged", "tenants": tenants})))
+}

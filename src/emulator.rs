@@ -1,0 +1,130 @@
+//! The shared state behind every request: model, clock, RNG and configuration.
+//!
+//! `Ctx` is an `Arc` and cheap to clone, as in mini-redis: each connection task holds one. The model
+//! sits behind one `parking_lot::Mutex`; handlers take it for a few microseconds, never across an
+//! `.await`, and serialise their answers after letting it go.
+
+use crate::clock::Clock;
+use crate::model::{fixture, Model};
+use parking_lot::{Mutex, MutexGuard};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything the CLI can set; `Config::default()` is what `cargo run` uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// A fixture file; `None` loads the embedded default.
+    pub fixture: Option<PathBuf>,
+    pub seed: u64,
+    pub body_limit: usize,
+    pub header_read_timeout: Duration,
+    /// Serve `/_ccemu/` to any client, not only loopback.
+    pub admin_public: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            fixture: None,
+            seed: 0,
+            body_limit: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            admin_public: false,
+        }
+    }
+}
+
+impl Config {
+    /// A config for tests: a free port, the default fixture, seed 0.
+    pub fn ephemeral() -> Self {
+        Config {
+            port: 0,
+            ..Config::default()
+        }
+    }
+
+    /// Reads the fixture this config names, or the embedded default.
+    pub fn load_fixture(&self) -> Result<Model, String> {
+        match &self.fixture {
+            None => fixture::parse(fixture::DEFAULT_FIXTURE),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read fixture {}: {e}", path.display()))?;
+                fixture::parse(&text)
+            }
+        }
+    }
+}
+
+pub struct Shared {
+    pub config: Config,
+    pub clock: Clock,
+    model: Mutex<Model>,
+    /// What `POST /_ccemu/reset` restores.
+    fixture: Model,
+    rng: Mutex<StdRng>,
+}
+
+#[derive(Clone)]
+pub struct Ctx(Arc<Shared>);
+
+impl std::ops::Deref for Ctx {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Ctx {
+    pub fn new(config: Config, fixture: Model) -> Ctx {
+        let rng = StdRng::seed_from_u64(config.seed);
+        Ctx(Arc::new(Shared {
+            clock: Clock::new(),
+            model: Mutex::new(fixture.clone()),
+            fixture,
+            rng: Mutex::new(rng),
+            config,
+        }))
+    }
+
+    /// The model lock. Hold the guard for the model operation only: no I/O, no `.await`, no
+    /// serialisation of the answer under it.
+    pub fn model(&self) -> MutexGuard<'_, Model> {
+        self.0.model.lock()
+    }
+
+    /// Back to the loaded fixture and a fresh RNG from the configured seed. The clock is left
+    /// alone: a test that froze it expects it frozen.
+    pub fn reset(&self) {
+        *self.0.model.lock() = self.0.fixture.clone();
+        *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);
+    }
+
+    /// Runs `f` with the one seeded RNG.
+    pub fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut self.0.rng.lock())
+    }
+
+    /// `n` random lowercase hex characters from the seeded RNG.
+    pub fn random_hex(&self, n: usize) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.with_rng(|r| {
+            (0..n)
+                .map(|_| HEX[r.gen_range(0..16)] as char)
+                .collect()
+        })
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

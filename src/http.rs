@@ -1,0 +1,145 @@
+//! The request and reply every vendor handler sees: plain data, no hyper types to await on.
+//!
+//! The server reads the whole (size-limited) body before dispatch, so handlers are synchronous
+//! functions of a complete request. That keeps every model lock out of reach of an `.await`.
+
+use hyper::body::Bytes;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use hyper::{HeaderMap, Method, StatusCode};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    /// The raw query string, without the `?`.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub remote: SocketAddr,
+}
+
+impl ApiRequest {
+    /// A test or internal request with no body from loopback.
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        ApiRequest {
+            method,
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            remote: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+
+    /// The first value of a query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<Cow<'_, str>> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A header's value as text; header names are case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The Host header without its port, lower-cased.
+    pub fn host(&self) -> Option<String> {
+        let h = self.header("host")?;
+        let name = h.rsplit_once(':').map_or(h, |(n, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                n
+            } else {
+                h
+            }
+        });
+        Some(name.to_ascii_lowercase())
+    }
+}
+
+/// What the journal and fault engine learn about a reply besides its bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplyMeta {
+    /// The endpoint's documented name, e.g. "createAgent".
+    pub operation: Option<&'static str>,
+    /// The tenant the request was authenticated as.
+    pub tenant: Option<String>,
+    /// The vendor's own result code (Udesk ErrCode, NXCloud code, Huawei error_code).
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: Bytes,
+    pub meta: ReplyMeta,
+}
+
+impl Reply {
+    /// A JSON reply. Serialising a `serde_json::Value` or a derived struct cannot fail; should it,
+    /// the reply is a 500 rather than a panic.
+    pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Reply {
+        match serde_json::to_vec(value) {
+            Ok(body) => Reply::raw(status, "application/json;charset=utf-8", body),
+            Err(e) => Reply::raw(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                format!("serialisation failed: {e}"),
+            ),
+        }
+    }
+
+    pub fn raw(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+        Reply {
+            status,
+            headers: vec![(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body: body.into(),
+            meta: ReplyMeta::default(),
+        }
+    }
+
+    pub fn with_operation(mut self, op: &'static str) -> Reply {
+        self.meta.operation = Some(op);
+        self
+    }
+
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Reply {
+        self.meta.tenant = Some(tenant.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: impl Into<String>) -> Reply {
+        self.meta.code = Some(code.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The body as JSON, for tests and the journal.
+    pub fn json_body(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Why the server core refused a request before any vendor handler ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// No route for this path under the vendor's prefix.
+    NotFound,
+    /// The path exists but not for this method.
+    MethodNotAllowed,
+    /// The body exceeds the configured limit.
+    BodyTooLarge,
+    /// The body could not be read (client went away, bad chunking).
+    BodyUnreadable,
+}

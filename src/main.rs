@@ -1,0 +1,126 @@
+//! `ccemu`: flags → Config → serve.
+
+use ccemu::model::Credentials;
+use ccemu::{Config, Ctx};
+use clap::Parser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// A local emulator of the Udesk CCPaaS, NXCloud NXCC/NXLink and Huawei Cloud CEC APIs.
+#[derive(Parser, Debug)]
+#[command(name = "ccemu", version)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on; 0 picks a free port and prints it.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// A fixture file (JSON) to load instead of the embedded default.
+    #[arg(long)]
+    fixture: Option<PathBuf>,
+    /// Seed for every random value (passwords, ids, probabilistic faults).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    body_limit: usize,
+    /// Serve the /_ccemu admin API to non-loopback clients too.
+    #[arg(long)]
+    admin_public: bool,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let config = Config {
+        bind: cli.bind,
+        port: cli.port,
+        fixture: cli.fixture,
+        seed: cli.seed,
+        body_limit: cli.body_limit,
+        admin_public: cli.admin_public,
+        ..Config::default()
+    };
+    let fixture = match config.load_fixture() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("ccemu: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ccemu: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind((config.bind, config.port)).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("ccemu: cannot listen on {}:{}: {e}", config.bind, config.port);
+                std::process::exit(1);
+            }
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let ctx = Ctx::new(config, fixture);
+        print_banner(&ctx, &addr);
+        if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
+            eprintln!("ccemu: {e}");
+            std::process::exit(1);
+        }
+        println!("ccemu: stopped");
+    });
+}
+
+fn print_banner(ctx: &Ctx, addr: &str) {
+    println!("ccemu listening on http://{addr}");
+    println!("  admin: http://{addr}/_ccemu/health");
+    let model = ctx.model().clone();
+    for t in model.tenants.values() {
+        match &t.credentials {
+            Credentials::Udesk { app_id, sid, auth_token } => println!(
+                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={auth_token}",
+                t.id
+            ),
+            Credentials::Nxcloud { access_key, access_secret, .. } => println!(
+                "  nxcloud tenant {}: accessKey={access_key} accessSecret={access_secret}",
+                t.id
+            ),
+            Credentials::Huawei { apps, .. } => {
+                for app in apps {
+                    println!(
+                        "  huawei  tenant {}: app_key={} app_secret={}",
+                        t.id, app.app_key, app.app_secret
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

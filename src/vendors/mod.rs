@@ -1,0 +1,44 @@
+//! The three vendor faces and the table that picks one by path prefix.
+//!
+//! Each vendor folder reads like its siblings (after moto): `routes.rs` is the routing table as
+//! data, `auth.rs` the vendor's credential check, `errors.rs` its error enum and envelope, and one
+//! file per group of documented endpoints.
+
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Rejection, Reply};
+use crate::model::Vendor;
+
+pub mod huawei;
+pub mod nxcloud;
+pub mod udesk;
+
+/// A vendor face. Handlers are synchronous: the server has already read the body.
+pub trait VendorApi: Send + Sync {
+    fn vendor(&self) -> Vendor;
+    /// Whether this vendor serves `path` (by prefix).
+    fn serves(&self, path: &str) -> bool;
+    /// Authenticates, parses, runs the model operation and shapes the vendor's envelope.
+    fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply;
+    /// The vendor's answer when the server core refused the request.
+    fn reject(&self, ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply;
+    /// The vendor's own error for `code` (an injected fault): Udesk ErrCode, NXCloud code, Huawei
+    /// HTTP status. `None` if the vendor has no such code.
+    fn error_for_code(&self, ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply>;
+    /// The documented name of the operation `req` calls, if it is one.
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str>;
+}
+
+static VENDORS: [&dyn VendorApi; 3] = [&udesk::Udesk, &nxcloud::NxCloud, &huawei::Huawei];
+
+/// The vendor serving `path`, if any.
+pub fn for_path(path: &str) -> Option<&'static dyn VendorApi> {
+    VENDORS.iter().copied().find(|v| v.serves(path))
+}
+
+pub fn by_vendor(vendor: Vendor) -> &'static dyn VendorApi {
+    match vendor {
+        Vendor::Udesk => &udesk::Udesk,
+        Vendor::Nxcloud => &nxcloud::NxCloud,
+        Vendor::Huawei => &huawei::Huawei,
+    }
+}

@@ -1,0 +1,170 @@
+//! Udesk CCPaaS ccapi v2 (`/ccapi/v2/`): the vendor face.
+//!
+//! A request passes `auth::authenticate`, then the route's handler runs against the model and
+//! answers the `Result` part; `render` wraps it in the envelope the route's documentation shows.
+
+pub mod auth;
+pub mod errors;
+pub mod relay_numbers;
+pub mod routes;
+
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Rejection, Reply};
+use crate::model::Vendor;
+use crate::routing::{self, Match, Params};
+use crate::vendors::VendorApi;
+use errors::UdeskError;
+use hyper::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+pub const PREFIX: &str = "/ccapi/v2/";
+
+/// What a handler sees: the request, the authenticated tenant (AppId) and the path parameters.
+pub struct Call<'a> {
+    pub ctx: &'a Ctx,
+    pub req: &'a ApiRequest,
+    pub tenant: String,
+    pub params: Params,
+}
+
+impl Call<'_> {
+    /// Parses the JSON body into the documented request type. A missing field answers 100001
+    /// naming it; anything else that does not fit answers 000001 with serde's reason.
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, UdeskError> {
+        if self.req.body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(UdeskError::EmptyParameter("request body is empty".into()));
+        }
+        serde_json::from_slice(&self.req.body).map_err(|e| {
+            let msg = e.to_string();
+            match msg.strip_prefix("missing field `") {
+                Some(rest) => {
+                    let field = rest.split('`').next().unwrap_or(rest);
+                    UdeskError::EmptyParameter(format!("{field} is required"))
+                }
+                None => UdeskError::InvalidParameter(msg),
+            }
+        })
+    }
+
+    /// A path parameter the route pattern guarantees.
+    pub fn param(&self, name: &str) -> &str {
+        self.params.get(name).unwrap_or_default()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.ctx.now_ms()
+    }
+}
+
+/// The envelope a route answers in; the document's own quirks are reproduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// `{"ErrCode","ErrDesc","Result"}`.
+    Standard,
+    /// Login and logout: `{"ErrCode","ErrDesc","msg_id","results":"","data":null}`.
+    Session,
+    /// callback2ivr: `{"code","message","results"}`.
+    Callback,
+}
+
+pub type Handler = fn(&Call) -> Result<Value, UdeskError>;
+
+pub struct Udesk;
+
+fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Value, UdeskError>) -> Reply {
+    let (status, code, desc, result) = match outcome {
+        Ok(v) => (StatusCode::OK, "000000", "OK".to_string(), v),
+        Err(e) => {
+            let (s, c, d) = e.parts();
+            (s, c, d, Value::Null)
+        }
+    };
+    let body = match envelope {
+        Envelope::Standard => json!({"ErrCode": code, "ErrDesc": desc, "Result": result}),
+        Envelope::Session => json!({
+            "ErrCode": code,
+            "ErrDesc": desc,
+            "msg_id": req.query_param("MsgId").map(|m| m.into_owned()).unwrap_or_default(),
+            "results": "",
+            "data": Value::Null,
+        }),
+        Envelope::Callback => json!({
+            "code": code,
+            "message": desc,
+            "results": if result.is_null() { Value::String(String::new()) } else { result },
+        }),
+    };
+    Reply::json(status, &body).with_code(code)
+}
+
+impl VendorApi for Udesk {
+    fn vendor(&self) -> Vendor {
+        Vendor::Udesk
+    }
+
+    fn serves(&self, path: &str) -> bool {
+        path.starts_with(PREFIX)
+    }
+
+    fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
+        let (route, params) = match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, params) => (route, params),
+            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
+        };
+        let (handler, envelope) = route.handler;
+        let tenant = {
+            let model = ctx.model();
+            auth::authenticate(&model, req, ctx.now_ms())
+        };
+        let reply = match tenant {
+            Ok(tenant) => {
+                let call = Call { ctx, req, tenant: tenant.clone(), params };
+                render(envelope, req, handler(&call)).with_tenant(tenant)
+            }
+            Err(e) => render(envelope, req, Err(e)),
+        };
+        reply.with_operation(route.operation)
+    }
+
+    fn reject(&self, _ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply {
+        let err = match why {
+            Rejection::NotFound => UdeskError::IncorrectRequest(
+                StatusCode::NOT_FOUND,
+                format!("no endpoint {} {}", req.method, req.path),
+            ),
+            Rejection::MethodNotAllowed => UdeskError::IncorrectRequest(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{} is not allowed on {}", req.method, req.path),
+            ),
+            Rejection::BodyTooLarge => {
+                UdeskError::InvalidParameter("request body exceeds the size limit".into())
+            }
+            Rejection::BodyUnreadable => {
+                UdeskError::InvalidParameter("request body could not be read".into())
+            }
+        };
+        let envelope = match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => route.handler.1,
+            _ => Envelope::Standard,
+        };
+        render(envelope, req, Err(err))
+    }
+
+    fn error_for_code(&self, _ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply> {
+        let (code, desc) = errors::CODES.iter().find(|(c, _)| *c == code)?;
+        let envelope = match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => route.handler.1,
+            _ => Envelope::Standard,
+        };
+        Some(render(envelope, req, Err(UdeskError::Code(code, desc))))
+    }
+
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
+        match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => Some(route.operation),
+            _ => None,
+        }
+    }
+}
