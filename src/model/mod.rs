@@ -332,6 +332,48 @@ impl Tenant {
     pub fn queue_has_members(&self, queue_id: &str) -> bool {
         self.agents.values().any(|a| a.queues.contains(queue_id))
     }
+
+    /// Deletes a queue (Udesk queue, Huawei skill). A queue with agents cannot be deleted.
+    pub fn delete_queue(&mut self, queue_id: &str) -> ModelResult<Queue> {
+        if !self.queues.contains_key(queue_id) {
+            return Err(ModelError::QueueNotFound(queue_id.into()));
+        }
+        if self.queue_has_members(queue_id) {
+            return Err(ModelError::QueueNotEmpty(queue_id.into()));
+        }
+        if self.default_queue.as_deref() == Some(queue_id) {
+            self.default_queue = None;
+        }
+        self.queues
+            .remove(queue_id)
+            .ok_or_else(|| ModelError::QueueNotFound(queue_id.into()))
+    }
+
+    /// Makes `members` (agent ids) exactly the queue's members. All or nothing: every agent must
+    /// exist, or nothing changes.
+    pub fn set_queue_members(&mut self, queue_id: &str, members: &[String]) -> ModelResult<()> {
+        if !self.queues.contains_key(queue_id) {
+            return Err(ModelError::QueueNotFound(queue_id.into()));
+        }
+        if let Some(missing) = members.iter().find(|m| !self.agents.contains_key(*m)) {
+            return Err(ModelError::AgentNotFound(missing.clone()));
+        }
+        for agent in self.agents.values_mut() {
+            if members.contains(&agent.id) {
+                agent.queues.insert(queue_id.to_string());
+            } else {
+                agent.queues.remove(queue_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The agent whose SIP number (NXCloud sipNumber, Huawei sipAccount) is `sip`.
+    pub fn agent_by_sip(&self, sip: &str) -> Option<&Agent> {
+        self.agents
+            .values()
+            .find(|a| a.sip_number.as_deref() == Some(sip))
+    }
 }
 
 /// What a model operation refused, in vendor-neutral words. Each vendor maps these to its codes.
