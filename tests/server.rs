@@ -1,0 +1,69 @@
+//! The server core: limits, keep-alive, bad bytes, shutdown.
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn raw(emu: &ccemu::Emulator, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn oversized_bodies_get_the_vendor_envelope() {
+    let emu = start_with(ccemu::Config { body_limit: 1024, ..ccemu::Config::ephemeral() });
+    let url = format!("{}/ccapi/v2/spnumbers/default?{}", emu.url(), udesk_query(now_ms(&emu)));
+    let big = vec![b' '; 4096];
+    let r = send("PUT", &url, &[], Some(&big));
+    assert_eq!((r.status, r.json["ErrCode"].as_str()), (400, Some("000001")), "{}", r.text);
+    // Declared length over the limit is refused before the body is read.
+    let head = format!(
+        "PUT /ccapi/v2/spnumbers/default?{} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n",
+        udesk_query(now_ms(&emu))
+    );
+    let answer = raw(&emu, head.as_bytes());
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("000001"), "{answer}");
+}
+
+#[test]
+fn keep_alive_serves_many_requests_on_one_connection() {
+    let emu = start();
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for _ in 0..20 {
+        s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+}
+
+#[test]
+fn garbage_on_the_wire_never_takes_the_server_down() {
+    let emu = start();
+    for junk in [
+        &b"\x00\x01\x02garbage\r\n\r\n"[..],
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"POST /ccapi/v2/agents HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST /saas/cc/openapi/agent/page HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ] {
+        let _ = raw(&emu, junk);
+    }
+    assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
+}
+
+#[test]
+fn dropping_the_emulator_closes_the_port() {
+    let emu = start();
+    let addr = emu.addr();
+    drop(emu);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
+}
