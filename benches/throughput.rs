@@ -1,0 +1,138 @@
+//! Side-by-side throughput: a bare hyper server that answers a fixed JSON body, and ccemu answering
+//! signed vendor calls (signature check, one model lock, serialisation). Both run in this process
+//! on the same kind of runtime (2 workers) and are driven by the same client threads over
+//! keep-alive connections on loopback; the ratio is what matters, not the absolute numbers.
+//!
+//! Run: `cargo bench --bench throughput` (env BENCH_REQUESTS, BENCH_CONNECTIONS to change the load).
+
+use ccemu::{Config, Emulator};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sha1::{Digest, Sha1};
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The baseline: hyper with nothing behind it.
+fn start_bare_hyper() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let svc = service_fn(|_req| async {
+                        let body = Bytes::from_static(
+                            br#"{"ErrCode":"000000","ErrDesc":"OK","Result":{"SpNumbers":["057126200671","057126200672","057126200673","057126200674"],"DefSpNumber":"057126200670"}}"#,
+                        );
+                        let mut resp = Response::new(Full::new(body));
+                        *resp.status_mut() = StatusCode::OK;
+                        Ok::<_, Infallible>(resp)
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().expect("bare hyper address")
+}
+
+/// Sends `n` requests built by `make` over one keep-alive connection; answers how many got a 200.
+fn drive(addr: SocketAddr, n: usize, make: &(dyn Fn() -> Vec<u8> + Sync)) -> usize {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).ok();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut writer = stream.try_clone().expect("clone");
+    let mut reader = BufReader::new(stream);
+    let mut ok = 0;
+    let mut line = String::new();
+    for _ in 0..n {
+        writer.write_all(&make()).expect("write");
+        line.clear();
+        reader.read_line(&mut line).expect("status line");
+        if line.starts_with("HTTP/1.1 200") {
+            ok += 1;
+        }
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body).expect("body");
+    }
+    ok
+}
+
+fn measure(label: &str, addr: SocketAddr, total: usize, conns: usize, make: &(dyn Fn() -> Vec<u8> + Sync)) -> f64 {
+    // Warm up connections and caches.
+    drive(addr, 200, make);
+    let per = total / conns;
+    let start = Instant::now();
+    let ok: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..conns).map(|_| s.spawn(|| drive(addr, per, make))).collect();
+        handles.into_iter().map(|h| h.join().expect("client")).sum()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let rps = (per * conns) as f64 / secs;
+    println!("{label:<44} {rps:>10.0} req/s   ({ok}/{} answered 200, {secs:.2} s)", per * conns);
+    rps
+}
+
+fn udesk_get(path: &str, now_ms: i64) -> Vec<u8> {
+    let ts = now_ms.to_string();
+    let mut h = Sha1::new();
+    h.update(format!("udesk-demo-sidudesk-demo-token{ts}").as_bytes());
+    let sign: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "GET /ccapi/v2{path}?AppId=4b8dc715-05e0-4340-6cae-a6e3c39a6012&Timestamp={ts}&Sign={sign}&Sid=udesk-demo-sid HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn main() {
+    let total = env_usize("BENCH_REQUESTS", 40_000);
+    let conns = env_usize("BENCH_CONNECTIONS", 8);
+    let bare = start_bare_hyper();
+    let emu = Emulator::start_background(Config::ephemeral()).expect("ccemu");
+    emu.ctx().clock.set_frozen(true);
+    let now = emu.ctx().clock.now_ms();
+    println!("{total} requests over {conns} keep-alive connections each\n");
+
+    let health = b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec();
+    let base = measure("bare hyper, fixed JSON", bare, total, conns, &|| health.clone());
+    let spnumbers = udesk_get("/spnumbers", now);
+    let ud = measure("ccemu udesk GET /spnumbers (signed)", emu.addr(), total, conns, &|| spnumbers.clone());
+    let agents = udesk_get("/agents", now);
+    let ag = measure("ccemu udesk GET /agents (signed, list)", emu.addr(), total, conns, &|| agents.clone());
+    println!();
+    println!("ccemu/bare: spnumbers {:.0}%, agents {:.0}%", 100.0 * ud / base, 100.0 * ag / base);
+}
