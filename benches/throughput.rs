@@ -92,18 +92,29 @@ fn drive(addr: SocketAddr, n: usize, make: &(dyn Fn() -> Vec<u8> + Sync)) -> usi
     ok
 }
 
-fn measure(label: &str, addr: SocketAddr, total: usize, conns: usize, make: &(dyn Fn() -> Vec<u8> + Sync)) -> f64 {
+fn measure(
+    label: &str,
+    addr: SocketAddr,
+    total: usize,
+    conns: usize,
+    make: &(dyn Fn() -> Vec<u8> + Sync),
+) -> f64 {
     // Warm up connections and caches.
     drive(addr, 200, make);
     let per = total / conns;
     let start = Instant::now();
     let ok: usize = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..conns).map(|_| s.spawn(|| drive(addr, per, make))).collect();
+        let handles: Vec<_> = (0..conns)
+            .map(|_| s.spawn(|| drive(addr, per, make)))
+            .collect();
         handles.into_iter().map(|h| h.join().expect("client")).sum()
     });
     let secs = start.elapsed().as_secs_f64();
     let rps = (per * conns) as f64 / secs;
-    println!("{label:<44} {rps:>10.0} req/s   ({ok}/{} answered 200, {secs:.2} s)", per * conns);
+    println!(
+        "{label:<44} {rps:>10.0} req/s   ({ok}/{} answered 200, {secs:.2} s)",
+        per * conns
+    );
     rps
 }
 
@@ -128,11 +139,29 @@ fn main() {
     println!("{total} requests over {conns} keep-alive connections each\n");
 
     let health = b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec();
-    let base = measure("bare hyper, fixed JSON", bare, total, conns, &|| health.clone());
+    let base = measure("bare hyper, fixed JSON", bare, total, conns, &|| {
+        health.clone()
+    });
     let spnumbers = udesk_get("/spnumbers", now);
-    let ud = measure("ccemu udesk GET /spnumbers (signed)", emu.addr(), total, conns, &|| spnumbers.clone());
+    let ud = measure(
+        "ccemu udesk GET /spnumbers (signed)",
+        emu.addr(),
+        total,
+        conns,
+        &|| spnumbers.clone(),
+    );
     let agents = udesk_get("/agents", now);
-    let ag = measure("ccemu udesk GET /agents (signed, list)", emu.addr(), total, conns, &|| agents.clone());
+    let ag = measure(
+        "ccemu udesk GET /agents (signed, list)",
+        emu.addr(),
+        total,
+        conns,
+        &|| agents.clone(),
+    );
     println!();
-    println!("ccemu/bare: spnumbers {:.0}%, agents {:.0}%", 100.0 * ud / base, 100.0 * ag / base);
+    println!(
+        "ccemu/bare: spnumbers {:.0}%, agents {:.0}%",
+        100.0 * ud / base,
+        100.0 * ag / base
+    );
 }

@@ -67,7 +67,8 @@ impl Clock {
         if self.is_frozen() {
             self.frozen_at.store(now_ms, Ordering::Release);
         } else {
-            self.offset_ms.store(now_ms - system_ms(), Ordering::Release);
+            self.offset_ms
+                .store(now_ms - system_ms(), Ordering::Release);
         }
     }
 

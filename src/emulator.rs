@@ -117,11 +117,7 @@ impl Ctx {
     /// `n` random lowercase hex characters from the seeded RNG.
     pub fn random_hex(&self, n: usize) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.with_rng(|r| {
-            (0..n)
-                .map(|_| HEX[r.gen_range(0..16)] as char)
-                .collect()
-        })
+        self.with_rng(|r| (0..n).map(|_| HEX[r.gen_range(0..16)] as char).collect())
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -3,6 +3,7 @@
 use ccemu::model::Credentials;
 use ccemu::{Config, Ctx};
 use clap::Parser;
+use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -62,45 +63,65 @@ fn main() {
         let listener = match tokio::net::TcpListener::bind((config.bind, config.port)).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("ccemu: cannot listen on {}:{}: {e}", config.bind, config.port);
+                eprintln!(
+                    "ccemu: cannot listen on {}:{}: {e}",
+                    config.bind, config.port
+                );
                 std::process::exit(1);
             }
         };
-        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let ctx = Ctx::new(config, fixture);
         print_banner(&ctx, &addr);
         if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
         }
-        println!("ccemu: stopped");
+        // stdout may be a closed pipe by now; a farewell is not worth a panic.
+        let _ = writeln!(std::io::stdout(), "ccemu: stopped");
     });
 }
 
+/// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
+/// not bring the emulator down.
 fn print_banner(ctx: &Ctx, addr: &str) {
-    println!("ccemu listening on http://{addr}");
-    println!("  admin: http://{addr}/_ccemu/health");
+    let mut out =
+        format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
     let model = ctx.model().clone();
     for t in model.tenants.values() {
         match &t.credentials {
-            Credentials::Udesk { app_id, sid, auth_token } => println!(
-                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={auth_token}",
+            Credentials::Udesk {
+                app_id,
+                sid,
+                auth_token,
+            } => out.push_str(&format!(
+                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={auth_token}\n",
                 t.id
-            ),
-            Credentials::Nxcloud { access_key, access_secret, .. } => println!(
-                "  nxcloud tenant {}: accessKey={access_key} accessSecret={access_secret}",
+            )),
+            Credentials::Nxcloud {
+                access_key,
+                access_secret,
+                ..
+            } => out.push_str(&format!(
+                "  nxcloud tenant {}: accessKey={access_key} accessSecret={access_secret}\n",
                 t.id
-            ),
+            )),
             Credentials::Huawei { apps, .. } => {
                 for app in apps {
-                    println!(
-                        "  huawei  tenant {}: app_key={} app_secret={}",
+                    out.push_str(&format!(
+                        "  huawei  tenant {}: app_key={} app_secret={}\n",
                         t.id, app.app_key, app.app_secret
-                    );
+                    ));
                 }
             }
         }
     }
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

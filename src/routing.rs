@@ -76,10 +76,30 @@ mod tests {
 
     fn table() -> Vec<Route<u8>> {
         vec![
-            Route { method: Method::GET, pattern: "/v2/agents", operation: "list", handler: 1 },
-            Route { method: Method::GET, pattern: "/v2/agents/{id}", operation: "get", handler: 2 },
-            Route { method: Method::PUT, pattern: "/v2/agents/{id}", operation: "put", handler: 3 },
-            Route { method: Method::POST, pattern: "/v2/agents/extensions", operation: "bind", handler: 4 },
+            Route {
+                method: Method::GET,
+                pattern: "/v2/agents",
+                operation: "list",
+                handler: 1,
+            },
+            Route {
+                method: Method::GET,
+                pattern: "/v2/agents/{id}",
+                operation: "get",
+                handler: 2,
+            },
+            Route {
+                method: Method::PUT,
+                pattern: "/v2/agents/{id}",
+                operation: "put",
+                handler: 3,
+            },
+            Route {
+                method: Method::POST,
+                pattern: "/v2/agents/extensions",
+                operation: "bind",
+                handler: 4,
+            },
         ]
     }
 
@@ -93,9 +113,19 @@ mod tests {
             }
             _ => panic!("no match"),
         }
-        assert!(matches!(find(&t, &Method::POST, "/v2/agents/extensions"), Match::Found(r, _) if r.handler == 4));
-        assert!(matches!(find(&t, &Method::DELETE, "/v2/agents/1"), Match::MethodNotAllowed));
-        assert!(matches!(find(&t, &Method::GET, "/v2/nothing"), Match::NotFound));
-        assert!(matches!(find(&t, &Method::GET, "/v2/agents/"), Match::Found(r, _) if r.handler == 1));
+        assert!(
+            matches!(find(&t, &Method::POST, "/v2/agents/extensions"), Match::Found(r, _) if r.handler == 4)
+        );
+        assert!(matches!(
+            find(&t, &Method::DELETE, "/v2/agents/1"),
+            Match::MethodNotAllowed
+        ));
+        assert!(matches!(
+            find(&t, &Method::GET, "/v2/nothing"),
+            Match::NotFound
+        ));
+        assert!(
+            matches!(find(&t, &Method::GET, "/v2/agents/"), Match::Found(r, _) if r.handler == 1)
+        );
     }
 }

@@ -30,7 +30,10 @@ fn clock_can_be_frozen_set_advanced_and_released() {
     assert!((1_002_500..1_002_500 + 60_000).contains(&now), "{now}");
     // Nonsense is refused.
     assert_eq!(admin(&emu, "POST", "/clock", Some(json!({}))).status, 400);
-    assert_eq!(admin(&emu, "POST", "/clock", Some(json!({"now_ms": "soon"}))).status, 400);
+    assert_eq!(
+        admin(&emu, "POST", "/clock", Some(json!({"now_ms": "soon"}))).status,
+        400
+    );
 }
 
 #[test]
@@ -38,11 +41,24 @@ fn the_virtual_clock_drives_the_udesk_window() {
     let emu = start();
     freeze_at(&emu, 2_000_000_000_000);
     // Signed for the frozen instant: accepted.
-    assert_eq!(udesk(&emu, "GET", "/spnumbers", None).json["ErrCode"], "000000");
+    assert_eq!(
+        udesk(&emu, "GET", "/spnumbers", None).json["ErrCode"],
+        "000000"
+    );
     // A request signed 11 minutes ago, after the clock moved on: refused.
     let q = udesk_query(2_000_000_000_000);
-    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 11 * 60_000})));
-    let r = send("GET", &format!("{}/ccapi/v2/spnumbers?{q}", emu.url()), &[], None);
+    admin(
+        &emu,
+        "POST",
+        "/clock",
+        Some(json!({"advance_ms": 11 * 60_000})),
+    );
+    let r = send(
+        "GET",
+        &format!("{}/ccapi/v2/spnumbers?{q}", emu.url()),
+        &[],
+        None,
+    );
     assert_eq!(r.json["ErrCode"], "000035");
 }
 
@@ -66,22 +82,59 @@ fn agent_state_writes_the_shared_timeline() {
         &emu,
         "POST",
         "/agent-state",
-        Some(json!({"vendor": "nxcloud", "tenant": "144", "agent": "NXAgent1000013", "state": "rest:wc"})),
+        Some(
+            json!({"vendor": "nxcloud", "tenant": "144", "agent": "NXAgent1000013", "state": "rest:wc"}),
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["at_ms"], 1_800_000_000_000i64);
     let state = admin(&emu, "GET", "/state", None).json;
-    let tenant = state["tenants"].as_array().unwrap().iter().find(|t| t["id"] == "144").unwrap();
-    let agent = tenant["agents"].as_array().unwrap().iter().find(|a| a["id"] == "NXAgent1000013").unwrap();
-    assert_eq!(agent["timeline"], json!([{"at_ms": 1_800_000_000_000i64, "state": "rest:wc"}]));
+    let tenant = state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "144")
+        .unwrap();
+    let agent = tenant["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "NXAgent1000013")
+        .unwrap();
+    assert_eq!(
+        agent["timeline"],
+        json!([{"at_ms": 1_800_000_000_000i64, "state": "rest:wc"}])
+    );
     // Not before the last change, not an unknown state, agent, or a vendor the tenant is not.
-    let r = admin(&emu, "POST", "/agent-state", Some(json!({"tenant": "144", "agent": "NXAgent1000013", "state": "idle", "at_ms": 1})));
+    let r = admin(
+        &emu,
+        "POST",
+        "/agent-state",
+        Some(json!({"tenant": "144", "agent": "NXAgent1000013", "state": "idle", "at_ms": 1})),
+    );
     assert_eq!(r.status, 409);
-    let r = admin(&emu, "POST", "/agent-state", Some(json!({"tenant": "144", "agent": "NXAgent1000013", "state": "dancing"})));
+    let r = admin(
+        &emu,
+        "POST",
+        "/agent-state",
+        Some(json!({"tenant": "144", "agent": "NXAgent1000013", "state": "dancing"})),
+    );
     assert_eq!(r.status, 400);
-    let r = admin(&emu, "POST", "/agent-state", Some(json!({"tenant": "144", "agent": "nobody", "state": "idle"})));
+    let r = admin(
+        &emu,
+        "POST",
+        "/agent-state",
+        Some(json!({"tenant": "144", "agent": "nobody", "state": "idle"})),
+    );
     assert_eq!(r.status, 404);
-    let r = admin(&emu, "POST", "/agent-state", Some(json!({"vendor": "udesk", "tenant": "144", "agent": "NXAgent1000013", "state": "idle"})));
+    let r = admin(
+        &emu,
+        "POST",
+        "/agent-state",
+        Some(
+            json!({"vendor": "udesk", "tenant": "144", "agent": "NXAgent1000013", "state": "idle"}),
+        ),
+    );
     assert_eq!(r.status, 400);
 }
 
@@ -92,18 +145,31 @@ fn fixture_fragments_merge_into_the_live_model() {
         &emu,
         "POST",
         "/fixture",
-        Some(json!({"tenants": [{"id": "144", "agents": [{"id": "NXAgent0002", "sip_number": "NXAgent0002"}]}]})),
+        Some(
+            json!({"tenants": [{"id": "144", "agents": [{"id": "NXAgent0002", "sip_number": "NXAgent0002"}]}]}),
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.text);
     let state = admin(&emu, "GET", "/state", None).json;
-    let tenant = state["tenants"].as_array().unwrap().iter().find(|t| t["id"] == "144").unwrap();
-    assert!(tenant["agents"].as_array().unwrap().iter().any(|a| a["id"] == "NXAgent0002"));
+    let tenant = state["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "144")
+        .unwrap();
+    assert!(tenant["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == "NXAgent0002"));
     // A fragment that breaks an invariant is refused whole.
     let r = admin(
         &emu,
         "POST",
         "/fixture",
-        Some(json!({"tenants": [{"id": "144", "agents": [{"id": "NXAgent0003", "queues": ["no-such-group"]}]}]})),
+        Some(
+            json!({"tenants": [{"id": "144", "agents": [{"id": "NXAgent0003", "queues": ["no-such-group"]}]}]}),
+        ),
     );
     assert_eq!(r.status, 400);
     assert_eq!(admin(&emu, "GET", "/state", None).json, state);

@@ -16,11 +16,23 @@ fn raw(emu: &ccemu::Emulator, request: &[u8]) -> String {
 
 #[test]
 fn oversized_bodies_get_the_vendor_envelope() {
-    let emu = start_with(ccemu::Config { body_limit: 1024, ..ccemu::Config::ephemeral() });
-    let url = format!("{}/ccapi/v2/spnumbers/default?{}", emu.url(), udesk_query(now_ms(&emu)));
+    let emu = start_with(ccemu::Config {
+        body_limit: 1024,
+        ..ccemu::Config::ephemeral()
+    });
+    let url = format!(
+        "{}/ccapi/v2/spnumbers/default?{}",
+        emu.url(),
+        udesk_query(now_ms(&emu))
+    );
     let big = vec![b' '; 4096];
     let r = send("PUT", &url, &[], Some(&big));
-    assert_eq!((r.status, r.json["ErrCode"].as_str()), (400, Some("000001")), "{}", r.text);
+    assert_eq!(
+        (r.status, r.json["ErrCode"].as_str()),
+        (400, Some("000001")),
+        "{}",
+        r.text
+    );
     // Declared length over the limit is refused before the body is read.
     let head = format!(
         "PUT /ccapi/v2/spnumbers/default?{} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n",
@@ -37,7 +49,8 @@ fn keep_alive_serves_many_requests_on_one_connection() {
     let mut s = TcpStream::connect(emu.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     for _ in 0..20 {
-        s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut buf = [0u8; 4096];
         let n = s.read(&mut buf).unwrap();
         let text = String::from_utf8_lossy(&buf[..n]);

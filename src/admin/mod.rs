@@ -17,18 +17,39 @@ pub fn serves(path: &str) -> bool {
     path == PREFIX || path.starts_with("/_ccemu/")
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-    Reply::json(
-        status,
-        &json!({"error": status.canonical_reason().unwrap_or("error"), "message": message.into()}),
-    )
+/// An admin refusal: a status and a message, rendered as `{"error","message"}`.
+pub struct AdminError {
+    pub status: StatusCode,
+    pub message: String,
 }
+
+fn error(status: StatusCode, message: impl Into<String>) -> AdminError {
+    AdminError {
+        status,
+        message: message.into(),
+    }
+}
+
+impl From<AdminError> for Reply {
+    fn from(e: AdminError) -> Reply {
+        Reply::json(
+            e.status,
+            &json!({"error": e.status.canonical_reason().unwrap_or("error"), "message": e.message}),
+        )
+    }
+}
+
+pub type AdminResult = Result<Reply, AdminError>;
 
 fn ok(value: Value) -> Reply {
     Reply::json(StatusCode::OK, &value)
 }
 
 pub fn reject(why: Rejection) -> Reply {
+    refusal(why).into()
+}
+
+fn refusal(why: Rejection) -> AdminError {
     match why {
         Rejection::BodyTooLarge => error(StatusCode::PAYLOAD_TOO_LARGE, "body exceeds the limit"),
         Rejection::BodyUnreadable => error(StatusCode::BAD_REQUEST, "body could not be read"),
@@ -37,7 +58,7 @@ pub fn reject(why: Rejection) -> Reply {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Reply> {
+fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminError> {
     serde_json::from_slice(&req.body)
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
@@ -47,7 +68,8 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         return error(
             StatusCode::FORBIDDEN,
             "the /_ccemu admin API answers loopback clients only (start with --admin-public to open it)",
-        );
+        )
+        .into();
     }
     let path = req.path.trim_end_matches('/');
     let result = match (&req.method, path) {
@@ -59,10 +81,12 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         (&Method::POST, "/_ccemu/agent-state") => agent_state(ctx, &req),
         (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
         (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
-        | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => Err(reject(Rejection::MethodNotAllowed)),
-        _ => Err(reject(Rejection::NotFound)),
+        | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => {
+            Err(refusal(Rejection::MethodNotAllowed))
+        }
+        _ => Err(refusal(Rejection::NotFound)),
     };
-    result.unwrap_or_else(|e| e)
+    result.unwrap_or_else(Reply::from)
 }
 
 fn health(ctx: &Ctx) -> Reply {
@@ -99,7 +123,7 @@ struct ClockChange {
 }
 
 /// Applies `frozen` first, then `now_ms`, then `advance_ms`, so one call can freeze at an instant.
-fn set_clock(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     let change: ClockChange = parse(req)?;
     if change.now_ms.is_none() && change.advance_ms.is_none() && change.frozen.is_none() {
         return Err(error(
@@ -130,7 +154,7 @@ struct AgentStateChange {
 
 /// Moves an agent along its state timeline as a scenario or test needs; the same path Udesk
 /// login/logout take, so every vendor face sees the change.
-fn agent_state(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     let change: AgentStateChange = parse(req)?;
     let state: AgentState = change
         .state
@@ -145,7 +169,12 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
         if tenant.vendor() != v {
             return Err(error(
                 StatusCode::BAD_REQUEST,
-                format!("tenant {} belongs to {}, not {}", tenant.id, tenant.vendor().name(), v.name()),
+                format!(
+                    "tenant {} belongs to {}, not {}",
+                    tenant.id,
+                    tenant.vendor().name(),
+                    v.name()
+                ),
             ));
         }
     }
@@ -168,7 +197,7 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
     })))
 }
 
-fn merge_fixture(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn merge_fixture(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     let fragment: Value = parse(req)?;
     let mut model = ctx.model();
     fixture::merge(&mut model, &fragment).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;

@@ -82,10 +82,15 @@ pub fn parse(json: &str) -> Result<Model, String> {
 fn validate(model: &Model) -> Result<(), String> {
     for (key, t) in &model.tenants {
         if key != &t.id {
-            return Err(format!("fixture: tenant key {key} differs from id {}", t.id));
+            return Err(format!(
+                "fixture: tenant key {key} differs from id {}",
+                t.id
+            ));
         }
     }
-    model.check_invariants().map_err(|e| format!("fixture: {e}"))
+    model
+        .check_invariants()
+        .map_err(|e| format!("fixture: {e}"))
 }
 
 /// The identity field of the objects in a keyed list, by the list's name.

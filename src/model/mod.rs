@@ -391,9 +391,15 @@ pub enum ModelError {
     SubscriptionNameExists(String),
     RelayNumberNotFound(String),
     /// The extension is bound to this agent and must be unbound first.
-    ExtensionBound { extension: String, agent: String },
+    ExtensionBound {
+        extension: String,
+        agent: String,
+    },
     /// The agent already binds an extension of this signal type.
-    SignalTypeTaken { agent: String, signal_type: u8 },
+    SignalTypeTaken {
+        agent: String,
+        signal_type: u8,
+    },
     QueueNotEmpty(String),
     /// Disabling is allowed only while offline.
     AgentOnline(String),
@@ -402,7 +408,10 @@ pub enum ModelError {
     /// The operation would leave the agent in no queue.
     LastQueue(String),
     /// A state change dated before the agent's last change.
-    StateInPast { agent: String, last_ms: i64 },
+    StateInPast {
+        agent: String,
+        last_ms: i64,
+    },
     Invalid(String),
 }
 
@@ -549,10 +558,16 @@ impl Model {
                         format!("{}: agent {} binds missing extension {e}", t.id, a.id)
                     })?;
                     if ext.agent.as_deref() != Some(a.id.as_str()) {
-                        return Err(format!("{}: extension {e} does not point back at {}", t.id, a.id));
+                        return Err(format!(
+                            "{}: extension {e} does not point back at {}",
+                            t.id, a.id
+                        ));
                     }
                     if !types.insert(ext.signal_type) {
-                        return Err(format!("{}: agent {} binds two extensions of one type", t.id, a.id));
+                        return Err(format!(
+                            "{}: agent {} binds two extensions of one type",
+                            t.id, a.id
+                        ));
                     }
                 }
                 if a.timeline.windows(2).any(|w| w[0].at_ms > w[1].at_ms) {
@@ -566,7 +581,10 @@ impl Model {
                         .get(agent)
                         .is_some_and(|a| a.extensions.contains(&e.extension));
                     if !ok {
-                        return Err(format!("{}: extension {} points at {agent} which does not bind it", t.id, e.extension));
+                        return Err(format!(
+                            "{}: extension {} points at {agent} which does not bind it",
+                            t.id, e.extension
+                        ));
                     }
                 }
             }

@@ -203,7 +203,12 @@ mod tests {
 
     #[test]
     fn scripted_session() {
-        let t = tl(&[(0, Idle), (200_000, Calling), (250_000, Wrapup), (260_000, Offline)]);
+        let t = tl(&[
+            (0, Idle),
+            (200_000, Calling),
+            (250_000, Wrapup),
+            (260_000, Offline),
+        ]);
         let d = durations(&t, -1_000_000, 1_000_000, 2_000_000);
         assert_eq!(d.of(Idle), 200_000);
         assert_eq!(d.of(Calling), 50_000);

@@ -56,7 +56,12 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Stri
     let mut sid_known = false;
     let mut owner = None;
     for t in model.tenants.values() {
-        if let Credentials::Udesk { app_id, sid: s, auth_token } = &t.credentials {
+        if let Credentials::Udesk {
+            app_id,
+            sid: s,
+            auth_token,
+        } = &t.credentials
+        {
             if *s == sid {
                 sid_known = true;
                 if *app_id == app {
@@ -72,7 +77,9 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Stri
     let (tenant, auth_token) = owner.ok_or(UdeskError::AppInvalid)?;
 
     let ts: i64 = timestamp.parse().map_err(|_| {
-        UdeskError::RequestTimeout(format!("Timestamp {timestamp:?} is not a number of milliseconds"))
+        UdeskError::RequestTimeout(format!(
+            "Timestamp {timestamp:?} is not a number of milliseconds"
+        ))
     })?;
     if (ts - now_ms).abs() > WINDOW_MS {
         // A 10-digit value is almost always seconds (the subscription examples send one); say so.
@@ -96,6 +103,9 @@ mod tests {
     #[test]
     fn sign_is_lowercase_hex_sha1_of_the_concatenation() {
         // sha1("abc") is a well-known vector.
-        assert_eq!(sign("a", "b", "c"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            sign("a", "b", "c"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 }

@@ -107,23 +107,51 @@ impl UdeskError {
     pub fn parts(&self) -> (StatusCode, &'static str, String) {
         use UdeskError::*;
         let (status, code, desc) = match self {
-            InvalidParameter(d) => (StatusCode::BAD_REQUEST, "000001", with_detail("000001", d).2),
-            EmptyParameter(d) => (StatusCode::BAD_REQUEST, "100001", with_detail("100001", d).2),
-            MissingCredential(p) => (StatusCode::UNAUTHORIZED, "100001", with_detail("100001", p).2),
-            AccountNotFound => (StatusCode::UNAUTHORIZED, "100003", with_detail("100003", "no account has this Sid").2),
+            InvalidParameter(d) => (
+                StatusCode::BAD_REQUEST,
+                "000001",
+                with_detail("000001", d).2,
+            ),
+            EmptyParameter(d) => (
+                StatusCode::BAD_REQUEST,
+                "100001",
+                with_detail("100001", d).2,
+            ),
+            MissingCredential(p) => (
+                StatusCode::UNAUTHORIZED,
+                "100001",
+                with_detail("100001", p).2,
+            ),
+            AccountNotFound => (
+                StatusCode::UNAUTHORIZED,
+                "100003",
+                with_detail("100003", "no account has this Sid").2,
+            ),
             AppInvalid => (
                 StatusCode::UNAUTHORIZED,
                 "100002",
                 with_detail("100002", "the account does not own this AppId").2,
             ),
-            RequestTimeout(d) => (StatusCode::UNAUTHORIZED, "000035", with_detail("000035", d).2),
+            RequestTimeout(d) => (
+                StatusCode::UNAUTHORIZED,
+                "000035",
+                with_detail("000035", d).2,
+            ),
             AuthenticationError => (
                 StatusCode::UNAUTHORIZED,
                 "200020",
-                with_detail("200020", "Sign does not match SHA1(Sid + AuthToken + Timestamp)").2,
+                with_detail(
+                    "200020",
+                    "Sign does not match SHA1(Sid + AuthToken + Timestamp)",
+                )
+                .2,
             ),
             IncorrectRequest(status, d) => (*status, "000036", with_detail("000036", d).2),
-            Internal(d) => (StatusCode::INTERNAL_SERVER_ERROR, "000060", with_detail("000060", d).2),
+            Internal(d) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "000060",
+                with_detail("000060", d).2,
+            ),
             Code(code, desc) => (StatusCode::OK, *code, desc.to_string()),
             Model(e) => {
                 let code = model_code(e);

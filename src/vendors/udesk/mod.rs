@@ -120,7 +120,12 @@ impl VendorApi for Udesk {
         };
         let reply = match tenant {
             Ok(tenant) => {
-                let call = Call { ctx, req, tenant: tenant.clone(), params };
+                let call = Call {
+                    ctx,
+                    req,
+                    tenant: tenant.clone(),
+                    params,
+                };
                 render(envelope, req, handler(&call)).with_tenant(tenant)
             }
             Err(e) => render(envelope, req, Err(e)),

@@ -47,8 +47,9 @@ pub fn set_default(call: &Call) -> Result<Value, UdeskError> {
     Ok(Value::Null)
 }
 
-/// 03. Delete Default Relay Number — `DELETE /ccapi/v2/spnumbers/default`; answers `Result: ""`
-/// as the document's example does.
+/// 03. Delete Default Relay Number: `DELETE /ccapi/v2/spnumbers/default`.
+///
+/// Answers `Result: ""` as the document's example does.
 pub fn clear_default(call: &Call) -> Result<Value, UdeskError> {
     let mut model = call.ctx.model();
     model.tenant_mut(&call.tenant)?.default_relay_number = None;

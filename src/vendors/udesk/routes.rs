@@ -19,7 +19,25 @@ macro_rules! route {
 }
 
 pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
-    route!(GET, "/ccapi/v2/spnumbers", "getRelayNumberList", relay_numbers::list, Standard),
-    route!(PUT, "/ccapi/v2/spnumbers/default", "modifyDefaultRelayNumber", relay_numbers::set_default, Standard),
-    route!(DELETE, "/ccapi/v2/spnumbers/default", "deleteDefaultRelayNumber", relay_numbers::clear_default, Standard),
+    route!(
+        GET,
+        "/ccapi/v2/spnumbers",
+        "getRelayNumberList",
+        relay_numbers::list,
+        Standard
+    ),
+    route!(
+        PUT,
+        "/ccapi/v2/spnumbers/default",
+        "modifyDefaultRelayNumber",
+        relay_numbers::set_default,
+        Standard
+    ),
+    route!(
+        DELETE,
+        "/ccapi/v2/spnumbers/default",
+        "deleteDefaultRelayNumber",
+        relay_numbers::clear_default,
+        Standard
+    ),
 ];
