@@ -540,3 +540,38 @@ fn the_sign_check_accepts_exactly_the_valid_signatures() {
         )
         .unwrap();
 }
+
+#[test]
+fn correctly_signed_random_bodies_get_an_envelope_never_a_crash() {
+    let emu = start();
+    freeze_at(&emu, T);
+    let ops = [
+        "agent/page",
+        "agent/status/info",
+        "agentGroup/page",
+        "agentGroup/member/list",
+        "agentGroup/updateMembers",
+    ];
+    let before = admin(&emu, "GET", "/state", None).json;
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    });
+    let body = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..64),
+        "\\{\"tenantId\":144(,\"[a-zA-Z]{1,12}\":(null|true|-?[0-9]{1,20}|\"[ -~]{0,8}\"|\\[\\]|\\{\\}))*\\}"
+            .prop_map(String::into_bytes),
+    ];
+    runner
+        .run(&(body, prop::sample::select(ops.to_vec())), |(body, op)| {
+            let r = nx_send(&emu, op, &nx_headers(T, &body), &body);
+            prop_assert_eq!(r.status, 200, "{}", r.text);
+            let code = r.json["code"].as_i64();
+            prop_assert!(matches!(code, Some(0 | 1002 | 41000)), "{}: {}", op, r.text);
+            prop_assert!(is_req_id(&r.json["reqId"]));
+            Ok(())
+        })
+        .unwrap();
+    // Random member lists never matched a SIP number and bodies never reached a write.
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+}

@@ -131,7 +131,12 @@ pub fn status_durations(
     now_ms: i64,
 ) -> StatusInfo {
     let upto = timeline.partition_point(|c| c.at_ms <= now_ms);
-    let d = state::durations(&timeline[..upto], start_s * 1000, end_s * 1000, now_ms);
+    let d = state::durations(
+        &timeline[..upto],
+        start_s.saturating_mul(1000),
+        end_s.saturating_mul(1000),
+        now_ms,
+    );
     let of = |s: AgentState| secs(d.of(s));
     StatusInfo {
         busy_duration: of(AgentState::Busy),
