@@ -9,6 +9,7 @@
 //! optional, so it is not signed.
 
 use super::errors::NxError;
+use crate::emulator::Ctx;
 use crate::http::ApiRequest;
 use crate::model::{Credentials, Model};
 use md5::Md5;
@@ -107,9 +108,14 @@ struct KeyOwner {
 /// Checks, in order: all five headers present (1001) → bizType "8", action "cc" and a known
 /// `algorithm` (1002) → the accessKey belongs to a team reachable on this host (1005) → ts is a
 /// number of milliseconds within 60 s of the virtual clock (1004) → sign (1003).
-pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Caller, NxError> {
-    let owner = check_and_find(model, req)?;
-    verify(req, now_ms, owner)
+///
+/// The model lock is held only to find the key's team; the digest is computed after it.
+pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
+    let owner = {
+        let model = ctx.model();
+        check_and_find(&model, req)?
+    };
+    verify(req, ctx.now_ms(), owner)
 }
 
 fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> {

@@ -251,11 +251,7 @@ fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
 
 /// Authenticates, reads the body and checks its tenantId, then runs the handler.
 fn run(ctx: &Ctx, req: &ApiRequest, handler: Handler) -> (Result<Data, NxError>, Option<String>) {
-    let caller = {
-        let model = ctx.model();
-        auth::authenticate(&model, req, ctx.now_ms())
-    };
-    let caller = match caller {
+    let caller = match auth::authenticate(ctx, req) {
         Ok(c) => c,
         Err(e) => return (Err(e), None),
     };
