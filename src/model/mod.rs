@@ -129,6 +129,13 @@ pub struct Agent {
     pub password: Option<String>,
     /// Huawei agentType (4 voice, 5 video, 11 multimedia, 99 versatile, 255 ...).
     pub agent_type: Option<u32>,
+    /// NXCloud allowCountry: ISO-3166 alpha-2 codes the agent may call.
+    pub allow_country: Vec<String>,
+    /// NXCloud endPointName (the access point the agent registers on).
+    pub end_point_name: String,
+    /// NXCloud recording switch and recordingStorageDays.
+    pub recording: bool,
+    pub recording_storage_days: u32,
     pub created_ms: i64,
     pub modified_ms: i64,
     /// What the vendor faces read the agent's state and durations from; ordered by time.
@@ -157,6 +164,10 @@ impl Default for Agent {
             account_code: None,
             password: None,
             agent_type: None,
+            allow_country: Vec::new(),
+            end_point_name: String::new(),
+            recording: false,
+            recording_storage_days: 0,
             created_ms: 0,
             modified_ms: 0,
             timeline: Vec::new(),

@@ -1,36 +1,348 @@
-//! NXCloud NXCC / NXLink (`/saas/cc/openapi/`). Not built yet: every call answers the vendor's
-//! 88 "Request failed" so a client sees a vendor-shaped refusal rather than an empty reply.
+//! NXCloud NXCC / NXLink call center (`/saas/cc/openapi/`): the vendor face.
+//!
+//! A request passes `auth::authenticate` (headers and signature), then its JSON body is read and
+//! its `tenantId` must be the key's own team (1005 otherwise), then the route's handler runs against
+//! the model and `render` wraps its data in `{"reqId","code","msg","data"}` (plus `total` on paged
+//! lists). The same emulator answers for api2.nxcloud.com and the NXLink regional gateways; see
+//! `auth::region_of_host`.
+
+pub mod agent_groups;
+pub mod agents;
+pub mod auth;
+pub mod errors;
+pub mod routes;
 
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::Vendor;
+use crate::routing::{self, Match};
 use crate::vendors::VendorApi;
+use errors::NxError;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 pub const PREFIX: &str = "/saas/cc/openapi/";
 
+/// What a handler sees: the request, the authenticated team and the parsed body.
+pub struct Call<'a> {
+    pub ctx: &'a Ctx,
+    pub req: &'a ApiRequest,
+    /// The model's tenant id of the team that owns the accessKey.
+    pub tenant: String,
+    pub body: Body,
+}
+
+impl Call<'_> {
+    pub fn now_ms(&self) -> i64 {
+        self.ctx.now_ms()
+    }
+
+    /// `page` (from 1) and `size` (1..=200), both required, as every NX paged list takes them.
+    pub fn page(&self) -> Result<Page, NxError> {
+        let size = self.body.int("size")?;
+        let page = self.body.int("page")?;
+        if !(1..=Page::MAX_SIZE).contains(&size) {
+            return Err(NxError::Validation(format!(
+                "size must be between 1 and {} (got {size})",
+                Page::MAX_SIZE
+            )));
+        }
+        if page < 1 {
+            return Err(NxError::Validation(format!(
+                "page starts from 1 (got {page})"
+            )));
+        }
+        Ok(Page { page, size })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub const MAX_SIZE: i64 = 200;
+
+    /// The items of this page and the total count.
+    pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, u64) {
+        let total = items.len() as u64;
+        let skip = (self.page - 1).saturating_mul(self.size);
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        let take = usize::try_from(self.size).unwrap_or(0);
+        (items.into_iter().skip(skip).take(take).collect(), total)
+    }
+}
+
+/// A request body: a JSON object whose fields are read by name, so that every refusal names the
+/// field. Integers may come as JSON numbers or strings of digits (the vendor's own status/info
+/// example sends its `long` timestamps as strings); `null` is the same as absent.
+#[derive(Debug, Clone, Default)]
+pub struct Body(Map<String, Value>);
+
+impl Body {
+    pub fn parse(bytes: &[u8]) -> Result<Body, NxError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(NxError::Parameter(
+                "request body is empty; expected a JSON object".into(),
+            ));
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Body(map)),
+            Ok(_) => Err(NxError::Parameter(
+                "request body must be a JSON object".into(),
+            )),
+            Err(e) => Err(NxError::Parameter(format!(
+                "request body is not valid JSON: {e}"
+            ))),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A required, non-empty string.
+    pub fn string(&self, name: &str) -> Result<String, NxError> {
+        self.opt_string(name)?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| NxError::Parameter(format!("{name} is required")))
+    }
+
+    pub fn opt_string(&self, name: &str) -> Result<Option<String>, NxError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(NxError::Parameter(format!(
+                "{name} must be a string, not {}",
+                kind(other)
+            ))),
+        }
+    }
+
+    /// A required integer (a JSON integer or a string of digits).
+    pub fn int(&self, name: &str) -> Result<i64, NxError> {
+        self.opt_int(name)?
+            .ok_or_else(|| NxError::Parameter(format!("{name} is required")))
+    }
+
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, NxError> {
+        let wrong =
+            |v: &Value| NxError::Parameter(format!("{name} must be an integer, not {}", kind(v)));
+        match self.get(name) {
+            None => Ok(None),
+            Some(v @ Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| wrong(v)),
+            Some(v @ Value::String(s)) => {
+                let digits = s.strip_prefix('-').unwrap_or(s);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(wrong(v));
+                }
+                s.parse().map(Some).map_err(|_| wrong(v))
+            }
+            Some(v) => Err(wrong(v)),
+        }
+    }
+
+    /// A required list of strings (may be empty).
+    pub fn string_list(&self, name: &str) -> Result<Vec<String>, NxError> {
+        let wrong = || NxError::Parameter(format!("{name} must be a list of strings"));
+        match self.get(name) {
+            None => Err(NxError::Parameter(format!("{name} is required"))),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string).ok_or_else(wrong))
+                .collect(),
+            Some(_) => Err(wrong()),
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an out-of-range number",
+        Value::Number(_) => "a decimal number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A handler's answer: the `data` member already serialised (serialising a struct keeps the
+/// document's field order, which a `serde_json::Value` would sort), and `total` for paged lists.
+#[derive(Debug, Clone)]
+pub struct Data {
+    json: String,
+    total: Option<u64>,
+}
+
+impl Data {
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Result<Data, NxError> {
+        serde_json::to_string(value)
+            .map(|json| Data { json, total: None })
+            // Serialising the model's own structs cannot fail; should it, the client sees 99.
+            .map_err(|_| NxError::Code(99, "System error"))
+    }
+
+    pub fn paged<T: Serialize + ?Sized>(value: &T, total: u64) -> Result<Data, NxError> {
+        Ok(Data {
+            total: Some(total),
+            ..Data::of(value)?
+        })
+    }
+
+    /// `data: null`, what the vendor's successful writes answer.
+    pub fn null() -> Data {
+        Data {
+            json: "null".into(),
+            total: None,
+        }
+    }
+}
+
+pub type Handler = fn(&Call) -> Result<Data, NxError>;
+
 pub struct NxCloud;
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The envelope, written by hand so that its members come in the document's order.
+fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
+    let req_id = ctx.random_hex(32);
+    let (status, code, msg, data, detail) = match outcome {
+        Ok(d) => (StatusCode::OK, 0, "Success".to_string(), d, None),
+        Err(e) => {
+            let p = e.parts();
+            let data = Data {
+                json: "{}".into(),
+                total: None,
+            };
+            (p.status, p.code, p.msg, data, p.detail)
+        }
+    };
+    let total = data
+        .total
+        .map(|t| format!(",\"total\":{t}"))
+        .unwrap_or_default();
+    let body = format!(
+        "{{\"reqId\":\"{req_id}\",\"code\":{code},\"msg\":{},\"data\":{}{total}}}",
+        json_str(&msg),
+        data.json
+    );
+    let mut reply =
+        Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
+    if let Some(detail) = detail {
+        let printable: String = detail
+            .chars()
+            .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&printable) {
+            reply = reply.with_header(HeaderName::from_static("x-ccemu-detail"), v);
+        }
+    }
+    reply
+}
+
+/// Authenticates, reads the body and checks its tenantId, then runs the handler.
+fn run(ctx: &Ctx, req: &ApiRequest, handler: Handler) -> (Result<Data, NxError>, Option<String>) {
+    let caller = match auth::authenticate(ctx, req) {
+        Ok(c) => c,
+        Err(e) => return (Err(e), None),
+    };
+    let tenant = caller.tenant;
+    let outcome = Body::parse(&req.body).and_then(|body| {
+        let tenant_id = body.int("tenantId")?;
+        if tenant_id.to_string() != tenant {
+            return Err(NxError::Forbidden(format!(
+                "tenantId {tenant_id} is not the team of this accessKey"
+            )));
+        }
+        let call = Call {
+            ctx,
+            req,
+            tenant: tenant.clone(),
+            body,
+        };
+        handler(&call)
+    });
+    (outcome, Some(tenant))
+}
 
 impl VendorApi for NxCloud {
     fn vendor(&self) -> Vendor {
         Vendor::Nxcloud
     }
+
     fn serves(&self, path: &str) -> bool {
         path.starts_with(PREFIX)
     }
-    fn handle(&self, ctx: &Ctx, _req: &ApiRequest) -> Reply {
-        Reply::json(
-            StatusCode::OK,
-            &serde_json::json!({"reqId": ctx.random_hex(32), "code": 88, "msg": "Request failed", "data": {}}),
-        )
+
+    fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
+        let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => route,
+            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
+        };
+        let (outcome, tenant) = run(ctx, req, route.handler);
+        let mut reply = render(ctx, outcome).with_operation(route.operation);
+        if let Some(t) = tenant {
+            reply = reply.with_tenant(t);
+        }
+        reply
     }
-    fn reject(&self, ctx: &Ctx, req: &ApiRequest, _why: Rejection) -> Reply {
-        self.handle(ctx, req)
+
+    fn reject(&self, ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply {
+        let err = match why {
+            Rejection::NotFound => NxError::Route(
+                StatusCode::NOT_FOUND,
+                format!("no endpoint {} {}", req.method, req.path),
+            ),
+            Rejection::MethodNotAllowed => NxError::Route(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "{} is not allowed on {}; the call-center APIs take POST",
+                    req.method, req.path
+                ),
+            ),
+            Rejection::BodyTooLarge => NxError::Body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body exceeds the limit of {} bytes",
+                    ctx.config.body_limit
+                ),
+            ),
+            Rejection::BodyUnreadable => NxError::Body(
+                StatusCode::BAD_REQUEST,
+                "request body could not be read".into(),
+            ),
+        };
+        let reply = render(ctx, Err(err));
+        match self.operation(req) {
+            Some(op) => reply.with_operation(op),
+            None => reply,
+        }
     }
-    fn error_for_code(&self, _ctx: &Ctx, _req: &ApiRequest, _code: &str) -> Option<Reply> {
-        None
+
+    fn error_for_code(&self, ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply> {
+        let code: i64 = code.trim().parse().ok()?;
+        let (code, msg) = errors::CODES.iter().find(|(c, _)| *c == code)?;
+        let reply = render(ctx, Err(NxError::Code(*code, msg)));
+        Some(match self.operation(req) {
+            Some(op) => reply.with_operation(op),
+            None => reply,
+        })
     }
-    fn operation(&self, _req: &ApiRequest) -> Option<&'static str> {
-        None
+
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
+        match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => Some(route.operation),
+            _ => None,
+        }
     }
 }

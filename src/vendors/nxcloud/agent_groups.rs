@@ -1,0 +1,125 @@
+//! Agent groups (the model's queues: queueNo/groupNo is the queue id, groupName its name) and
+//! their members, who are addressed by SIP number.
+
+use super::errors::NxError;
+use super::{Call, Data};
+use crate::model::{Agent, Tenant};
+use serde::Serialize;
+
+fn group_not_found(queue_no: &str) -> NxError {
+    NxError::Validation(format!("Agent group {queue_no} does not exist"))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Member {
+    sip_number: String,
+    nick_name: String,
+    user_name: String,
+}
+
+impl From<&Agent> for Member {
+    fn from(a: &Agent) -> Self {
+        Member {
+            sip_number: a.sip_number.clone().unwrap_or_default(),
+            nick_name: a.nick_name.clone(),
+            user_name: a.id.clone(),
+        }
+    }
+}
+
+/// Querying the Binding Relationship between Agent Groups and Agents —
+/// `POST /saas/cc/openapi/agentGroup/member/list` `{tenantId, queueNo}`.
+///
+/// Members come in sipNumber order (the document's example is in that order); an unknown
+/// queueNo answers 41000 "Agent group … does not exist".
+pub fn member_list(call: &Call) -> Result<Data, NxError> {
+    let queue_no = call.body.string("queueNo")?;
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    if !t.queues.contains_key(&queue_no) {
+        return Err(group_not_found(&queue_no));
+    }
+    let mut members: Vec<Member> = t.queue_members(&queue_no).map(Member::from).collect();
+    drop(model);
+    members.sort_by(|a, b| (&a.sip_number, &a.user_name).cmp(&(&b.sip_number, &b.user_name)));
+    Data::of(&members)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Group {
+    group_name: String,
+    group_no: String,
+    remark: String,
+    familiarize_first: bool,
+    ring_policy: u8,
+}
+
+/// Query agent group list — `POST /saas/cc/openapi/agentGroup/page`
+/// `{tenantId, queueName?, size (≤ 200), page (from 1)}`.
+///
+/// `queueName` filters by substring of the group name; groups come in groupNo order.
+pub fn page(call: &Call) -> Result<Data, NxError> {
+    let name = call.body.opt_string("queueName")?.unwrap_or_default();
+    let page = call.page()?;
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let groups: Vec<Group> = t
+        .queues
+        .values()
+        .filter(|q| q.name.contains(&name))
+        .map(|q| Group {
+            group_name: q.name.clone(),
+            group_no: q.id.clone(),
+            remark: q.description.clone(),
+            familiarize_first: q.familiarize_first,
+            ring_policy: q.ring_policy,
+        })
+        .collect();
+    drop(model);
+    let (items, total) = page.slice(groups);
+    Data::paged(&items, total)
+}
+
+/// The agent ids behind `sips`, all or nothing.
+fn agents_by_sip(t: &Tenant, sips: &[String]) -> Result<Vec<String>, NxError> {
+    sips.iter()
+        .map(|sip| {
+            t.agent_by_sip(sip).map(|a| a.id.clone()).ok_or_else(|| {
+                NxError::Validation(format!("Agent with SIP number {sip} does not exist"))
+            })
+        })
+        .collect()
+}
+
+/// Bulk Adding and Removing Agents in an Agent Group —
+/// `POST /saas/cc/openapi/agentGroup/updateMembers` `{tenantId, queueNo, members: [sipNumber]}`.
+///
+/// `members` becomes the group's whole membership (an empty list empties it). An unknown group or
+/// SIP number answers 41000 and changes nothing. Answers `data: null`.
+pub fn update_members(call: &Call) -> Result<Data, NxError> {
+    let queue_no = call.body.string("queueNo")?;
+    let sips = call.body.string_list("members")?;
+    let now = call.now_ms();
+    let mut model = call.ctx.model();
+    let t = model.tenant_mut(&call.tenant)?;
+    if !t.queues.contains_key(&queue_no) {
+        return Err(group_not_found(&queue_no));
+    }
+    let ids = agents_by_sip(t, &sips)?;
+    let before: Vec<(String, bool)> = t
+        .agents
+        .values()
+        .map(|a| (a.id.clone(), a.queues.contains(&queue_no)))
+        .collect();
+    t.set_queue_members(&queue_no, &ids)?;
+    for (id, was_member) in before {
+        if let Some(a) = t.agents.get_mut(&id) {
+            if a.queues.contains(&queue_no) != was_member {
+                a.modified_ms = now;
+            }
+        }
+    }
+    Ok(Data::null())
+}

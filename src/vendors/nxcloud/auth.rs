@@ -1,0 +1,276 @@
+//! The vendor's "API Interface Invocation Convention": headers `accessKey`, `ts` (ms), `bizType`,
+//! `action`, `sign`, where
+//! `sign = hex(md5(headersStr + bodyStr + accessSecretStr))`:
+//! - headersStr: the signed headers sorted by name in ASCII order, `key=value` joined by `&`;
+//! - bodyStr: `&body=` + the raw body bytes exactly as received, left out when the body is empty;
+//! - accessSecretStr: `&accessSecret=` + the secret.
+//!
+//! The optional header `algorithm: sha256` switches the digest to SHA-256 of the same string; it is
+//! optional, so it is not signed.
+
+use super::errors::NxError;
+use crate::emulator::Ctx;
+use crate::http::ApiRequest;
+use crate::model::{Credentials, Model};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+/// "The NX server allows a maximum time error of 60 seconds", either side, edge included.
+pub const WINDOW_MS: i64 = 60_000;
+
+/// The call-center business's fixed header values.
+pub const BIZ_TYPE: &str = "8";
+pub const ACTION: &str = "cc";
+
+/// The signed headers, already in ASCII order (`accessKey` < `action` < `bizType` < `ts`).
+pub const SIGNED_HEADERS: [&str; 4] = ["accessKey", "action", "bizType", "ts"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Md5,
+    Sha256,
+}
+
+/// The string to sign, as bytes (the body need not be UTF-8).
+pub fn string_to_sign(headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> Vec<u8> {
+    let mut sorted: Vec<&(&str, &[u8])> = headers.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut out = Vec::with_capacity(128 + body.len());
+    for (i, (k, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        out.extend_from_slice(k.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(v);
+    }
+    if !body.is_empty() {
+        out.extend_from_slice(b"&body=");
+        out.extend_from_slice(body);
+    }
+    out.extend_from_slice(b"&accessSecret=");
+    out.extend_from_slice(secret.as_bytes());
+    out
+}
+
+/// Lowercase hex digest of the string to sign.
+pub fn sign(algorithm: Algorithm, headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> String {
+    let text = string_to_sign(headers, body, secret);
+    match algorithm {
+        Algorithm::Md5 => hex(&Md5::digest(&text)),
+        Algorithm::Sha256 => hex(&Sha256::digest(&text)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
+/// The region a vendor host belongs to; `None` for any other host (loopback, a test's own name),
+/// which every tenant answers on.
+pub fn region_of_host(host: &str) -> Option<&'static str> {
+    match host {
+        "api2.nxcloud.com" => Some("nxcc"),
+        "api-hk.nxlink.ai" => Some("hk"),
+        "chl-api.nxlink.ai" => Some("amer"),
+        "api-idn.nxlink.ai" => Some("idn"),
+        _ => None,
+    }
+}
+
+/// A header's raw value; absent and empty are the same to the vendor ("missing").
+fn header<'a>(req: &'a ApiRequest, name: &'static str) -> Result<&'a [u8], NxError> {
+    match req.headers.get(name) {
+        Some(v) if !v.as_bytes().is_empty() => Ok(v.as_bytes()),
+        _ => Err(NxError::MissingHeader(name)),
+    }
+}
+
+/// Who a request authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The model's tenant id (the team's tenantId as text).
+    pub tenant: String,
+}
+
+/// What the check needs from the model, copied out under the lock so that hashing runs after it.
+struct KeyOwner {
+    tenant: String,
+    secret: String,
+}
+
+/// Checks, in order: all five headers present (1001) → bizType "8", action "cc" and a known
+/// `algorithm` (1002) → the accessKey belongs to a team reachable on this host (1005) → ts is a
+/// number of milliseconds within 60 s of the virtual clock (1004) → sign (1003).
+///
+/// The model lock is held only to find the key's team; the digest is computed after it.
+pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
+    let owner = {
+        let model = ctx.model();
+        check_and_find(&model, req)?
+    };
+    verify(req, ctx.now_ms(), owner)
+}
+
+fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> {
+    let access_key = header(req, "accessKey")?;
+    header(req, "ts")?;
+    let biz_type = header(req, "bizType")?;
+    let action = header(req, "action")?;
+    header(req, "sign")?;
+    if biz_type != BIZ_TYPE.as_bytes() {
+        return Err(NxError::WrongHeader(format!(
+            "bizType must be \"{BIZ_TYPE}\" for the call-center APIs, not {:?}",
+            String::from_utf8_lossy(biz_type)
+        )));
+    }
+    if action != ACTION.as_bytes() {
+        return Err(NxError::WrongHeader(format!(
+            "action must be \"{ACTION}\" for the call-center APIs, not {:?}",
+            String::from_utf8_lossy(action)
+        )));
+    }
+    algorithm(req)?;
+    let region = req.host().as_deref().and_then(region_of_host);
+    let owner = model.find_tenant(
+        |c| matches!(c, Credentials::Nxcloud { access_key: k, .. } if k.as_bytes() == access_key),
+    );
+    let Some(tenant) = owner else {
+        return Err(NxError::UnknownAccessKey(format!(
+            "no team has accessKey {:?}",
+            String::from_utf8_lossy(access_key)
+        )));
+    };
+    let Credentials::Nxcloud {
+        access_secret,
+        regions,
+        ..
+    } = &tenant.credentials
+    else {
+        return Err(NxError::UnknownAccessKey("no such accessKey".into()));
+    };
+    if let Some(region) = region {
+        if !regions.is_empty() && !regions.iter().any(|r| r.eq_ignore_ascii_case(region)) {
+            return Err(NxError::UnknownAccessKey(format!(
+                "this accessKey's team is served in region(s) {}, not through this host (region {region})",
+                regions.join(", ")
+            )));
+        }
+    }
+    Ok(KeyOwner {
+        tenant: tenant.id.clone(),
+        secret: access_secret.clone(),
+    })
+}
+
+fn algorithm(req: &ApiRequest) -> Result<Algorithm, NxError> {
+    match req.headers.get("algorithm").map(|v| v.as_bytes()) {
+        None => Ok(Algorithm::Md5),
+        Some(v) if v.eq_ignore_ascii_case(b"md5") => Ok(Algorithm::Md5),
+        Some(v) if v.eq_ignore_ascii_case(b"sha256") => Ok(Algorithm::Sha256),
+        Some(v) => Err(NxError::WrongHeader(format!(
+            "algorithm must be md5 or sha256, not {:?}",
+            String::from_utf8_lossy(v)
+        ))),
+    }
+}
+
+fn verify(req: &ApiRequest, now_ms: i64, owner: KeyOwner) -> Result<Caller, NxError> {
+    let ts_raw = header(req, "ts")?;
+    let ts_text = String::from_utf8_lossy(ts_raw);
+    let ts: i64 = if ts_raw.iter().all(u8::is_ascii_digit) {
+        ts_text.parse().map_err(|_| {
+            NxError::TimestampExpired(format!("ts {ts_text:?} is not a number of milliseconds"))
+        })?
+    } else {
+        return Err(NxError::TimestampExpired(format!(
+            "ts {ts_text:?} is not a number of milliseconds"
+        )));
+    };
+    if (ts - now_ms).abs() > WINDOW_MS {
+        let why = if ts_raw.len() <= 10 {
+            format!("ts {ts} looks like seconds; it must be milliseconds")
+        } else {
+            format!("ts {ts} is more than 60 s from the server time {now_ms}")
+        };
+        return Err(NxError::TimestampExpired(why));
+    }
+    let algorithm = algorithm(req)?;
+    let mut signed: Vec<(&str, &[u8])> = Vec::with_capacity(4);
+    for name in SIGNED_HEADERS {
+        signed.push((name, header(req, name)?));
+    }
+    let expected = sign(algorithm, &signed, &req.body, &owner.secret);
+    if header(req, "sign")? != expected.as_bytes() {
+        return Err(NxError::InvalidSignature);
+    }
+    Ok(Caller {
+        tenant: owner.tenant,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector_headers() -> [(&'static str, &'static [u8]); 4] {
+        // Deliberately out of order: the signer sorts.
+        [
+            ("ts", b"1655710885431"),
+            ("bizType", b"1"),
+            ("accessKey", b"fme2na3kdi3ki"),
+            ("action", b"send"),
+        ]
+    }
+
+    #[test]
+    fn published_vectors() {
+        let h = vector_headers();
+        let s = "abciiiko2k3";
+        let md5 = |body: &str| sign(Algorithm::Md5, &h, body.as_bytes(), s);
+        assert_eq!(
+            md5(r#"{"name":"牛小信","id":10001}"#),
+            "87c3560d3331ae23f1021e2025722354"
+        );
+        assert_eq!(
+            md5(r#"{"id":10001,"name":"牛小信"}"#),
+            "7750759da06333f20d0640be09355e34"
+        );
+        assert_eq!(
+            md5(r#"{"id": 10001, "name": "牛小信"}"#),
+            "d0c24a9886c629330d7f3f2056c65bc2"
+        );
+        assert_eq!(md5(""), "884afe159e39b6c88a0d6102ca97d704");
+        assert_eq!(
+            sign(
+                Algorithm::Sha256,
+                &h,
+                r#"{"name":"牛小信","id":10001}"#.as_bytes(),
+                s
+            ),
+            "e0eec2c99ef80f269a82795e2223f618ebfc0616c8b6c8c7d438021ec38ad0eb"
+        );
+    }
+
+    #[test]
+    fn string_to_sign_layout() {
+        let text = string_to_sign(&vector_headers(), b"{}", "x");
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "accessKey=fme2na3kdi3ki&action=send&bizType=1&ts=1655710885431&body={}&accessSecret=x"
+        );
+    }
+
+    #[test]
+    fn hosts_map_to_regions() {
+        assert_eq!(region_of_host("api2.nxcloud.com"), Some("nxcc"));
+        assert_eq!(region_of_host("chl-api.nxlink.ai"), Some("amer"));
+        assert_eq!(region_of_host("127.0.0.1"), None);
+    }
+}
