@@ -166,3 +166,90 @@ impl VendorApi for Huawei {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::Config;
+    use crate::model::Model;
+    use hyper::Method;
+
+    fn ctx() -> Ctx {
+        Ctx::new(Config::ephemeral(), Model::default())
+    }
+
+    #[test]
+    fn a_fault_code_is_an_http_status_with_the_error_body() {
+        let req = ApiRequest::new(Method::GET, "/apiaccess/CC-Mangemant/v1/queryAgentInfo");
+        for (code, status) in [
+            ("401", 401),
+            ("403", 403),
+            ("500", 500),
+            ("429", 429),
+            ("CCEMU.0503", 503),
+        ] {
+            let r = Huawei.error_for_code(&ctx(), &req, code).expect(code);
+            assert_eq!(r.status.as_u16(), status);
+            let body = r.json_body().unwrap();
+            assert_eq!(body["error_code"], format!("CCEMU.{status:04}"));
+            assert!(body["error_msg"].as_str().is_some_and(|m| !m.is_empty()));
+            assert_eq!(r.meta.operation, Some("queryAgentInfo"));
+        }
+        for code in ["200", "abc", "", "99", "600"] {
+            assert!(
+                Huawei.error_for_code(&ctx(), &req, code).is_none(),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn operations_are_the_documented_names() {
+        let op = |m: Method, p: &str| Huawei.operation(&ApiRequest::new(m, p));
+        assert_eq!(
+            op(Method::POST, "/apigovernance/api/oauth/tokenByAkSk"),
+            Some("tokenByAkSk")
+        );
+        assert_eq!(
+            op(Method::GET, "/apiaccess/CC-Management/v1/querySysInfo"),
+            Some("querySysInfo")
+        );
+        assert_eq!(
+            op(
+                Method::POST,
+                "/apiaccess/rest/cc-management/v1/skill/deleteSkill"
+            ),
+            Some("deleteSkill")
+        );
+        assert_eq!(
+            op(
+                Method::GET,
+                "/apiaccess/rest/cc-management/v1/skill/deleteSkill"
+            ),
+            None
+        );
+        assert_eq!(op(Method::GET, "/apiaccess/nothing"), None);
+    }
+
+    #[test]
+    fn rejections_answer_in_the_huawei_shape() {
+        let req = ApiRequest::new(
+            Method::POST,
+            "/apiaccess/rest/cc-management/v1/skill/querySkills",
+        );
+        let cases = [
+            (Rejection::NotFound, 404),
+            (Rejection::MethodNotAllowed, 405),
+            (Rejection::BodyTooLarge, 413),
+            (Rejection::BodyUnreadable, 400),
+        ];
+        for (why, status) in cases {
+            let r = Huawei.reject(&ctx(), &req, why);
+            assert_eq!(r.status.as_u16(), status);
+            assert_eq!(
+                r.json_body().unwrap()["error_code"],
+                format!("CCEMU.{status:04}")
+            );
+        }
+    }
+}
