@@ -12,6 +12,7 @@
 
 pub mod fixture;
 pub mod state;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -486,6 +487,9 @@ pub struct Model {
     pub tenants: BTreeMap<String, Tenant>,
     #[serde(skip)]
     pub events: VecDeque<ModelEvent>,
+    /// Bearer tokens issued by token exchanges (Huawei tokenByAkSk); cleared by reset.
+    #[serde(skip)]
+    pub tokens: tokens::Tokens,
 }
 
 pub type ModelResult<T> = Result<T, ModelError>;

@@ -210,3 +210,55 @@ pub fn nx_call(emu: &Emulator, op: &str, body: &Value) -> Resp {
     let bytes = serde_json::to_vec(body).unwrap();
     nx_send(emu, op, &nx_headers(now_ms(emu), &bytes), &bytes)
 }
+
+pub const HW_TOKEN_PATH: &str = "/apigovernance/api/oauth/tokenByAkSk";
+
+/// Asks tokenByAkSk for a token (optionally with `X-Token-Expire`); any status is an answer.
+pub fn hw_token_request(
+    emu: &Emulator,
+    app_key: &str,
+    app_secret: &str,
+    expire: Option<&str>,
+) -> Resp {
+    let body = serde_json::json!({"app_key": app_key, "app_secret": app_secret});
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(e) = expire {
+        headers.push(("X-Token-Expire", e));
+    }
+    send(
+        "POST",
+        &format!("{}{HW_TOKEN_PATH}", emu.url()),
+        &headers,
+        Some(&serde_json::to_vec(&body).unwrap()),
+    )
+}
+
+/// A live Huawei CEC AccessToken for an app.
+pub fn hw_token_for(emu: &Emulator, app_key: &str, app_secret: &str) -> String {
+    let r = hw_token_request(emu, app_key, app_secret, None);
+    assert_eq!(r.status, 200, "tokenByAkSk: {}", r.text);
+    r.json["AccessToken"]
+        .as_str()
+        .expect("AccessToken")
+        .to_string()
+}
+
+/// A live AccessToken for the demo app of the default fixture.
+pub fn hw_token(emu: &Emulator) -> String {
+    hw_token_for(emu, HW_APP_KEY, HW_APP_SECRET)
+}
+
+/// A Huawei API call with `Authorization: Bearer {token}`; `path` is the full path.
+pub fn huawei(emu: &Emulator, method: &str, path: &str, token: &str, body: Option<Value>) -> Resp {
+    let auth = format!("Bearer {token}");
+    let bytes = body.map(|b| serde_json::to_vec(&b).unwrap());
+    send(
+        method,
+        &format!("{}{path}", emu.url()),
+        &[
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ],
+        bytes.as_deref(),
+    )
+}

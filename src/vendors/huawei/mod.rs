@@ -1,10 +1,81 @@
-//! Huawei Cloud CEC (`/apigovernance/`, `/apiaccess/`). Not built yet: every call answers 404.
+//! Huawei Cloud CEC API Fabric (`/apigovernance/`, `/apiaccess/`): the vendor face.
+//!
+//! `tokenByAkSk` trades an app's key and secret for a Bearer token; every `/apiaccess/` route
+//! passes `auth::authenticate` first, then its handler runs against the caller's tenant (the
+//! app's tenant space) and answers the whole body, since each page documents its own envelope
+//! (a bare object, `returnCode/description/data` or `resultCode/resultMessage/data/total`).
+
+pub mod agents;
+pub mod auth;
+pub mod errors;
+pub mod routes;
+pub mod skills;
 
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::Vendor;
+use crate::routing::{self, Match};
 use crate::vendors::VendorApi;
+use errors::HuaweiError;
 use hyper::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub const TOKEN_PREFIX: &str = "/apigovernance/";
+pub const API_PREFIX: &str = "/apiaccess/";
+
+/// What a handler sees: the request and the tenant and app its token was issued to.
+pub struct Call<'a> {
+    pub ctx: &'a Ctx,
+    pub req: &'a ApiRequest,
+    pub tenant: String,
+    pub app_key: String,
+}
+
+impl Call<'_> {
+    /// Parses the JSON body into the documented request type (400 with the reason otherwise).
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, HuaweiError> {
+        parse_body(&self.req.body)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.ctx.now_ms()
+    }
+}
+
+/// A missing field answers 400 naming it; anything else that does not fit, 400 with serde's
+/// reason.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(HuaweiError::BadRequest("The request body is empty.".into()));
+    }
+    serde_json::from_slice(body).map_err(body_error)
+}
+
+pub fn body_error(e: serde_json::Error) -> HuaweiError {
+    let msg = e.to_string();
+    match msg.strip_prefix("missing field `") {
+        Some(rest) => {
+            let field = rest.split('`').next().unwrap_or(rest);
+            HuaweiError::BadRequest(format!("{field} is mandatory."))
+        }
+        None => HuaweiError::BadRequest(format!("Invalid request body: {msg}.")),
+    }
+}
+
+/// A 200 JSON answer; handlers serialise after releasing the model lock.
+pub fn ok<T: Serialize>(body: &T) -> Result<Reply, HuaweiError> {
+    Ok(Reply::json(StatusCode::OK, body))
+}
+
+pub type Handler = fn(&Call) -> Result<Reply, HuaweiError>;
+
+/// A route is either the token exchange (no Bearer token) or an API behind the Bearer check.
+#[derive(Clone, Copy)]
+pub enum Endpoint {
+    Token,
+    Api(Handler),
+}
 
 pub struct Huawei;
 
@@ -12,22 +83,173 @@ impl VendorApi for Huawei {
     fn vendor(&self) -> Vendor {
         Vendor::Huawei
     }
+
     fn serves(&self, path: &str) -> bool {
-        path.starts_with("/apigovernance/") || path.starts_with("/apiaccess/")
+        path.starts_with(TOKEN_PREFIX) || path.starts_with(API_PREFIX)
     }
-    fn handle(&self, _ctx: &Ctx, _req: &ApiRequest) -> Reply {
-        Reply::json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error_code": "CCEMU.0404", "error_msg": "not implemented yet"}),
-        )
+
+    fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
+        let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => route,
+            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
+        };
+        let reply = match route.handler {
+            Endpoint::Token => match auth::token_by_ak_sk(ctx, req) {
+                Ok((reply, tenant)) => reply.with_tenant(tenant),
+                Err(e) => e.reply(),
+            },
+            Endpoint::Api(handler) => {
+                let now_ms = ctx.now_ms();
+                let caller = {
+                    let model = ctx.model();
+                    auth::authenticate(&model, req, now_ms)
+                };
+                match caller {
+                    Ok(caller) => {
+                        let call = Call {
+                            ctx,
+                            req,
+                            tenant: caller.tenant.clone(),
+                            app_key: caller.app_key,
+                        };
+                        handler(&call)
+                            .unwrap_or_else(|e| e.reply())
+                            .with_tenant(caller.tenant)
+                    }
+                    Err(e) => e.reply(),
+                }
+            }
+        };
+        reply.with_operation(route.operation)
     }
-    fn reject(&self, ctx: &Ctx, req: &ApiRequest, _why: Rejection) -> Reply {
-        self.handle(ctx, req)
+
+    fn reject(&self, _ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply {
+        let err = match why {
+            Rejection::NotFound => HuaweiError::NotFound(format!("No API at {}.", req.path)),
+            Rejection::MethodNotAllowed => HuaweiError::MethodNotAllowed(format!(
+                "{} is not allowed on {}.",
+                req.method, req.path
+            )),
+            Rejection::BodyTooLarge => HuaweiError::TooLarge,
+            Rejection::BodyUnreadable => {
+                HuaweiError::BadRequest("The request body could not be read.".into())
+            }
+        };
+        let reply = err.reply();
+        match self.operation(req) {
+            Some(op) => reply.with_operation(op),
+            None => reply,
+        }
     }
-    fn error_for_code(&self, _ctx: &Ctx, _req: &ApiRequest, _code: &str) -> Option<Reply> {
-        None
+
+    /// Huawei documents HTTP statuses only, so a fault code is a status: "401", "500", "429"
+    /// (or ccemu's own spelling "CCEMU.0401"). Any 4xx or 5xx is accepted.
+    fn error_for_code(&self, _ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply> {
+        let digits = code.strip_prefix("CCEMU.").unwrap_or(code);
+        let status = digits
+            .parse::<u16>()
+            .ok()
+            .and_then(|n| StatusCode::from_u16(n).ok())
+            .filter(|s| s.is_client_error() || s.is_server_error())?;
+        let reply = HuaweiError::Status(status, String::new()).reply();
+        Some(match self.operation(req) {
+            Some(op) => reply.with_operation(op),
+            None => reply,
+        })
     }
-    fn operation(&self, _req: &ApiRequest) -> Option<&'static str> {
-        None
+
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
+        match routing::find(routes::ROUTES, &req.method, &req.path) {
+            Match::Found(route, _) => Some(route.operation),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::Config;
+    use crate::model::Model;
+    use hyper::Method;
+
+    fn ctx() -> Ctx {
+        Ctx::new(Config::ephemeral(), Model::default())
+    }
+
+    #[test]
+    fn a_fault_code_is_an_http_status_with_the_error_body() {
+        let req = ApiRequest::new(Method::GET, "/apiaccess/CC-Mangemant/v1/queryAgentInfo");
+        for (code, status) in [
+            ("401", 401),
+            ("403", 403),
+            ("500", 500),
+            ("429", 429),
+            ("CCEMU.0503", 503),
+        ] {
+            let r = Huawei.error_for_code(&ctx(), &req, code).expect(code);
+            assert_eq!(r.status.as_u16(), status);
+            let body = r.json_body().unwrap();
+            assert_eq!(body["error_code"], format!("CCEMU.{status:04}"));
+            assert!(body["error_msg"].as_str().is_some_and(|m| !m.is_empty()));
+            assert_eq!(r.meta.operation, Some("queryAgentInfo"));
+        }
+        for code in ["200", "abc", "", "99", "600"] {
+            assert!(
+                Huawei.error_for_code(&ctx(), &req, code).is_none(),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn operations_are_the_documented_names() {
+        let op = |m: Method, p: &str| Huawei.operation(&ApiRequest::new(m, p));
+        assert_eq!(
+            op(Method::POST, "/apigovernance/api/oauth/tokenByAkSk"),
+            Some("tokenByAkSk")
+        );
+        assert_eq!(
+            op(Method::GET, "/apiaccess/CC-Management/v1/querySysInfo"),
+            Some("querySysInfo")
+        );
+        assert_eq!(
+            op(
+                Method::POST,
+                "/apiaccess/rest/cc-management/v1/skill/deleteSkill"
+            ),
+            Some("deleteSkill")
+        );
+        assert_eq!(
+            op(
+                Method::GET,
+                "/apiaccess/rest/cc-management/v1/skill/deleteSkill"
+            ),
+            None
+        );
+        assert_eq!(op(Method::GET, "/apiaccess/nothing"), None);
+    }
+
+    #[test]
+    fn rejections_answer_in_the_huawei_shape() {
+        let req = ApiRequest::new(
+            Method::POST,
+            "/apiaccess/rest/cc-management/v1/skill/querySkills",
+        );
+        let cases = [
+            (Rejection::NotFound, 404),
+            (Rejection::MethodNotAllowed, 405),
+            (Rejection::BodyTooLarge, 413),
+            (Rejection::BodyUnreadable, 400),
+        ];
+        for (why, status) in cases {
+            let r = Huawei.reject(&ctx(), &req, why);
+            assert_eq!(r.status.as_u16(), status);
+            assert_eq!(
+                r.json_body().unwrap()["error_code"],
+                format!("CCEMU.{status:04}")
+            );
+        }
     }
 }

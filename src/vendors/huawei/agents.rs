@@ -1,0 +1,636 @@
+//! Agent management (cec_07_0019): softphone information, sign-in parameters, agent accounts and
+//! the agents of a skill, read from the model's agents (workNo = agent id) and queues (skills).
+//!
+//! Only agents whose id is a workNo (digits, 101..=59999) and queues whose id is a number are
+//! visible to the Huawei face; anything else in a fixture is another vendor's shape.
+
+use super::errors::HuaweiError;
+use super::{body_error, ok, Call};
+use crate::http::Reply;
+use crate::model::{Agent, AgentState, Tenant};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The workNo of an agent, if its id is one.
+pub fn work_no(agent: &Agent) -> Option<u32> {
+    if agent.id.is_empty() || !agent.id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    agent.id.parse().ok().filter(|n| (101..=59999).contains(n))
+}
+
+/// The skillId of a queue, if its id is a number.
+pub fn skill_id(queue_id: &str) -> Option<u64> {
+    if queue_id.is_empty() || !queue_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    queue_id.parse().ok()
+}
+
+/// The model's queue id for `skill` (so "01" and "1" name the same skill).
+pub fn queue_key(tenant: &Tenant, skill: u64) -> Option<String> {
+    tenant
+        .queues
+        .keys()
+        .find(|id| skill_id(id) == Some(skill))
+        .cloned()
+}
+
+/// Huawei CEC agent status (cec_07_0581, "Agent Status"): 2 sign-out, 3 busy, 4 idle,
+/// 5 wrap-up, 7 talking (CTI states 2–5: preoccupied, occupied, answering, talking, so ringing
+/// too), 8 rest. 0 unknown, 1 sign-in, 6 and 9 are never produced.
+pub fn agent_status(state: AgentState) -> u8 {
+    match state {
+        AgentState::Offline => 2,
+        AgentState::Busy => 3,
+        AgentState::Idle => 4,
+        AgentState::Wrapup => 5,
+        AgentState::Calling | AgentState::Ringing => 7,
+        AgentState::Rest(_) => 8,
+    }
+}
+
+/// ccRoleId: 2 operator, 3 quality inspector, 4 outbound agent, 255 idle role. The model's
+/// role "leader" (or "inspector") reads as 3, "outbound" as 4, "idle" as 255, anything else 2.
+pub fn cc_role_id(agent: &Agent) -> u8 {
+    match agent.role.as_str() {
+        "leader" | "inspector" => 3,
+        "outbound" => 4,
+        "idle" => 255,
+        _ => 2,
+    }
+}
+
+/// agentType: 4 voice (the default when the fixture leaves it out), 5 multimedia, 11 video,
+/// 99 versatile, 255 idle.
+pub fn agent_type(agent: &Agent) -> u32 {
+    agent.agent_type.unwrap_or(4)
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Agents the Huawei face sees, with their workNo, in workNo order.
+fn visible(tenant: &Tenant) -> Vec<(u32, &Agent)> {
+    let mut v: Vec<(u32, &Agent)> = tenant
+        .agents
+        .values()
+        .filter_map(|a| work_no(a).map(|w| (w, a)))
+        .collect();
+    v.sort_by_key(|(w, _)| *w);
+    v
+}
+
+/// Picks the wrapped request object (`requestParam`, `requestParams`) when the body has one,
+/// else the body itself: the pages' tables wrap the parameters while some of their examples do
+/// not, and clients follow either.
+fn unwrap_params(body: &[u8], wrappers: &[&str]) -> Result<Value, HuaweiError> {
+    let v: Value = super::parse_body(body)?;
+    let Value::Object(mut map) = v else {
+        return Err(HuaweiError::BadRequest(
+            "The request body must be a JSON object.".into(),
+        ));
+    };
+    for w in wrappers {
+        if let Some(inner) = map.remove(*w) {
+            return match inner {
+                Value::Object(_) => Ok(inner),
+                _ => Err(HuaweiError::BadRequest(format!("{w} must be an object."))),
+            };
+        }
+    }
+    Ok(Value::Object(map))
+}
+
+fn too_long(field: &str, value: &str, max: usize) -> Result<(), HuaweiError> {
+    if value.chars().count() > max {
+        return Err(HuaweiError::BadRequest(format!(
+            "{field} is longer than {max} characters."
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentInfo {
+    sip_service_ip: String,
+    sip_service_port: u16,
+    agents: Vec<Softphone>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Softphone {
+    work_no: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_pwd: Option<String>,
+}
+
+/// Querying Softphone Information of All Agents, Including Business Accounts (queryAgentInfo) —
+/// `GET /apiaccess/CC-Mangemant/v1/queryAgentInfo` (and `CC-Management`).
+///
+/// A bare object; the port is a number as in the page's example (its table says string);
+/// accountCode is left out for agents without a business account, as the example shows.
+pub fn query_agent_info(call: &Call) -> Result<Reply, HuaweiError> {
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let answer = AgentInfo {
+        sip_service_ip: t.sip_server.ip.clone(),
+        sip_service_port: t.sip_server.port,
+        agents: visible(t)
+            .into_iter()
+            .map(|(work_no, a)| Softphone {
+                work_no,
+                account_code: a.account_code.clone(),
+                sip_account: a.sip_number.clone(),
+                sip_pwd: a.sip_password.clone(),
+            })
+            .collect(),
+    };
+    drop(model);
+    ok(&answer)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SysInfo {
+    service_ip: String,
+    service_port: u16,
+    sip_service_ip: String,
+    sip_service_port: u16,
+    agents: Vec<SysAgent>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SysAgent {
+    work_no: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_pwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    id: String,
+    cc_role_id: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_code: Option<String>,
+    account_name: String,
+    agent_type: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    self_phone: Option<String>,
+    agent_status: u8,
+    tenant_id: String,
+}
+
+/// The agent sign-in service: where the client reached ccemu (the Host header), since ccemu is
+/// the one server that answers for the whole tenant space.
+fn service_address(call: &Call) -> (String, u16) {
+    let host = call.req.host().unwrap_or_else(|| "127.0.0.1".into());
+    let port = call
+        .req
+        .header("host")
+        .and_then(|h| h.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(80);
+    (host, port)
+}
+
+/// Querying Softphone Information of All Agents, Excluding Business Accounts (querySysInfo) —
+/// `GET /apiaccess/CC-Mangemant/v1/querySysInfo` (and `CC-Management`).
+///
+/// serviceIp/servicePort are where the client reached ccemu; agentStatus is read from the
+/// agent's timeline at the virtual clock's now.
+pub fn query_sys_info(call: &Call) -> Result<Reply, HuaweiError> {
+    let (service_ip, service_port) = service_address(call);
+    let now_ms = call.now_ms();
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let answer = SysInfo {
+        service_ip,
+        service_port,
+        sip_service_ip: t.sip_server.ip.clone(),
+        sip_service_port: t.sip_server.port,
+        agents: visible(t)
+            .into_iter()
+            .map(|(work_no, a)| SysAgent {
+                work_no,
+                sip_account: a.sip_number.clone(),
+                sip_pwd: a.sip_password.clone(),
+                password: a.password.clone(),
+                id: a.id.clone(),
+                cc_role_id: cc_role_id(a),
+                account_id: a.account_code.clone(),
+                account_code: a.account_code.clone(),
+                account_name: a.name.clone(),
+                agent_type: agent_type(a),
+                self_phone: non_empty(&a.mobile),
+                agent_status: agent_status(a.state_at(now_ms)),
+                tenant_id: t.id.clone(),
+            })
+            .collect(),
+    };
+    drop(model);
+    ok(&answer)
+}
+
+#[derive(Deserialize)]
+struct LoginParamsRequest {
+    account: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginParams {
+    message: &'static str,
+    return_code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<LoginResults>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginResults {
+    work_no: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_pwd: Option<String>,
+    sip_server_info: Vec<SipServerInfo>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SipServerInfo {
+    sip_service_ip: String,
+    sip_service_port: String,
+    node: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// Querying the Account Sign-in Result (queryAgentLoginParams) —
+/// `POST /apiaccess/CC-Management/v1/queryAgentLoginParams` `{account, password}`.
+///
+/// The account is the agent's accountCode or its workNo; the password its sign-in password.
+/// A wrong pair answers 200 with returnCode "1" (the page's "account verification" code), not an
+/// HTTP error. The table types workNo and the port as strings here, so they are strings.
+pub fn query_agent_login_params(call: &Call) -> Result<Reply, HuaweiError> {
+    let body: LoginParamsRequest = call.body()?;
+    if body.account.is_empty() || body.password.is_empty() {
+        return Err(HuaweiError::BadRequest(
+            "account and password are mandatory.".into(),
+        ));
+    }
+    too_long("account", &body.account, 100)?;
+    too_long("password", &body.password, 100)?;
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let agents = visible(t);
+    let found = agents
+        .iter()
+        .find(|(_, a)| a.account_code.as_deref() == Some(body.account.as_str()))
+        .or_else(|| agents.iter().find(|(_, a)| a.id == body.account))
+        .filter(|(_, a)| a.password.as_deref() == Some(body.password.as_str()));
+    let answer = match found {
+        None => LoginParams {
+            message: "The account or password is incorrect.",
+            return_code: "1",
+            results: None,
+        },
+        Some((work_no, a)) => LoginParams {
+            message: "success",
+            return_code: "0",
+            results: Some(LoginResults {
+                work_no: work_no.to_string(),
+                password: a.password.clone(),
+                sip_account: a.sip_number.clone(),
+                sip_pwd: a.sip_password.clone(),
+                sip_server_info: vec![SipServerInfo {
+                    sip_service_ip: t.sip_server.ip.clone(),
+                    sip_service_port: t.sip_server.port.to_string(),
+                    node: "1",
+                    kind: "0",
+                }],
+            }),
+        },
+    };
+    drop(model);
+    ok(&answer)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ByAccountRequest {
+    account_code: String,
+    password: Option<String>,
+    username: Option<String>,
+}
+
+/// Querying Agent Information by Sign-in Account (queryAgentInfoByAccount) —
+/// `POST /apiaccess/rest/CC-Management/v1/queryAgentInfoByAccount` `{accountCode, password?, username?}`.
+///
+/// An unknown accountCode answers returnCode "1" with `data.workNo` "" as the page says; a
+/// password that is not the agent's sign-in password answers 403 (the page's "authentication
+/// failed"). Fields are limited to 64 characters.
+pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
+    let body: ByAccountRequest = call.body()?;
+    if body.account_code.is_empty() {
+        return Err(HuaweiError::BadRequest("accountCode is mandatory.".into()));
+    }
+    too_long("accountCode", &body.account_code, 64)?;
+    too_long("password", body.password.as_deref().unwrap_or_default(), 64)?;
+    too_long("username", body.username.as_deref().unwrap_or_default(), 64)?;
+    let now_ms = call.now_ms();
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let found = visible(t)
+        .into_iter()
+        .find(|(_, a)| a.account_code.as_deref() == Some(body.account_code.as_str()));
+    let answer = match found {
+        None => json!({
+            "returnCode": "1",
+            "description": format!("The account {} does not exist.", body.account_code),
+            "data": {"workNo": ""},
+        }),
+        Some((work_no, a)) => {
+            if let Some(pw) = &body.password {
+                if a.password.as_deref() != Some(pw.as_str()) {
+                    return Err(HuaweiError::Forbidden(
+                        "The password does not match the account.".into(),
+                    ));
+                }
+            }
+            json!({
+                "returnCode": "0",
+                "description": "Success",
+                "data": {
+                    "workNo": work_no,
+                    "agentType": agent_type(a),
+                    "agentStatus": agent_status(a.state_at(now_ms)),
+                },
+            })
+        }
+    };
+    drop(model);
+    ok(&answer)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AccountQuery {
+    user_account: Option<String>,
+    page_num: Option<i64>,
+    page_size: Option<i64>,
+    agent_type: Option<Vec<u32>>,
+    transparent_display_flag: Option<bool>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountRow {
+    user_account: String,
+    user_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    agent_type: u32,
+    cc_role_id: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_account: Option<String>,
+    skills: Vec<SkillWeight>,
+    work_no: u32,
+    transparent_display_flag: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SkillWeight {
+    skill_id: u64,
+    agent_weight: u32,
+    skill_weight: u32,
+}
+
+/// Weights are not in the model; every membership has weight 1 both ways.
+const WEIGHT: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountPage {
+    result_code: &'static str,
+    result_message: &'static str,
+    data: Vec<AccountRow>,
+    total: usize,
+}
+
+fn page<T>(items: Vec<T>, page_num: usize, page_size: usize) -> Vec<T> {
+    items
+        .into_iter()
+        .skip(page_num.saturating_mul(page_size))
+        .take(page_size)
+        .collect()
+}
+
+fn index(field: &str, v: Option<i64>, min: i64, max: i64) -> Result<Option<usize>, HuaweiError> {
+    match v {
+        None => Ok(None),
+        Some(n) if (min..=max).contains(&n) => Ok(usize::try_from(n).ok()),
+        Some(n) => Err(HuaweiError::BadRequest(format!(
+            "{field} must be from {min} to {max}, not {n}."
+        ))),
+    }
+}
+
+/// Querying Agent Account Information (agentAccount/query) —
+/// `POST /apiaccess/rest/cc-management/v1/agentAccount/query`
+/// `{requestParams: {userAccount}}` or `{requestParams: {pageNum, pageSize, agentType[], transparentDisplayFlag}}`
+/// (the unwrapped form of the page's example is accepted too).
+///
+/// Agent accounts are the agents with a business account (accountCode = userAccount). With
+/// userAccount the other parameters are ignored and an unknown account answers an empty list;
+/// without it pageNum (from 0) and pageSize (1..=1000) are mandatory.
+pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
+    let params = unwrap_params(&call.req.body, &["requestParams", "requestParam"])?;
+    let q: AccountQuery = serde_json::from_value(params).map_err(body_error)?;
+    let user_account = q.user_account.filter(|u| !u.is_empty());
+    let paging = match &user_account {
+        Some(_) => None,
+        None => {
+            let num = index("pageNum", q.page_num, 0, i64::from(u32::MAX))?;
+            let size = index("pageSize", q.page_size, 1, 1000)?;
+            match (num, size) {
+                (Some(n), Some(s)) => Some((n, s)),
+                _ => {
+                    return Err(HuaweiError::BadRequest(
+                        "userAccount, or pageNum and pageSize, are mandatory.".into(),
+                    ))
+                }
+            }
+        }
+    };
+    let types = q.agent_type.unwrap_or_default();
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let rows: Vec<AccountRow> = visible(t)
+        .into_iter()
+        .filter_map(|(work_no, a)| {
+            let account = a.account_code.clone()?;
+            let wanted = match &user_account {
+                Some(u) => *u == account,
+                None => {
+                    (types.is_empty() || types.contains(&agent_type(a)))
+                        && q.transparent_display_flag != Some(true)
+                }
+            };
+            wanted.then(|| AccountRow {
+                user_account: account,
+                user_name: a.name.clone(),
+                phone: non_empty(&a.mobile),
+                email: non_empty(&a.email),
+                agent_type: agent_type(a),
+                cc_role_id: cc_role_id(a),
+                sip_account: a.sip_number.clone(),
+                skills: a
+                    .queues
+                    .iter()
+                    .filter(|q| t.queues.contains_key(*q))
+                    .filter_map(|q| skill_id(q))
+                    .map(|skill_id| SkillWeight {
+                        skill_id,
+                        agent_weight: WEIGHT,
+                        skill_weight: WEIGHT,
+                    })
+                    .collect(),
+                work_no,
+                transparent_display_flag: false,
+            })
+        })
+        .collect();
+    drop(model);
+    let total = rows.len();
+    let data = match paging {
+        Some((n, s)) => page(rows, n, s),
+        None => rows,
+    };
+    ok(&AccountPage {
+        result_code: "0",
+        result_message: "Success",
+        data,
+        total,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BySkillRequest {
+    skill_id: Value,
+    page_size: Option<i64>,
+    page_num: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SkillAgent {
+    work_no: u32,
+    agent_type: u32,
+    agent_weight: u32,
+    account_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sip_account: Option<String>,
+    skill_weight: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_account: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SkillAgents {
+    data: Vec<SkillAgent>,
+    count: usize,
+    result_code: &'static str,
+}
+
+/// A skill id sent as a number or as a string of digits.
+pub fn parse_skill_id(field: &str, v: &Value) -> Result<u64, HuaweiError> {
+    let parsed = match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => skill_id(s.trim()),
+        _ => None,
+    };
+    parsed.ok_or_else(|| HuaweiError::BadRequest(format!("{field} must be a skill ID, not {v}.")))
+}
+
+/// Querying Agents by Skill (queryAgentInfoBySkillId) —
+/// `POST /apiaccess/rest/cc-management/v1/agentAccount/queryAgentInfoBySkillId`
+/// `{requestParam: {skillId, pageSize ≤ 100, pageNum from 0}}`.
+///
+/// The skill's members in workNo order; count is the number of members. pageSize defaults to
+/// 100 and pageNum to 0; an unknown skill is a business failure (500).
+pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
+    let params = unwrap_params(&call.req.body, &["requestParam", "requestParams"])?;
+    let q: BySkillRequest = serde_json::from_value(params).map_err(body_error)?;
+    let skill = parse_skill_id("skillId", &q.skill_id)?;
+    let size = index("pageSize", q.page_size, 1, 100)?.unwrap_or(100);
+    let num = index("pageNum", q.page_num, 0, i64::from(u32::MAX))?.unwrap_or(0);
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let key = queue_key(t, skill)
+        .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
+    let members: Vec<SkillAgent> = visible(t)
+        .into_iter()
+        .filter(|(_, a)| a.queues.contains(&key))
+        .map(|(work_no, a)| SkillAgent {
+            work_no,
+            agent_type: agent_type(a),
+            agent_weight: WEIGHT,
+            account_name: a.name.clone(),
+            sip_account: a.sip_number.clone(),
+            skill_weight: WEIGHT,
+            user_account: a.account_code.clone(),
+        })
+        .collect();
+    drop(model);
+    let count = members.len();
+    ok(&SkillAgents {
+        data: page(members, num, size),
+        count,
+        result_code: "0",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_numbers_are_digits_in_range() {
+        let mut a = Agent {
+            id: "1522".into(),
+            ..Agent::default()
+        };
+        assert_eq!(work_no(&a), Some(1522));
+        for bad in ["100", "60000", "+101", "", "abc", "1522 "] {
+            a.id = bad.into();
+            assert_eq!(work_no(&a), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_model_state_has_a_documented_status() {
+        for s in AgentState::ALL {
+            assert!([2, 3, 4, 5, 7, 8].contains(&agent_status(s)), "{s}");
+        }
+    }
+}
