@@ -11,6 +11,7 @@
 //! - a timeline is ordered by time.
 
 pub mod fixture;
+pub mod ops;
 pub mod state;
 
 use serde::{Deserialize, Serialize};
@@ -404,6 +405,12 @@ pub enum ModelError {
     /// A state change dated before the agent's last change.
     StateInPast { agent: String, last_ms: i64 },
     Invalid(String),
+    /// Another agent already has this work id.
+    WorkIdExists(String),
+    /// The extension is not bound to this agent.
+    ExtensionNotBound { extension: String, agent: String },
+    /// The agent is ringing or talking; the change must wait for the call to end.
+    InCall(String),
 }
 
 impl std::fmt::Display for ModelError {
@@ -439,6 +446,11 @@ impl std::fmt::Display for ModelError {
                 "agent {agent} last changed state at {last_ms} ms; a change cannot be dated before it"
             ),
             Invalid(m) => f.write_str(m),
+            WorkIdExists(w) => write!(f, "work id {w} already belongs to another agent"),
+            ExtensionNotBound { extension, agent } => {
+                write!(f, "extension {extension} is not bound to agent {agent}")
+            }
+            InCall(a) => write!(f, "agent {a} is in a call"),
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn set_default(call: &Call) -> Result<Value, UdeskError> {
 }
 
 /// 03. Delete Default Relay Number — `DELETE /ccapi/v2/spnumbers/default`; answers `Result: ""`
-/// as the document's example does.
+///     as the document's example does.
 pub fn clear_default(call: &Call) -> Result<Value, UdeskError> {
     let mut model = call.ctx.model();
     model.tenant_mut(&call.tenant)?.default_relay_number = None;
