@@ -135,8 +135,6 @@ pub fn agent_detail(t: &Tenant, a: &Agent, now_ms: i64) -> Value {
         "ReasonCode": reason,
         "ReasonCodeDes": reason_des,
         "ExtState": ext_state(state),
-        "WrapUpTime": a.wrap_up_time,
-        "OutWrapUpTime": a.out_wrap_up_time,
         "Enable": a.enable,
         "ExtenInfos": infos,
     })
