@@ -296,6 +296,13 @@ fn enrolment_adds_or_replaces() {
         "POST",
         "/agents/queues",
         Some(json!({"AgentId": "9415", "Queues": [], "IsFull": 1})),
+        "000001",
+    );
+    udesk_refused(
+        &emu,
+        "POST",
+        "/agents/queues",
+        Some(json!({"AgentId": "9415", "Queues": []})),
         "100001",
     );
     udesk_refused(

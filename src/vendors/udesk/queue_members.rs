@@ -43,10 +43,12 @@ struct AgentQueues {
     is_full: i64,
 }
 
+/// An empty `Queues` is "Parameter is empty" (100001), except for a full replacement (IsFull 1),
+/// where it would leave the agent in no queue and is refused as such (000001) by the model.
 fn parse(call: &Call) -> Result<AgentQueues, UdeskError> {
     let b: AgentQueues = call.body()?;
     check_agent_id(&b.agent_id)?;
-    if b.queues.is_empty() {
+    if b.queues.is_empty() && b.is_full != 1 {
         return Err(UdeskError::EmptyParameter("Queues is required".into()));
     }
     Ok(b)
