@@ -96,53 +96,100 @@ pub struct ExtenInfo {
     pub number: String,
     pub extension: String,
     pub password: String,
+    /// A number in the create answers, a string elsewhere, as each example shows.
     pub signal_type: Value,
 }
 
 /// One agent as `GET /agents/{id}` and the queue agent list show it: AgentId and queues qualified
-/// with `@AppId`, state read from the timeline at `now_ms`.
-pub fn agent_detail(t: &Tenant, a: &Agent, now_ms: i64) -> Value {
+/// with `@AppId`, state read from the timeline at the virtual clock. Built under the model lock
+/// from owned copies, serialised after it is released.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AgentDetail {
+    app_id: String,
+    agent_id: String,
+    work_id: String,
+    name: String,
+    nick_name: String,
+    mobile: String,
+    email: String,
+    role: String,
+    queues: Vec<String>,
+    queues_names: Vec<String>,
+    extensions: Vec<String>,
+    def_sp_number: String,
+    state: u8,
+    state_des: &'static str,
+    reason_code: u8,
+    reason_code_des: &'static str,
+    ext_state: u8,
+    enable: bool,
+    exten_infos: Vec<ExtenInfo>,
+}
+
+pub fn agent_detail(t: &Tenant, a: &Agent, now_ms: i64) -> AgentDetail {
     let state = a.state_at(now_ms);
     let (code, des) = state_code(state);
     let (reason, reason_des) = reason_code(state);
-    let infos: Vec<ExtenInfo> = extensions_of(t, a)
-        .map(|e| ExtenInfo {
-            number: e.number.clone(),
-            extension: e.extension.clone(),
-            password: e.password.clone(),
-            signal_type: json!(if e.signal_type == SIGNAL_WEBRTC {
-                "webrtc"
-            } else {
-                "voip"
-            }),
-        })
-        .collect();
-    json!({
-        "AppId": t.id,
-        "AgentId": format!("{}@{}", a.id, t.id),
-        "WorkId": a.work_id,
-        "Name": a.name,
-        "NickName": a.nick_name,
-        "Mobile": a.mobile,
-        "Email": a.email,
-        "Role": a.role,
-        "Queues": qualified_queues(t, a),
-        "QueuesNames": queue_names(t, a),
-        "Extensions": a.extensions,
-        "DefSpNumber": a.def_sp_number,
-        "State": code,
-        "StateDes": des,
-        "ReasonCode": reason,
-        "ReasonCodeDes": reason_des,
-        "ExtState": ext_state(state),
-        "Enable": a.enable,
-        "ExtenInfos": infos,
-    })
+    AgentDetail {
+        app_id: t.id.clone(),
+        agent_id: format!("{}@{}", a.id, t.id),
+        work_id: a.work_id.clone(),
+        name: a.name.clone(),
+        nick_name: a.nick_name.clone(),
+        mobile: a.mobile.clone(),
+        email: a.email.clone(),
+        role: a.role.clone(),
+        queues: qualified_queues(t, a),
+        queues_names: queue_names(t, a),
+        extensions: a.extensions.iter().cloned().collect(),
+        def_sp_number: a.def_sp_number.clone(),
+        state: code,
+        state_des: des,
+        reason_code: reason,
+        reason_code_des: reason_des,
+        ext_state: ext_state(state),
+        enable: a.enable,
+        exten_infos: extensions_of(t, a)
+            .map(|e| ExtenInfo {
+                number: e.number.clone(),
+                extension: e.extension.clone(),
+                password: e.password.clone(),
+                signal_type: json!(if e.signal_type == SIGNAL_WEBRTC {
+                    "webrtc"
+                } else {
+                    "voip"
+                }),
+            })
+            .collect(),
+    }
 }
 
-/// One agent as the agent list shows it (the list example: plain AgentId, ExtenInfos with
-/// SignalType as a string "0"/"1", or null without extensions).
-fn agent_summary(t: &Tenant, a: &Agent, now_ms: i64) -> Value {
+/// One agent as the agent list shows it (the list example: plain AgentId, wrap-up times,
+/// ExtenInfos with SignalType as a string "0"/"1", or null without extensions).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AgentSummary {
+    app_id: String,
+    agent_id: String,
+    work_id: String,
+    name: String,
+    mobile: String,
+    email: String,
+    role: String,
+    queues: Vec<String>,
+    queues_names: Vec<String>,
+    extensions: Vec<String>,
+    def_sp_number: String,
+    state: u8,
+    ext_state: u8,
+    wrap_up_time: i64,
+    out_wrap_up_time: i64,
+    enable: bool,
+    exten_infos: Option<Vec<ExtenInfo>>,
+}
+
+fn agent_summary(t: &Tenant, a: &Agent, now_ms: i64) -> AgentSummary {
     let state = a.state_at(now_ms);
     let infos: Vec<ExtenInfo> = extensions_of(t, a)
         .map(|e| ExtenInfo {
@@ -152,25 +199,30 @@ fn agent_summary(t: &Tenant, a: &Agent, now_ms: i64) -> Value {
             signal_type: json!(e.signal_type.to_string()),
         })
         .collect();
-    json!({
-        "AppId": t.id,
-        "AgentId": a.id,
-        "WorkId": a.work_id,
-        "Name": a.name,
-        "Mobile": a.mobile,
-        "Email": a.email,
-        "Role": a.role,
-        "Queues": qualified_queues(t, a),
-        "QueuesNames": queue_names(t, a),
-        "Extensions": a.extensions,
-        "DefSpNumber": a.def_sp_number,
-        "State": state_code(state).0,
-        "ExtState": ext_state(state),
-        "WrapUpTime": a.wrap_up_time,
-        "OutWrapUpTime": a.out_wrap_up_time,
-        "Enable": a.enable,
-        "ExtenInfos": if infos.is_empty() { Value::Null } else { json!(infos) },
-    })
+    AgentSummary {
+        app_id: t.id.clone(),
+        agent_id: a.id.clone(),
+        work_id: a.work_id.clone(),
+        name: a.name.clone(),
+        mobile: a.mobile.clone(),
+        email: a.email.clone(),
+        role: a.role.clone(),
+        queues: qualified_queues(t, a),
+        queues_names: queue_names(t, a),
+        extensions: a.extensions.iter().cloned().collect(),
+        def_sp_number: a.def_sp_number.clone(),
+        state: state_code(state).0,
+        ext_state: ext_state(state),
+        wrap_up_time: a.wrap_up_time,
+        out_wrap_up_time: a.out_wrap_up_time,
+        enable: a.enable,
+        exten_infos: if infos.is_empty() { None } else { Some(infos) },
+    }
+}
+
+/// A view built under the lock, as the handler's `Result` value.
+pub fn to_value<T: Serialize>(view: T) -> Result<Value, UdeskError> {
+    serde_json::to_value(view).map_err(|e| UdeskError::Internal(e.to_string()))
 }
 
 fn extensions_of<'a>(t: &'a Tenant, a: &'a Agent) -> impl Iterator<Item = &'a Extension> {
@@ -402,7 +454,7 @@ pub fn list(call: &Call) -> Result<Value, UdeskError> {
         })
         .collect();
     let total = matching.len();
-    let list: Vec<Value> = matching
+    let list: Vec<AgentSummary> = matching
         .iter()
         .skip((page - 1).saturating_mul(size))
         .take(size)
@@ -414,7 +466,7 @@ pub fn list(call: &Call) -> Result<Value, UdeskError> {
         "PageSize": size,
         "Total": total,
         "TotalPage": total.div_ceil(size),
-        "AgentList": list,
+        "AgentList": to_value(list)?,
     }))
 }
 
@@ -428,5 +480,7 @@ pub fn get(call: &Call) -> Result<Value, UdeskError> {
         .agents
         .get(&id)
         .ok_or(crate::model::ModelError::AgentNotFound(id))?;
-    Ok(agent_detail(t, a, now))
+    let view = agent_detail(t, a, now);
+    drop(model);
+    to_value(view)
 }

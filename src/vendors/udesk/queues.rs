@@ -1,6 +1,6 @@
 //! 11–14 and 26: queues — list, create, modify, delete — and a queue's agents.
 
-use super::agents::agent_detail;
+use super::agents::{agent_detail, to_value, AgentDetail};
 use super::errors::UdeskError;
 use super::Call;
 use crate::model::ops::QueuePatch;
@@ -132,10 +132,10 @@ pub fn agents(call: &Call) -> Result<Value, UdeskError> {
     if !t.queues.contains_key(&queue) {
         return Err(ModelError::QueueNotFound(queue).into());
     }
-    let list: Vec<Value> = t
+    let list: Vec<AgentDetail> = t
         .queue_members(&queue)
         .map(|a| agent_detail(t, a, now))
         .collect();
     drop(model);
-    Ok(Value::Array(list))
+    to_value(list)
 }
