@@ -445,3 +445,29 @@ fn concurrent_creates_are_each_listed_once() {
     assert_eq!(seen.len(), 200);
     assert!((0..200).all(|i| seen.contains(&format!("{}", 50000 + i))));
 }
+
+#[test]
+fn unsigned_or_misrouted_calls_change_nothing() {
+    let emu = start();
+    let before = udesk_model_state(&emu);
+    let body = serde_json::to_vec(&json!({"AgentId": "7100", "WorkId": "710"})).unwrap();
+    let url = format!("{}/ccapi/v2/agents", emu.url());
+    let r = send("POST", &url, &[], Some(&body));
+    assert_eq!(
+        (r.status, r.json["ErrCode"].as_str()),
+        (401, Some("100001"))
+    );
+    let bad = udesk_query(now_ms(&emu)).replace("Sign=", "Sign=f");
+    let r = send("POST", &format!("{url}?{bad}"), &[], Some(&body));
+    assert_eq!(
+        (r.status, r.json["ErrCode"].as_str()),
+        (401, Some("200020"))
+    );
+    assert_eq!(udesk_model_state(&emu), before);
+    let r = udesk_refused(&emu, "GET", "/agents/extensions", None, "000036");
+    assert_eq!(r.status, 405);
+    let r = udesk_refused(&emu, "PUT", "/agents/queues", Some(json!({})), "000036");
+    assert_eq!(r.status, 405);
+    let r = udesk_refused(&emu, "PATCH", "/agents/189", Some(json!({})), "000036");
+    assert_eq!(r.status, 405);
+}

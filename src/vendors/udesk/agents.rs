@@ -67,6 +67,13 @@ pub fn check_agent_id(id: &str) -> Result<(), UdeskError> {
 /// The `{id:[0-9]+}` path segment: anything else is no route at all, as on the vendor's router.
 pub fn path_agent_id(call: &Call) -> Result<String, UdeskError> {
     let id = call.param("id");
+    if matches!(id, "extensions" | "queues") {
+        // `/agents/extensions` and `/agents/queues` exist, for other methods.
+        return Err(UdeskError::IncorrectRequest(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{} is not allowed on {}", call.req.method, call.req.path),
+        ));
+    }
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(UdeskError::IncorrectRequest(
             StatusCode::NOT_FOUND,
