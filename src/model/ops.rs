@@ -542,3 +542,70 @@ impl Model {
         self.set_agent_state(tenant, agent, AgentState::Offline, at_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixture;
+
+    fn tenant() -> Tenant {
+        let m = fixture::parse(fixture::DEFAULT_FIXTURE).unwrap();
+        m.tenants["4b8dc715-05e0-4340-6cae-a6e3c39a6012"].clone()
+    }
+
+    fn new_agent(id: &str) -> NewAgent {
+        NewAgent {
+            id: id.into(),
+            work_id: format!("w{id}"),
+            ..NewAgent::default()
+        }
+    }
+
+    #[test]
+    fn an_agent_without_free_extension_numbers_is_not_created() {
+        let mut t = tenant();
+        for e in 1000..2000 {
+            let e = e.to_string();
+            if !t.extensions.contains_key(&e) {
+                t.create_extension(&e, SIGNAL_SIP, String::new()).unwrap();
+            }
+        }
+        let before = t.clone();
+        let err = t.create_agent(new_agent("7001"), true, Default::default(), 0);
+        assert!(matches!(err, Err(ModelError::Invalid(_))));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn a_binding_that_fails_on_its_last_extension_binds_none() {
+        let mut t = tenant();
+        let before = t.clone();
+        let exts = ["1002".to_string(), "1001".to_string()];
+        assert!(matches!(
+            t.bind_extensions("9415", &exts),
+            Err(ModelError::ExtensionBound { .. })
+        ));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn new_agents_join_the_default_queue_when_it_exists() {
+        let mut t = tenant();
+        t.create_agent(new_agent("7001"), false, Default::default(), 5)
+            .unwrap();
+        assert!(t.agents["7001"].queues.contains("9001"));
+        t.default_queue = Some("gone".into());
+        t.create_agent(new_agent("7002"), false, Default::default(), 5)
+            .unwrap();
+        assert!(t.agents["7002"].queues.is_empty());
+    }
+
+    #[test]
+    fn queue_ids_skip_ids_in_use() {
+        let mut t = tenant();
+        t.next_queue_id = 9001;
+        let q = t.create_queue("fresh", QueuePatch::default(), 0).unwrap();
+        assert_eq!(q.id, "9002");
+        assert_eq!(t.next_queue_id, 9003);
+    }
+}
