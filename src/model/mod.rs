@@ -11,6 +11,7 @@
 //! - a timeline is ordered by time.
 
 pub mod fixture;
+pub mod ops;
 pub mod state;
 pub mod tokens;
 
@@ -425,6 +426,15 @@ pub enum ModelError {
         last_ms: i64,
     },
     Invalid(String),
+    /// Another agent already has this work id.
+    WorkIdExists(String),
+    /// The extension is not bound to this agent.
+    ExtensionNotBound {
+        extension: String,
+        agent: String,
+    },
+    /// The agent is ringing or talking; the change must wait for the call to end.
+    InCall(String),
 }
 
 impl std::fmt::Display for ModelError {
@@ -460,6 +470,11 @@ impl std::fmt::Display for ModelError {
                 "agent {agent} last changed state at {last_ms} ms; a change cannot be dated before it"
             ),
             Invalid(m) => f.write_str(m),
+            WorkIdExists(w) => write!(f, "work id {w} already belongs to another agent"),
+            ExtensionNotBound { extension, agent } => {
+                write!(f, "extension {extension} is not bound to agent {agent}")
+            }
+            InCall(a) => write!(f, "agent {a} is in a call"),
         }
     }
 }

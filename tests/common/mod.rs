@@ -135,6 +135,54 @@ pub fn freeze_at(emu: &Emulator, t: i64) {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
+/// The whole model as `GET /_ccemu/state` answers it, to compare before and after a refusal.
+pub fn udesk_model_state(emu: &Emulator) -> Value {
+    let r = admin(emu, "GET", "/state", None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
+/// Sends a signed Udesk call that must be refused with `code` (in `ErrCode`, or `code` for the
+/// callback envelope) and must leave the model as it was.
+pub fn udesk_refused(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    code: &str,
+) -> Resp {
+    let before = udesk_model_state(emu);
+    let r = udesk(emu, method, path, body);
+    let got = r.json.get("ErrCode").or_else(|| r.json.get("code"));
+    assert_eq!(
+        got.and_then(|c| c.as_str()),
+        Some(code),
+        "{method} {path}: {}",
+        r.text
+    );
+    assert_eq!(
+        udesk_model_state(emu),
+        before,
+        "{method} {path} changed state although refused"
+    );
+    r
+}
+
+/// Sends a signed Udesk call that must succeed (`ErrCode` 000000) and answers its `Result`.
+pub fn udesk_ok(emu: &Emulator, method: &str, path: &str, body: Option<Value>) -> Value {
+    let r = udesk(emu, method, path, body);
+    assert_eq!(r.status, 200, "{method} {path}: {}", r.text);
+    assert_eq!(r.json["ErrCode"], "000000", "{method} {path}: {}", r.text);
+    r.json["Result"].clone()
+}
+
+/// Sets a Udesk demo agent's state through the admin API (at the virtual clock's now).
+pub fn udesk_set_state(emu: &Emulator, agent: &str, state: &str) {
+    let body = serde_json::json!({"vendor": "udesk", "tenant": UDESK_APP_ID, "agent": agent, "state": state});
+    let r = admin(emu, "POST", "/agent-state", Some(body));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 /// Lowercase hex md5 (md-5 crate), written apart from the emulator's NXCloud code.
 pub fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest as _, Md5};

@@ -171,11 +171,16 @@ fn model_code(e: &ModelError) -> &'static str {
             "100018"
         }
         RelayNumberNotFound(_) => "100005",
-        AgentExists(_) | QueueExists(_) | QueueNameExists(_) => "100006",
+        AgentExists(_) | QueueExists(_) | QueueNameExists(_) | WorkIdExists(_) => "100006",
         ExtensionExists(_) => "100015",
         SubscriptionNameExists(_) => "200019",
-        ExtensionBound { .. } | SignalTypeTaken { .. } | QueueNotEmpty(_) => "100022",
-        AgentOnline(_) | AgentDisabled(_) | NoExtension(_) | StateInPast { .. } => "100021",
+        ExtensionBound { .. }
+        | ExtensionNotBound { .. }
+        | SignalTypeTaken { .. }
+        | QueueNotEmpty(_) => "100022",
+        AgentOnline(_) | AgentDisabled(_) | NoExtension(_) | InCall(_) | StateInPast { .. } => {
+            "100021"
+        }
         LastQueue(_) | Invalid(_) => "000001",
     }
 }

@@ -3,10 +3,17 @@
 //! A request passes `auth::authenticate`, then the route's handler runs against the model and
 //! answers the `Result` part; `render` wraps it in the envelope the route's documentation shows.
 
+pub mod agents;
 pub mod auth;
+pub mod callback;
 pub mod errors;
+pub mod extensions;
+pub mod queue_members;
+pub mod queues;
 pub mod relay_numbers;
 pub mod routes;
+pub mod sessions;
+pub mod subscriptions;
 
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};

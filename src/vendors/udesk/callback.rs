@@ -1,0 +1,65 @@
+//! 24: call a user back into the IVR.
+
+use super::errors::UdeskError;
+use super::Call;
+use crate::model::ModelError;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct Callback2Ivr {
+    #[serde(default)]
+    caller: String,
+    #[serde(default)]
+    called: String,
+    #[serde(default)]
+    called_display: String,
+    /// Custom IVR variables, a JSON text; accepted as sent.
+    #[allow(dead_code)]
+    variables: Option<String>,
+}
+
+fn is_phone_number(n: &str) -> bool {
+    (3..=20).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// 24. Callback User to IVR — `POST /ccapi/v2/callback2ivr` (Callback envelope).
+///
+/// caller, called and called_display are required (100001); caller must be a PSTN number (digits,
+/// 000001); called must be one of the app's relay numbers (100005). Answers a call uuid drawn from
+/// the seeded RNG.
+pub fn callback2ivr(call: &Call) -> Result<Value, UdeskError> {
+    let b: Callback2Ivr = call.body()?;
+    for (name, v) in [
+        ("caller", &b.caller),
+        ("called", &b.called),
+        ("called_display", &b.called_display),
+    ] {
+        if v.is_empty() {
+            return Err(UdeskError::EmptyParameter(format!("{name} is required")));
+        }
+    }
+    if !is_phone_number(&b.caller) {
+        return Err(UdeskError::InvalidParameter(format!(
+            "caller {:?} must be a phone number (digits)",
+            b.caller
+        )));
+    }
+    {
+        let model = call.ctx.model();
+        let t = model.tenant(&call.tenant)?;
+        if !t.relay_numbers.contains(&b.called) {
+            return Err(ModelError::RelayNumberNotFound(b.called).into());
+        }
+    }
+    let h = call.ctx.random_hex(32);
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    );
+    Ok(Value::String(uuid))
+}

@@ -1,0 +1,141 @@
+//! 11–14 and 26: queues — list, create, modify, delete — and a queue's agents.
+
+use super::agents::{agent_detail, to_value, AgentDetail};
+use super::errors::UdeskError;
+use super::Call;
+use crate::model::ops::QueuePatch;
+use crate::model::ModelError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// 11. Get Queue List — `GET /ccapi/v2/queues`, in queue id order.
+pub fn list(call: &Call) -> Result<Value, UdeskError> {
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let queues: Vec<Value> = t
+        .queues
+        .values()
+        .map(|q| {
+            json!({
+                "QueueId": q.id,
+                "Name": q.name,
+                "Strategy": q.strategy,
+                "Timeout": q.timeout,
+                "WaitMusic": q.wait_music,
+            })
+        })
+        .collect();
+    drop(model);
+    Ok(json!({ "Queues": queues }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateQueue {
+    /// Ignored: the server assigns the id (the example sends 9008 and is answered 181154).
+    #[allow(dead_code)]
+    queue_id: Option<String>,
+    #[serde(default)]
+    queue_name: String,
+    wait_music: Option<String>,
+    strategy: Option<u8>,
+    timeout: Option<i64>,
+}
+
+/// 12. Creating a Queue — `POST /ccapi/v2/queues`.
+///
+/// Answers the server-assigned QueueId (from the app's counter; the QueueId sent is ignored, as in
+/// the document's example). QueueName is required (100001) and unique in the app (100006).
+pub fn create(call: &Call) -> Result<Value, UdeskError> {
+    let b: CreateQueue = call.body()?;
+    if b.queue_name.is_empty() {
+        return Err(UdeskError::EmptyParameter("QueueName is required".into()));
+    }
+    let patch = QueuePatch {
+        name: None,
+        strategy: b.strategy,
+        timeout: b.timeout,
+        wait_music: b.wait_music,
+    };
+    let now = call.now_ms();
+    let q = {
+        let mut model = call.ctx.model();
+        model
+            .tenant_mut(&call.tenant)?
+            .create_queue(&b.queue_name, patch, now)?
+    };
+    Ok(json!({ "QueueId": q.id }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ModifyQueue {
+    #[serde(default)]
+    queue_id: String,
+    queue_name: Option<String>,
+    strategy: Option<u8>,
+    timeout: Option<i64>,
+    wait_music: Option<String>,
+}
+
+/// 13. Modify Queue — `PUT /ccapi/v2/queues`.
+///
+/// Strategy 0, 1 or 2 (000001); a name another queue has answers 100006; an unknown queue 100018.
+pub fn modify(call: &Call) -> Result<Value, UdeskError> {
+    let b: ModifyQueue = call.body()?;
+    if b.queue_id.is_empty() {
+        return Err(UdeskError::EmptyParameter("QueueId is required".into()));
+    }
+    if b.queue_name.as_deref() == Some("") {
+        return Err(UdeskError::EmptyParameter(
+            "QueueName cannot be empty".into(),
+        ));
+    }
+    let patch = QueuePatch {
+        name: b.queue_name,
+        strategy: b.strategy,
+        timeout: b.timeout,
+        wait_music: b.wait_music,
+    };
+    let mut model = call.ctx.model();
+    model
+        .tenant_mut(&call.tenant)?
+        .modify_queue(&b.queue_id, patch)?;
+    Ok(Value::Null)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueRef {
+    #[serde(default)]
+    queue_id: String,
+}
+
+/// 14. Delete Queue — `DELETE /ccapi/v2/queues`; a queue with agents cannot be deleted (100022).
+pub fn delete(call: &Call) -> Result<Value, UdeskError> {
+    let b: QueueRef = call.body()?;
+    if b.queue_id.is_empty() {
+        return Err(UdeskError::EmptyParameter("QueueId is required".into()));
+    }
+    let mut model = call.ctx.model();
+    model.tenant_mut(&call.tenant)?.delete_queue(&b.queue_id)?;
+    Ok(Value::Null)
+}
+
+/// 26. Get Queue Agent List — `GET /ccapi/v2/queues/agents_list/{queue_id}`: the members in the
+///     get-agent shape, in agent id order; 100018 for an unknown queue.
+pub fn agents(call: &Call) -> Result<Value, UdeskError> {
+    let queue = call.param("queue_id").to_string();
+    let now = call.now_ms();
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    if !t.queues.contains_key(&queue) {
+        return Err(ModelError::QueueNotFound(queue).into());
+    }
+    let list: Vec<AgentDetail> = t
+        .queue_members(&queue)
+        .map(|a| agent_detail(t, a, now))
+        .collect();
+    drop(model);
+    to_value(list)
+}
