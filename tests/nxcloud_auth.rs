@@ -575,3 +575,23 @@ fn correctly_signed_random_bodies_get_an_envelope_never_a_crash() {
     // Random member lists never matched a SIP number and bodies never reached a write.
     assert_eq!(admin(&emu, "GET", "/state", None).json, before);
 }
+
+#[test]
+fn a_null_body_is_signed_like_an_empty_one() {
+    let emu = start();
+    freeze_at(&emu, T);
+    let op = "agentGroup/member/list";
+    let ts = T.to_string();
+    for body in [&b"null"[..], b" null\n"] {
+        // The convention leaves an empty or null body out of the string to sign: the signature
+        // holds, and the body itself is then refused as a parameter error.
+        let mut h = nx_headers(T, b"");
+        let r = nx_send(&emu, op, &h, body);
+        assert_eq!(r.json["code"], 1002, "{}", r.text);
+        assert_eq!(r.json["data"], json!({}));
+        // Signing `&body=null` is not what the vendor checks.
+        let with_body = nx_sign(NX_ACCESS_KEY, &ts, "8", "cc", body, NX_SECRET, false);
+        set(&mut h, "sign", &with_body);
+        assert_refused(&nx_send(&emu, op, &h, body), 1003, "Invalid signature");
+    }
+}

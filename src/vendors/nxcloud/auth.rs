@@ -2,7 +2,9 @@
 //! `action`, `sign`, where
 //! `sign = hex(md5(headersStr + bodyStr + accessSecretStr))`:
 //! - headersStr: the signed headers sorted by name in ASCII order, `key=value` joined by `&`;
-//! - bodyStr: `&body=` + the raw body bytes exactly as received, left out when the body is empty;
+//! - bodyStr: `&body=` + the raw body bytes exactly as received, left out when the body is empty
+//!   or the JSON literal `null` (the convention leaves out an empty or null body: a client
+//!   serialising a null body object signs no bodyStr);
 //! - accessSecretStr: `&accessSecret=` + the secret.
 //!
 //! The optional header `algorithm: sha256` switches the digest to SHA-256 of the same string; it is
@@ -44,13 +46,18 @@ pub fn string_to_sign(headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> V
         out.push(b'=');
         out.extend_from_slice(v);
     }
-    if !body.is_empty() {
+    if !body_is_absent(body) {
         out.extend_from_slice(b"&body=");
         out.extend_from_slice(body);
     }
     out.extend_from_slice(b"&accessSecret=");
     out.extend_from_slice(secret.as_bytes());
     out
+}
+
+/// Empty, or the JSON literal `null` (surrounding whitespace allowed): no bodyStr is signed.
+fn body_is_absent(body: &[u8]) -> bool {
+    body.is_empty() || body.trim_ascii() == b"null"
 }
 
 /// Lowercase hex digest of the string to sign.
@@ -247,6 +254,9 @@ mod tests {
             "d0c24a9886c629330d7f3f2056c65bc2"
         );
         assert_eq!(md5(""), "884afe159e39b6c88a0d6102ca97d704");
+        assert_eq!(md5("null"), "884afe159e39b6c88a0d6102ca97d704");
+        assert_eq!(md5(" null\n"), "884afe159e39b6c88a0d6102ca97d704");
+        assert_ne!(md5("nul"), "884afe159e39b6c88a0d6102ca97d704");
         assert_eq!(
             sign(
                 Algorithm::Sha256,
