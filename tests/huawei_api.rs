@@ -982,3 +982,45 @@ fn delete_skill_refuses_skills_with_agents_and_is_all_or_nothing() {
     assert_eq!(all(), vec![1, 2]);
     assert_error(&del(json!("9")), 500);
 }
+
+// ---- the order of the members on the wire ----
+
+#[test]
+fn answers_keep_the_documents_member_order_on_the_wire() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let tok = hw_token(&emu);
+    // queryAgentInfo: the page's example, byte for byte but for the passwords it prints as ***.
+    let r = huawei(&emu, "GET", AGENT_INFO, &tok, None);
+    let masked = r
+        .text
+        .replace(r.json["agents"][0]["sipPwd"].as_str().unwrap(), "***")
+        .replace(r.json["agents"][1]["sipPwd"].as_str().unwrap(), "***");
+    let example = r#"{ "sipServiceIp": "10.10.96.98", "sipServicePort": 5060, "agents": [ { "workNo": 1522, "accountCode": "aaaa", "sipAccount": "88881619", "sipPwd": "***" }, { "workNo": 1523, "sipAccount": "88881620", "sipPwd": "***" } ] }"#;
+    assert_eq!(masked, example.replace(' ', ""));
+    // queryAgentInfoByAccount: returnCode, description, data {workNo, agentType, agentStatus}.
+    let r = huawei(
+        &emu,
+        "POST",
+        BY_ACCOUNT,
+        &tok,
+        Some(json!({"accountCode": "aaaa"})),
+    );
+    assert_eq!(
+        r.text,
+        r#"{"returnCode":"0","description":"Success","data":{"workNo":1522,"agentType":4,"agentStatus":2}}"#
+    );
+    let r = huawei(
+        &emu,
+        "POST",
+        BY_ACCOUNT,
+        &tok,
+        Some(json!({"accountCode": "zzzz"})),
+    );
+    assert!(
+        r.text.starts_with(r#"{"returnCode":"1","description":"#)
+            && r.text.ends_with(r#","data":{"workNo":""}}"#),
+        "{}",
+        r.text
+    );
+}

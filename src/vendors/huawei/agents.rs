@@ -9,7 +9,7 @@ use super::{body_error, ok, Call};
 use crate::http::Reply;
 use crate::model::{Agent, AgentState, Tenant};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The workNo of an agent, if its id is one.
 pub fn work_no(agent: &Agent) -> Option<u32> {
@@ -338,6 +338,27 @@ struct ByAccountRequest {
     username: Option<String>,
 }
 
+/// The page's order: returnCode, description, data {workNo, agentType, agentStatus} (a struct,
+/// since a `serde_json::Value` object would sort its keys).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ByAccount {
+    return_code: &'static str,
+    description: String,
+    data: ByAccountData,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ByAccountData {
+    /// A number for a known account, `""` for an unknown one, as the page describes.
+    work_no: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_type: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_status: Option<u8>,
+}
+
 /// Querying Agent Information by Sign-in Account (queryAgentInfoByAccount) —
 /// `POST /apiaccess/rest/CC-Management/v1/queryAgentInfoByAccount` `{accountCode, password?, username?}`.
 ///
@@ -359,11 +380,15 @@ pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
         .into_iter()
         .find(|(_, a)| a.account_code.as_deref() == Some(body.account_code.as_str()));
     let answer = match found {
-        None => json!({
-            "returnCode": "1",
-            "description": format!("The account {} does not exist.", body.account_code),
-            "data": {"workNo": ""},
-        }),
+        None => ByAccount {
+            return_code: "1",
+            description: format!("The account {} does not exist.", body.account_code),
+            data: ByAccountData {
+                work_no: Value::from(""),
+                agent_type: None,
+                agent_status: None,
+            },
+        },
         Some((work_no, a)) => {
             if let Some(pw) = &body.password {
                 if a.password.as_deref() != Some(pw.as_str()) {
@@ -372,15 +397,15 @@ pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
                     ));
                 }
             }
-            json!({
-                "returnCode": "0",
-                "description": "Success",
-                "data": {
-                    "workNo": work_no,
-                    "agentType": agent_type(a),
-                    "agentStatus": agent_status(a.state_at(now_ms)),
+            ByAccount {
+                return_code: "0",
+                description: "Success".into(),
+                data: ByAccountData {
+                    work_no: Value::from(work_no),
+                    agent_type: Some(agent_type(a)),
+                    agent_status: Some(agent_status(a.state_at(now_ms))),
                 },
-            })
+            }
         }
     };
     drop(model);
