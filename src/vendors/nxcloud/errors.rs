@@ -4,10 +4,11 @@
 //! `code`, not the status. Three exceptions are ccemu's (README): an unknown path answers 404, a
 //! wrong method 405 and an oversized body 413, each still in the envelope.
 //!
-//! The authentication codes (1001, 1003, 1004, 1005) carry the table's text exactly, since
-//! clients match on it; the cause goes to the `x-ccemu-detail` header. Parameter and business
-//! errors (1002, 41000, 88) append the cause to the text (`Parameter error: queueNo is required`),
-//! as the vendor's own 41000 messages name what is wrong.
+//! The authentication refusals (1001, 1002 for a wrong bizType/action/algorithm, 1003, 1004,
+//! 1005) carry the table's text exactly, since clients match on it; the cause goes to the
+//! `x-ccemu-detail` header. Body parameter and business errors (1002, 41000, 88) append the cause
+//! to the text (`Parameter error: queueNo is required`), as the vendor's own 41000 messages name
+//! what is wrong.
 
 use crate::model::ModelError;
 use hyper::StatusCode;
@@ -88,12 +89,7 @@ impl NxError {
         };
         match self {
             MissingHeader(h) => exact(1001, format!("header {h} is missing or empty")),
-            WrongHeader(d) => Parts {
-                status: ok,
-                code: 1002,
-                msg: with_detail(1002, d),
-                detail: Some(d.clone()),
-            },
+            WrongHeader(d) => exact(1002, d.clone()),
             UnknownAccessKey(d) => exact(1005, d.clone()),
             TimestampExpired(d) => exact(1004, d.clone()),
             InvalidSignature => exact(
@@ -147,6 +143,12 @@ mod tests {
             "Missing common parameters"
         );
         assert_eq!(NxError::InvalidSignature.parts().code, 1003);
+        assert_eq!(
+            NxError::WrongHeader("bizType must be \"8\"".into())
+                .parts()
+                .msg,
+            "Parameter error"
+        );
         let p = NxError::Parameter("queueNo is required".into()).parts();
         assert_eq!(
             (p.code, p.msg.as_str()),
