@@ -590,3 +590,14 @@ fn a_null_body_is_signed_like_an_empty_one() {
         assert_refused(&nx_send(&emu, op, &h, body), 1003, "Invalid signature");
     }
 }
+
+#[test]
+fn a_clock_far_before_the_epoch_refuses_a_huge_ts_without_overflow() {
+    let emu = start();
+    let before_epoch = -9_000_000_000_000_000_000;
+    freeze_at(&emu, before_epoch);
+    let mut h = nx_headers(before_epoch, MEMBER_LIST);
+    set(&mut h, "ts", &i64::MAX.to_string());
+    let r = nx_send(&emu, "agentGroup/member/list", &h, MEMBER_LIST);
+    assert_refused(&r, 1004, "Timestamp has expired");
+}

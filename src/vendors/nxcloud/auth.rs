@@ -200,7 +200,8 @@ fn verify(req: &ApiRequest, now_ms: i64, owner: KeyOwner) -> Result<Caller, NxEr
             "ts {ts_text:?} is not a number of milliseconds"
         )));
     };
-    if (ts - now_ms).abs() > WINDOW_MS {
+    // abs_diff: a clock moved far before the epoch must not overflow the subtraction.
+    if ts.abs_diff(now_ms) > WINDOW_MS.unsigned_abs() {
         let why = if ts_raw.len() <= 10 {
             format!("ts {ts} looks like seconds; it must be milliseconds")
         } else {
