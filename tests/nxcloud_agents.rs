@@ -420,3 +420,61 @@ proptest! {
         }
     }
 }
+
+/// The members of `text`'s first object after `from` come in `order` (a parsed `Value` would
+/// sort them, so this reads the bytes on the wire).
+fn assert_wire_order(text: &str, from: &str, order: &[&str]) {
+    let start = text
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} in {text}"));
+    let mut at = start;
+    for key in order {
+        let pos = text[start..]
+            .find(&format!("\"{key}\":"))
+            .map(|p| p + start)
+            .unwrap_or_else(|| panic!("{key} in {text}"));
+        assert!(pos >= at, "{key} out of the document's order in {text}");
+        at = pos;
+    }
+}
+
+#[test]
+fn answers_keep_the_documents_member_order_on_the_wire() {
+    let emu = start();
+    let body = json!({"tenantId": 144, "userName": "NXAgent0001",
+                      "startDateTime": 1_704_643_200, "endDateTime": 1_704_729_600});
+    let r = nx_call(&emu, "agent/status/info", &body);
+    assert_eq!(r.json["code"], 0, "{}", r.text);
+    assert_wire_order(&r.text, "{", &["reqId", "code", "msg", "data"]);
+    assert_wire_order(
+        &r.text,
+        "\"data\":[{",
+        &[
+            "sipNumber",
+            "nickName",
+            "userName",
+            "busyDuration",
+            "wrapupDuration",
+            "idleDuration",
+            "callingDuration",
+            "ringingDuration",
+            "meetingDuration",
+            "eatingDuration",
+            "wcDuration",
+            "sleepDuration",
+            "otherDuration",
+            "loginTimeStamp",
+            "logoutTimeStamp",
+        ],
+    );
+    let r = nx_call(
+        &emu,
+        "agentGroup/member/list",
+        &json!({"tenantId": 144, "queueNo": "NXQueue0001"}),
+    );
+    assert_wire_order(
+        &r.text,
+        "\"data\":[{",
+        &["sipNumber", "nickName", "userName"],
+    );
+}
