@@ -998,6 +998,22 @@ fn answers_keep_the_documents_member_order_on_the_wire() {
         .replace(r.json["agents"][1]["sipPwd"].as_str().unwrap(), "***");
     let example = r#"{ "sipServiceIp": "10.10.96.98", "sipServicePort": 5060, "agents": [ { "workNo": 1522, "accountCode": "aaaa", "sipAccount": "88881619", "sipPwd": "***" }, { "workNo": 1523, "sipAccount": "88881620", "sipPwd": "***" } ] }"#;
     assert_eq!(masked, example.replace(' ', ""));
+    // The page's response header, spelled as the gateway sends it; the token exchange and the
+    // error answers alike.
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
+    let r = hw_token_request(&emu, HW_APP_KEY, HW_APP_SECRET, None);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
+    let r = huawei(&emu, "GET", AGENT_INFO, "nope", None);
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (401, Some("application/json;charset=UTF-8"))
+    );
     // queryAgentInfoByAccount: returnCode, description, data {workNo, agentType, agentStatus}.
     let r = huawei(
         &emu,

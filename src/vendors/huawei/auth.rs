@@ -162,7 +162,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         app_key: body.app_key,
         user_id: "Anonymous",
     };
-    Ok((Reply::json(StatusCode::OK, &answer), tenant))
+    Ok((super::json_reply(StatusCode::OK, &answer), tenant))
 }
 
 /// The Bearer check every `/apiaccess/` call passes: `Authorization: Bearer <token>` with exactly

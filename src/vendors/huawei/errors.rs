@@ -111,7 +111,7 @@ impl HuaweiError {
     pub fn reply(&self) -> Reply {
         let code = self.code();
         let msg = self.message();
-        Reply::json(
+        super::json_reply(
             self.status(),
             &ErrorBody {
                 error_code: &code,

@@ -65,7 +65,18 @@ pub fn body_error(e: serde_json::Error) -> HuaweiError {
 
 /// A 200 JSON answer; handlers serialise after releasing the model lock.
 pub fn ok<T: Serialize>(body: &T) -> Result<Reply, HuaweiError> {
-    Ok(Reply::json(StatusCode::OK, body))
+    Ok(json_reply(StatusCode::OK, body))
+}
+
+/// The content type the pages' examples show, spelled as the vendor's gateway sends it.
+pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
+/// A JSON reply with the vendor's own `Content-Type` spelling.
+pub fn json_reply<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Reply {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => Reply::raw(status, CONTENT_TYPE, bytes),
+        Err(_) => Reply::json(status, body),
+    }
 }
 
 pub type Handler = fn(&Call) -> Result<Reply, HuaweiError>;
