@@ -138,6 +138,14 @@ pub fn status_durations(
         now_ms,
     );
     let of = |s: AgentState| secs(d.of(s));
+    // A session still open has so far run until now: if now has not reached the window (a window
+    // in the future), it does not touch it yet.
+    let start_ms = start_s.saturating_mul(1000);
+    let touching: Vec<&(i64, Option<i64>)> = d
+        .sessions
+        .iter()
+        .filter(|(_, logout)| logout.is_some() || now_ms > start_ms)
+        .collect();
     StatusInfo {
         busy_duration: of(AgentState::Busy),
         wrapup_duration: of(AgentState::Wrapup),
@@ -149,8 +157,8 @@ pub fn status_durations(
         wc_duration: of(AgentState::Rest(RestReason::Wc)),
         sleep_duration: of(AgentState::Rest(RestReason::Sleep)),
         other_duration: of(AgentState::Rest(RestReason::Other)),
-        login_time_stamp: d.sessions.first().map_or(0, |s| secs(s.0)),
-        logout_time_stamp: d.sessions.last().and_then(|s| s.1).map_or(0, secs),
+        login_time_stamp: touching.first().map_or(0, |s| secs(s.0)),
+        logout_time_stamp: touching.last().and_then(|s| s.1).map_or(0, secs),
         ..StatusInfo::default()
     }
 }
@@ -230,6 +238,18 @@ mod tests {
         assert_eq!(gmt(0), "1970-01-01 00:00:00");
         assert_eq!(gmt(1_704_643_200_000), "2024-01-07 16:00:00");
         assert_eq!(gmt(951_825_600_000), "2000-02-29 12:00:00");
+    }
+
+    #[test]
+    fn an_open_session_does_not_touch_a_window_now_has_not_reached() {
+        let t = tl(&[(1_000, Idle)]);
+        let s = status_durations(&t, 100, 200, 50_000);
+        assert_eq!(s, StatusInfo::default());
+        let s = status_durations(&t, 40, 200, 50_000);
+        assert_eq!(
+            (s.idle_duration, s.login_time_stamp, s.logout_time_stamp),
+            (10, 1, 0)
+        );
     }
 
     #[test]
