@@ -1009,6 +1009,15 @@ fn answers_keep_the_documents_member_order_on_the_wire() {
         r.header("content-type"),
         Some("application/json;charset=UTF-8")
     );
+    // The token answer in the page's order, every value a string.
+    let token = r.json["AccessToken"].as_str().unwrap();
+    assert_eq!(
+        r.text,
+        format!(
+            r#"{{"AccessToken":"{token}","ApplyType":"Bearer","CreateTime":"{}","Expires":"600","Scope":"default","AppKey":"{HW_APP_KEY}","UserID":"Anonymous"}}"#,
+            T0 / 1000
+        )
+    );
     let r = huawei(&emu, "GET", AGENT_INFO, "nope", None);
     assert_eq!(
         (r.status, r.header("content-type")),
