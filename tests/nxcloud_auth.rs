@@ -134,10 +134,12 @@ fn sha256_is_chosen_by_the_algorithm_header() {
         MEMBER_LIST,
     );
     assert_refused(&r, 1003, "Invalid signature");
-    // An unknown algorithm is a parameter error.
-    set(&mut h, "algorithm", "sha1");
-    let r = nx_send(&emu, "agentGroup/member/list", &h, MEMBER_LIST);
-    assert_eq!(r.json["code"], 1002, "{}", r.text);
+    // An unknown algorithm is a parameter error; values are matched exactly, case included.
+    for other in ["sha1", "SHA256", "Sha256", "MD5", ""] {
+        set(&mut h, "algorithm", other);
+        let r = nx_send(&emu, "agentGroup/member/list", &h, MEMBER_LIST);
+        assert_refused(&r, 1002, "Parameter error");
+    }
 }
 
 #[test]

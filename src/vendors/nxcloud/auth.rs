@@ -179,8 +179,9 @@ fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> 
 fn algorithm(req: &ApiRequest) -> Result<Algorithm, NxError> {
     match req.headers.get("algorithm").map(|v| v.as_bytes()) {
         None => Ok(Algorithm::Md5),
-        Some(v) if v.eq_ignore_ascii_case(b"md5") => Ok(Algorithm::Md5),
-        Some(v) if v.eq_ignore_ascii_case(b"sha256") => Ok(Algorithm::Sha256),
+        // Values are matched exactly, as every other header's: `SHA256` is not `sha256`.
+        Some(b"md5") => Ok(Algorithm::Md5),
+        Some(b"sha256") => Ok(Algorithm::Sha256),
         Some(v) => Err(NxError::WrongHeader(format!(
             "algorithm must be md5 or sha256, not {:?}",
             String::from_utf8_lossy(v)
