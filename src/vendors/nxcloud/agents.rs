@@ -4,6 +4,7 @@
 use super::errors::NxError;
 use super::{Call, Data};
 use crate::model::state::{self, AgentState, RestReason};
+use crate::model::Agent;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -54,10 +55,11 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let page = call.page()?;
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let seats: Vec<Seat> = t
-        .agents
-        .values()
-        .filter(|a| a.id.contains(&user))
+    // Page first, so that only the page's seats are built while the lock is held.
+    let matching: Vec<&Agent> = t.agents.values().filter(|a| a.id.contains(&user)).collect();
+    let (on_page, total) = page.slice(matching);
+    let seats: Vec<Seat> = on_page
+        .into_iter()
         .map(|a| Seat {
             allow_country: a.allow_country.clone(),
             end_point_name: a.end_point_name.clone(),
@@ -81,8 +83,7 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
         })
         .collect();
     drop(model);
-    let (items, total) = page.slice(seats);
-    Data::paged(&items, total)
+    Data::paged(&seats, total)
 }
 
 /// The longest window status/info answers for.
