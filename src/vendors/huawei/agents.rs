@@ -508,7 +508,8 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
     let types = q.agent_type.unwrap_or_default();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let rows: Vec<AccountRow> = visible(t)
+    // Filter and page first, so that only the page's rows are built while the lock is held.
+    let matching: Vec<(u32, &Agent, String)> = visible(t)
         .into_iter()
         .filter_map(|(work_no, a)| {
             let account = a.account_code.clone()?;
@@ -519,36 +520,40 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
                         && q.transparent_display_flag != Some(true)
                 }
             };
-            wanted.then(|| AccountRow {
-                user_account: account,
-                user_name: a.name.clone(),
-                phone: non_empty(&a.mobile),
-                email: non_empty(&a.email),
-                agent_type: agent_type(a),
-                cc_role_id: cc_role_id(a),
-                sip_account: a.sip_number.clone(),
-                skills: a
-                    .queues
-                    .iter()
-                    .filter(|q| t.queues.contains_key(*q))
-                    .filter_map(|q| skill_id(q))
-                    .map(|skill_id| SkillWeight {
-                        skill_id,
-                        agent_weight: WEIGHT,
-                        skill_weight: WEIGHT,
-                    })
-                    .collect(),
-                work_no,
-                transparent_display_flag: false,
-            })
+            wanted.then_some((work_no, a, account))
+        })
+        .collect();
+    let total = matching.len();
+    let on_page = match paging {
+        Some((n, s)) => page(matching, n, s),
+        None => matching,
+    };
+    let data: Vec<AccountRow> = on_page
+        .into_iter()
+        .map(|(work_no, a, account)| AccountRow {
+            user_account: account,
+            user_name: a.name.clone(),
+            phone: non_empty(&a.mobile),
+            email: non_empty(&a.email),
+            agent_type: agent_type(a),
+            cc_role_id: cc_role_id(a),
+            sip_account: a.sip_number.clone(),
+            skills: a
+                .queues
+                .iter()
+                .filter(|q| t.queues.contains_key(*q))
+                .filter_map(|q| skill_id(q))
+                .map(|skill_id| SkillWeight {
+                    skill_id,
+                    agent_weight: WEIGHT,
+                    skill_weight: WEIGHT,
+                })
+                .collect(),
+            work_no,
+            transparent_display_flag: false,
         })
         .collect();
     drop(model);
-    let total = rows.len();
-    let data = match paging {
-        Some((n, s)) => page(rows, n, s),
-        None => rows,
-    };
     ok(&AccountPage {
         result_code: "0",
         result_message: "Success",
@@ -613,9 +618,14 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
     let t = model.tenant(&call.tenant)?;
     let key = queue_key(t, skill)
         .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
-    let members: Vec<SkillAgent> = visible(t)
+    // Page first, so that only the page's rows are built while the lock is held.
+    let members: Vec<(u32, &Agent)> = visible(t)
         .into_iter()
         .filter(|(_, a)| a.queues.contains(&key))
+        .collect();
+    let count = members.len();
+    let data: Vec<SkillAgent> = page(members, num, size)
+        .into_iter()
         .map(|(work_no, a)| SkillAgent {
             work_no,
             agent_type: agent_type(a),
@@ -627,9 +637,8 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
         })
         .collect();
     drop(model);
-    let count = members.len();
     ok(&SkillAgents {
-        data: page(members, num, size),
+        data,
         count,
         result_code: "0",
     })
