@@ -147,9 +147,12 @@ pub fn state_at(timeline: &[StateChange], at_ms: i64) -> AgentState {
     }
 }
 
-/// Clips the timeline to `[start_ms, end_ms)`; the last state lasts until `now_ms` (the future
-/// has not happened yet, so time after `now_ms` counts for nothing).
+/// Clips the timeline to `[start_ms, end_ms)`; the last state lasts until `now_ms`. Only what
+/// has happened by `now_ms` is history: time after it counts for nothing, entries dated after it
+/// (a fixture or scenario may hold some) are ignored, and a session still open touches the window
+/// only once now has reached it.
 pub fn durations(timeline: &[StateChange], start_ms: i64, end_ms: i64, now_ms: i64) -> Durations {
+    let timeline = &timeline[..timeline.partition_point(|c| c.at_ms <= now_ms)];
     let mut out = Durations::default();
     let end = end_ms.min(now_ms);
     let mut session_start: Option<i64> = None;
@@ -175,7 +178,7 @@ pub fn durations(timeline: &[StateChange], start_ms: i64, end_ms: i64, now_ms: i
         }
     }
     if let Some(login) = session_start {
-        if login < end_ms && login <= now_ms {
+        if login < end_ms && now_ms > start_ms {
             out.sessions.push((login, None));
         }
     }
@@ -223,6 +226,18 @@ mod tests {
         assert_eq!(d.of(Idle), 50);
         assert_eq!(d.of(Busy), 100);
         assert_eq!(d.sessions, vec![(0, Some(300))]);
+    }
+
+    #[test]
+    fn the_future_is_not_history() {
+        let t = tl(&[(0, Idle), (5_000, Offline)]);
+        // At now = 1000 the logout at 5000 has not happened: idle so far, session open.
+        let d = durations(&t, 0, 10_000, 1_000);
+        assert_eq!(d.of(Idle), 1_000);
+        assert_eq!(d.sessions, vec![(0, None)]);
+        // A window after now sees nothing, not even the open session.
+        let d = durations(&t, 2_000, 3_000, 1_000);
+        assert_eq!(d, Durations::default());
     }
 
     #[test]

@@ -119,8 +119,7 @@ fn secs(ms: i64) -> i64 {
 }
 
 /// The durations of `timeline` inside `[start_s, end_s)` as status/info reports them. Only what
-/// has happened by `now_ms` counts: an open state runs until now, and entries dated after now (a
-/// fixture may hold some) are not yet history.
+/// has happened by `now_ms` counts (see `state::durations`).
 ///
 /// Several sessions may touch the window: loginTimeStamp is the first one's login and
 /// logoutTimeStamp the last one's logout (0 while that session is still open); with no session
@@ -131,22 +130,14 @@ pub fn status_durations(
     end_s: i64,
     now_ms: i64,
 ) -> StatusInfo {
-    let upto = timeline.partition_point(|c| c.at_ms <= now_ms);
     let d = state::durations(
-        &timeline[..upto],
+        timeline,
         start_s.saturating_mul(1000),
         end_s.saturating_mul(1000),
         now_ms,
     );
     let of = |s: AgentState| secs(d.of(s));
-    // A session still open has so far run until now: if now has not reached the window (a window
-    // in the future), it does not touch it yet.
-    let start_ms = start_s.saturating_mul(1000);
-    let touching: Vec<&(i64, Option<i64>)> = d
-        .sessions
-        .iter()
-        .filter(|(_, logout)| logout.is_some() || now_ms > start_ms)
-        .collect();
+    let touching = &d.sessions;
     StatusInfo {
         busy_duration: of(AgentState::Busy),
         wrapup_duration: of(AgentState::Wrapup),
