@@ -121,10 +121,12 @@ impl VendorApi for Udesk {
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (handler, envelope) = route.handler;
-        let tenant = {
+        // Only the credential lookup needs the lock; the SHA1 runs after it is released.
+        let account = {
             let model = ctx.model();
-            auth::authenticate(&model, req, ctx.now_ms())
+            auth::account(&model, req)
         };
+        let tenant = account.and_then(|a| auth::verify(a, ctx.now_ms()));
         let reply = match tenant {
             Ok(tenant) => {
                 let call = Call {

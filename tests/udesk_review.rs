@@ -1,0 +1,33 @@
+//! Findings of the second reading of the Udesk document, each pinned by a test.
+mod common;
+use common::*;
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn spnumbers_with(emu: &ccemu::Emulator, query: &str) -> Resp {
+    send(
+        "GET",
+        &format!("{}/ccapi/v2/spnumbers?{query}", emu.url()),
+        &[],
+        None,
+    )
+}
+
+/// A Timestamp at the edge of i64 must be refused as outside the window, not overflow.
+#[test]
+fn extreme_timestamps_are_outside_the_window() {
+    let emu = start();
+    freeze_at(&emu, NOW);
+    for ts in [i64::MIN, i64::MAX, i64::MIN + 1] {
+        let ts = ts.to_string();
+        let sign = sha1_hex(&format!("{UDESK_SID}{UDESK_TOKEN}{ts}"));
+        let q = format!("AppId={UDESK_APP_ID}&Timestamp={ts}&Sign={sign}&Sid={UDESK_SID}");
+        let r = spnumbers_with(&emu, &q);
+        assert_eq!(
+            (r.status, r.json["ErrCode"].as_str()),
+            (401, Some("000035")),
+            "{ts}: {}",
+            r.text
+        );
+    }
+}
