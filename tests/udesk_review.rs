@@ -31,3 +31,25 @@ fn extreme_timestamps_are_outside_the_window() {
         );
     }
 }
+
+/// The code table has "100017 App ID is empty": a missing or empty AppId answers it, not 100001.
+#[test]
+fn a_missing_or_empty_app_id_is_100017() {
+    let emu = start();
+    freeze_at(&emu, NOW);
+    let good = udesk_query(NOW);
+    let without = good.replace(&format!("AppId={UDESK_APP_ID}&"), "");
+    let empty = good.replace(&format!("AppId={UDESK_APP_ID}"), "AppId=");
+    for q in [without, empty] {
+        let r = spnumbers_with(&emu, &q);
+        assert_eq!(
+            (r.status, r.json["ErrCode"].as_str()),
+            (401, Some("100017")),
+            "{q}: {}",
+            r.text
+        );
+    }
+    // Other missing credentials stay 100001.
+    let r = spnumbers_with(&emu, &good.replace("Sign=", "NoSign="));
+    assert_eq!(r.json["ErrCode"], "100001");
+}

@@ -58,7 +58,7 @@ pub struct Account {
 pub fn account(model: &Model, req: &ApiRequest) -> Result<Account, UdeskError> {
     let sid = required(req, "Sid")?;
     let app = app_id(req).filter(|a| !a.is_empty());
-    let app = app.ok_or(UdeskError::MissingCredential("AppId"))?;
+    let app = app.ok_or(UdeskError::AppIdEmpty)?;
     let timestamp = required(req, "Timestamp")?;
     let signature = required(req, "Sign")?;
 

@@ -16,6 +16,9 @@ pub enum UdeskError {
     EmptyParameter(String),
     /// 100001 on a missing auth query parameter (Sid, Sign, Timestamp, AppId): 401.
     MissingCredential(&'static str),
+    /// 100017 "App ID is empty": neither `AppId` nor `app_id` carries a value (the code table
+    /// has its own code for this, so it is not the generic 100001).
+    AppIdEmpty,
     /// 100003 "Account not found": no account has this Sid.
     AccountNotFound,
     /// 100002 "App is invalid or forbidden": the account does not own this AppId.
@@ -121,6 +124,11 @@ impl UdeskError {
                 StatusCode::UNAUTHORIZED,
                 "100001",
                 with_detail("100001", p).2,
+            ),
+            AppIdEmpty => (
+                StatusCode::UNAUTHORIZED,
+                "100017",
+                with_detail("100017", "AppId (or app_id) is required").2,
             ),
             AccountNotFound => (
                 StatusCode::UNAUTHORIZED,
