@@ -1,6 +1,7 @@
 //! Findings of the second reading of the Udesk document, each pinned by a test.
 mod common;
 use common::*;
+use serde_json::json;
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -52,4 +53,47 @@ fn a_missing_or_empty_app_id_is_100017() {
     // Other missing credentials stay 100001.
     let r = spnumbers_with(&emu, &good.replace("Sign=", "NoSign="));
     assert_eq!(r.json["ErrCode"], "100001");
+}
+
+/// Subscribe: the field table types `subscriptions` as an object, the example sends an array; a
+/// single object is one subscription. Shape errors keep their codes either way.
+#[test]
+fn subscribe_accepts_a_single_object_as_the_table_types_it() {
+    let emu = start();
+    let one =
+        json!({"callback": "http://127.0.0.1:9/cb", "events": ["acd_agent_state"], "name": "solo"});
+    let r = udesk_ok(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(json!({ "subscriptions": one })),
+    );
+    assert_eq!(
+        r,
+        json!({"sub_succ": [{"subid": 168, "name": "solo"}], "sub_fail": null})
+    );
+    udesk_refused(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(json!({"subscriptions": {"callback": "http://x.test/", "events": ["e"]}})),
+        "100001",
+    );
+    udesk_refused(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(
+            json!({"subscriptions": [{"callback": "http://x.test/", "events": "e", "name": "n"}]}),
+        ),
+        "000001",
+    );
+    udesk_refused(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(json!({"subscriptions": "nope"})),
+        "000001",
+    );
+    udesk_refused(&emu, "POST", "/subscriptions", Some(json!({})), "100001");
 }
