@@ -97,3 +97,58 @@ fn subscribe_accepts_a_single_object_as_the_table_types_it() {
     );
     udesk_refused(&emu, "POST", "/subscriptions", Some(json!({})), "100001");
 }
+
+/// Passwords come from the seeded RNG; a refused create must not draw from it, so the next
+/// accepted create gets the same password as on an emulator that never saw the refusal.
+#[test]
+fn refused_creates_leave_the_seeded_sequence_alone() {
+    let clean = start();
+    let ext = udesk_ok(
+        &clean,
+        "POST",
+        "/extensions",
+        Some(json!({"Extension": "1500"})),
+    );
+    let agent = udesk_ok(
+        &clean,
+        "POST",
+        "/agents",
+        Some(json!({"AgentId": "7001", "WorkId": "w7001", "IsCreateExtension": 1})),
+    );
+
+    let emu = start();
+    udesk_refused(
+        &emu,
+        "POST",
+        "/extensions",
+        Some(json!({"Extension": "1002"})),
+        "100015",
+    );
+    assert_eq!(
+        udesk_ok(
+            &emu,
+            "POST",
+            "/extensions",
+            Some(json!({"Extension": "1500"}))
+        ),
+        ext
+    );
+    udesk_refused(
+        &emu,
+        "POST",
+        "/agents",
+        Some(json!({"AgentId": "9415", "WorkId": "w9415", "IsCreateExtension": 1})),
+        "100006",
+    );
+    assert_eq!(
+        udesk_ok(
+            &emu,
+            "POST",
+            "/agents",
+            Some(json!({"AgentId": "7001", "WorkId": "w7001", "IsCreateExtension": 1})),
+        ),
+        agent
+    );
+    let a = udesk_ok(&emu, "GET", "/agents/7001", None);
+    assert_eq!(a["ExtenInfos"][0]["Password"], agent["Password"]);
+}
