@@ -152,3 +152,44 @@ fn refused_creates_leave_the_seeded_sequence_alone() {
     let a = udesk_ok(&emu, "GET", "/agents/7001", None);
     assert_eq!(a["ExtenInfos"][0]["Password"], agent["Password"]);
 }
+
+/// A malformed value answers 000001 with HTTP 400 whether the handler or the model spots it
+/// (README: request-shape errors are 400); leaving an agent in no queue stays a 200 business rule.
+#[test]
+fn malformed_values_are_400_wherever_they_are_caught() {
+    let emu = start();
+    let cases = [
+        ("POST", "/extensions", json!({"Extension": "0999"})),
+        (
+            "POST",
+            "/extensions",
+            json!({"Extension": "1500", "SignalType": 2}),
+        ),
+        ("PUT", "/queues", json!({"QueueId": "9009", "Strategy": 5})),
+        ("PUT", "/queues", json!({"QueueId": "9009", "Timeout": -1})),
+        ("POST", "/queues", json!({"QueueName": "Q", "Strategy": 3})),
+        ("PUT", "/agents/9415", json!({"Role": "boss"})),
+        (
+            "POST",
+            "/agents",
+            json!({"AgentId": "7001", "WorkId": "w7001", "Role": "boss"}),
+        ),
+        (
+            "POST",
+            "/agents",
+            json!({"AgentId": "x7", "WorkId": "w7001"}),
+        ),
+    ];
+    for (method, path, body) in cases {
+        let r = udesk_refused(&emu, method, path, Some(body.clone()), "000001");
+        assert_eq!(r.status, 400, "{method} {path} {body}: {}", r.text);
+    }
+    let r = udesk_refused(
+        &emu,
+        "POST",
+        "/agents/queues",
+        Some(json!({"AgentId": "9415", "Queues": [], "IsFull": 1})),
+        "000001",
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -161,6 +161,14 @@ impl UdeskError {
                 with_detail("000060", d).2,
             ),
             Code(code, desc) => (StatusCode::OK, *code, desc.to_string()),
+            // A value the model finds malformed (an extension not four digits starting with 1,
+            // Strategy outside 0-2, a negative Timeout, an unknown Role) is a request-shape error
+            // like any other 000001, so 400; every other refusal is a business rule, so 200.
+            Model(ModelError::Invalid(d)) => (
+                StatusCode::BAD_REQUEST,
+                "000001",
+                with_detail("000001", d).2,
+            ),
             Model(e) => {
                 let code = model_code(e);
                 with_detail(code, &e.to_string())
