@@ -260,9 +260,9 @@ fn enrolment_adds_or_replaces() {
         &emu,
         "POST",
         "/agents/queues",
-        Some(json!({"AgentId": "9415", "Queues": ["551"]})),
+        Some(json!({"AgentId": "9415", "Queues": ["9003"]})),
     );
-    assert_eq!(agent_queues(&emu, "9415"), ["551", "9001"]);
+    assert_eq!(agent_queues(&emu, "9415"), ["114", "551", "9001", "9003"]);
     udesk_ok(
         &emu,
         "POST",

@@ -193,3 +193,27 @@ fn malformed_values_are_400_wherever_they_are_caught() {
     );
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// Example 17 dequeues agent 9415 from queues 551 and 114: the default fixture has it there, so
+/// the example, sent as written, does what it says (and 9001 keeps it in a queue).
+#[test]
+fn the_dequeue_example_meets_an_agent_in_those_queues() {
+    let emu = start();
+    let queues =
+        |emu: &ccemu::Emulator| udesk_ok(emu, "GET", "/agents/9415", None)["Queues"].clone();
+    assert_eq!(
+        queues(&emu),
+        json!([
+            format!("114@{UDESK_APP_ID}"),
+            format!("551@{UDESK_APP_ID}"),
+            format!("9001@{UDESK_APP_ID}")
+        ])
+    );
+    udesk_ok(
+        &emu,
+        "DELETE",
+        "/agents/queues",
+        Some(json!({"AgentId": "9415", "Queues": ["551", "114"]})),
+    );
+    assert_eq!(queues(&emu), json!([format!("9001@{UDESK_APP_ID}")]));
+}
