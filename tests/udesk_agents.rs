@@ -254,16 +254,19 @@ fn ids(result: &Value) -> Vec<String> {
 fn list_filters_and_pages() {
     let emu = start();
     let all = udesk_ok(&emu, "GET", "/agents", None);
-    assert_eq!(ids(&all), ["189", "9006", "9007", "9008", "9009", "9415"]);
+    assert_eq!(
+        ids(&all),
+        ["10032", "1802", "189", "355", "9006", "9007", "9008", "9009", "9415"]
+    );
     assert_eq!(
         (all["CurrPage"].clone(), all["PageSize"].clone()),
         (json!(1), json!(20))
     );
     assert_eq!(
         (all["Total"].clone(), all["TotalPage"].clone()),
-        (json!(6), json!(1))
+        (json!(9), json!(1))
     );
-    let first = &all["AgentList"][0];
+    let first = &all["AgentList"][2];
     assert_eq!(first["AgentId"], "189");
     assert_eq!(first["Queues"], json!([format!("9003@{APP}")]));
     assert_eq!(first["Extensions"], json!(["1001", "1008"]));
@@ -278,7 +281,7 @@ fn list_filters_and_pages() {
     );
     assert_eq!(
         ids(&udesk_ok(&emu, "GET", "/agents?State=4", None)).len(),
-        5
+        8
     );
     assert_eq!(
         ids(&udesk_ok(&emu, "GET", "/agents?FuzzyQuery=admin", None)),
@@ -327,21 +330,21 @@ fn list_filters_and_pages() {
     );
     assert_eq!(
         ids(&udesk_ok(&emu, "GET", "/agents?Enable=true", None)).len(),
-        5
+        8
     );
 
     let p = udesk_ok(&emu, "GET", "/agents?PageNum=2&PageSize=4", None);
-    assert_eq!(ids(&p), ["9009", "9415"]);
+    assert_eq!(ids(&p), ["9006", "9007", "9008", "9009"]);
     assert_eq!(
         (
             p["CurrPage"].clone(),
             p["Total"].clone(),
             p["TotalPage"].clone()
         ),
-        (json!(2), json!(6), json!(2))
+        (json!(2), json!(9), json!(3))
     );
     let p = udesk_ok(&emu, "GET", "/agents?page=3&per_page=2", None);
-    assert_eq!(ids(&p), ["9009", "9415"]);
+    assert_eq!(ids(&p), ["9006", "9007"]);
     let p = udesk_ok(&emu, "GET", "/agents?page=9&per_page=2", None);
     assert_eq!(ids(&p).len(), 0);
     assert_eq!(
@@ -397,7 +400,7 @@ fn get_reads_state_and_reason_from_the_timeline() {
             "{state}"
         );
     }
-    udesk_refused(&emu, "GET", "/agents/355", None, "100018");
+    udesk_refused(&emu, "GET", "/agents/356", None, "100018");
     let r = udesk_refused(&emu, "GET", "/agents/x1", None, "000036");
     assert_eq!(r.status, 404);
 }

@@ -33,10 +33,10 @@ fn list_answers_every_queue() {
     let emu = start();
     let r = udesk_ok(&emu, "GET", "/queues", None);
     assert_eq!(
-        r["Queues"][2],
+        r["Queues"][3],
         json!({"QueueId": "9001", "Name": "Admin test ", "Strategy": 0, "Timeout": 0, "WaitMusic": "waitmusic.wav"})
     );
-    assert_eq!(queue_ids(&emu), ["114", "551", "9001", "9003", "9009"]);
+    assert_eq!(queue_ids(&emu), ["114", "3", "551", "9001", "9003", "9009"]);
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn modify_validates_strategy_and_names() {
             json!({"QueueId": "9009", "QueueName": "Renamed", "Strategy": 1, "Timeout": 20, "WaitMusic": "m.wav"}),
         ),
     );
-    let q = udesk_ok(&emu, "GET", "/queues", None)["Queues"][4].clone();
+    let q = udesk_ok(&emu, "GET", "/queues", None)["Queues"][5].clone();
     assert_eq!(
         q,
         json!({"QueueId": "9009", "Name": "Renamed", "Strategy": 1, "Timeout": 20, "WaitMusic": "m.wav"})
@@ -186,7 +186,7 @@ fn delete_refuses_a_queue_with_agents() {
         "100022",
     );
     udesk_ok(&emu, "DELETE", "/queues", Some(json!({"QueueId": "9009"})));
-    assert_eq!(queue_ids(&emu), ["114", "551", "9001", "9003"]);
+    assert_eq!(queue_ids(&emu), ["114", "3", "551", "9001", "9003"]);
     udesk_refused(
         &emu,
         "DELETE",
@@ -260,9 +260,9 @@ fn enrolment_adds_or_replaces() {
         &emu,
         "POST",
         "/agents/queues",
-        Some(json!({"AgentId": "9415", "Queues": ["551"]})),
+        Some(json!({"AgentId": "9415", "Queues": ["9003"]})),
     );
-    assert_eq!(agent_queues(&emu, "9415"), ["551", "9001"]);
+    assert_eq!(agent_queues(&emu, "9415"), ["114", "551", "9001", "9003"]);
     udesk_ok(
         &emu,
         "POST",
@@ -383,5 +383,5 @@ fn queue_agent_list_uses_the_get_agent_shape() {
         udesk_ok(&emu, "GET", "/queues/agents_list/9009", None),
         json!([])
     );
-    udesk_refused(&emu, "GET", "/queues/agents_list/3", None, "100018");
+    udesk_refused(&emu, "GET", "/queues/agents_list/4", None, "100018");
 }

@@ -287,11 +287,6 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
         )));
     }
     let with_ext = b.is_create_extension.is_some_and(Flag::on);
-    let passwords = if with_ext {
-        [call.ctx.random_hex(16), call.ctx.random_hex(16)]
-    } else {
-        [String::new(), String::new()]
-    };
     let new = NewAgent {
         id: b.agent_id.clone(),
         work_id: b.work_id,
@@ -307,9 +302,17 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
     let now = call.now_ms();
     let created = {
         let mut model = call.ctx.model();
-        model
-            .tenant_mut(&call.tenant)?
-            .create_agent(new, with_ext, passwords, now)?
+        let t = model.tenant_mut(&call.tenant)?;
+        let mut created = t.create_agent(new, with_ext, Default::default(), now)?;
+        // Passwords are drawn only once the agent is accepted, so a refused request leaves the
+        // seeded sequence where it was.
+        for ext in &mut created {
+            ext.password = call.ctx.random_hex(16);
+            if let Some(e) = t.extensions.get_mut(&ext.extension) {
+                e.password = ext.password.clone();
+            }
+        }
+        created
     };
     let first = created.first();
     let infos: Vec<ExtenInfo> = created

@@ -43,18 +43,26 @@ fn required(req: &ApiRequest, name: &'static str) -> Result<String, UdeskError> 
     }
 }
 
+/// What the model knows about the caller: the tenant and its AuthToken, with the request's
+/// Sid, Timestamp and Sign, so the time and signature checks can run after the lock is released.
+pub struct Account {
+    tenant: String,
+    auth_token: String,
+    sid: String,
+    timestamp: String,
+    signature: String,
+}
+
 /// Checks, in order: the four parameters are present, the Sid names an account, the account owns
-/// the AppId, the Timestamp is in milliseconds and inside the window, the Sign matches.
-/// Answers the tenant id (the AppId).
-pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<String, UdeskError> {
+/// the AppId. Needs the model; `verify` finishes the job without it.
+pub fn account(model: &Model, req: &ApiRequest) -> Result<Account, UdeskError> {
     let sid = required(req, "Sid")?;
     let app = app_id(req).filter(|a| !a.is_empty());
-    let app = app.ok_or(UdeskError::MissingCredential("AppId"))?;
+    let app = app.ok_or(UdeskError::AppIdEmpty)?;
     let timestamp = required(req, "Timestamp")?;
     let signature = required(req, "Sign")?;
 
     let mut sid_known = false;
-    let mut owner = None;
     for t in model.tenants.values() {
         if let Credentials::Udesk {
             app_id,
@@ -65,23 +73,41 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Stri
             if *s == sid {
                 sid_known = true;
                 if *app_id == app {
-                    owner = Some((t.id.clone(), auth_token.clone()));
-                    break;
+                    return Ok(Account {
+                        tenant: t.id.clone(),
+                        auth_token: auth_token.clone(),
+                        sid,
+                        timestamp,
+                        signature,
+                    });
                 }
             }
         }
     }
-    if !sid_known {
-        return Err(UdeskError::AccountNotFound);
-    }
-    let (tenant, auth_token) = owner.ok_or(UdeskError::AppInvalid)?;
+    Err(if sid_known {
+        UdeskError::AppInvalid
+    } else {
+        UdeskError::AccountNotFound
+    })
+}
 
+/// Then: the Timestamp is in milliseconds and inside the window, the Sign matches. Answers the
+/// tenant id (the AppId).
+pub fn verify(account: Account, now_ms: i64) -> Result<String, UdeskError> {
+    let Account {
+        tenant,
+        auth_token,
+        sid,
+        timestamp,
+        signature,
+    } = account;
     let ts: i64 = timestamp.parse().map_err(|_| {
         UdeskError::RequestTimeout(format!(
             "Timestamp {timestamp:?} is not a number of milliseconds"
         ))
     })?;
-    if (ts - now_ms).abs() > WINDOW_MS {
+    // abs_diff: any i64 a client sends is a distance, never an overflow.
+    if ts.abs_diff(now_ms) > WINDOW_MS.unsigned_abs() {
         // A 10-digit value is almost always seconds (the subscription examples send one); say so.
         let why = if (1_000_000_000..10_000_000_000).contains(&ts) {
             format!("Timestamp {ts} looks like seconds; it must be UTC milliseconds")
@@ -94,6 +120,11 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Stri
         return Err(UdeskError::AuthenticationError);
     }
     Ok(tenant)
+}
+
+/// `account` then `verify`, for callers that hold the model anyway.
+pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<String, UdeskError> {
+    verify(account(model, req)?, now_ms)
 }
 
 #[cfg(test)]

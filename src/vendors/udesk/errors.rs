@@ -16,6 +16,9 @@ pub enum UdeskError {
     EmptyParameter(String),
     /// 100001 on a missing auth query parameter (Sid, Sign, Timestamp, AppId): 401.
     MissingCredential(&'static str),
+    /// 100017 "App ID is empty": neither `AppId` nor `app_id` carries a value (the code table
+    /// has its own code for this, so it is not the generic 100001).
+    AppIdEmpty,
     /// 100003 "Account not found": no account has this Sid.
     AccountNotFound,
     /// 100002 "App is invalid or forbidden": the account does not own this AppId.
@@ -122,6 +125,11 @@ impl UdeskError {
                 "100001",
                 with_detail("100001", p).2,
             ),
+            AppIdEmpty => (
+                StatusCode::UNAUTHORIZED,
+                "100017",
+                with_detail("100017", "AppId (or app_id) is required").2,
+            ),
             AccountNotFound => (
                 StatusCode::UNAUTHORIZED,
                 "100003",
@@ -153,6 +161,14 @@ impl UdeskError {
                 with_detail("000060", d).2,
             ),
             Code(code, desc) => (StatusCode::OK, *code, desc.to_string()),
+            // A value the model finds malformed (an extension not four digits starting with 1,
+            // Strategy outside 0-2, a negative Timeout, an unknown Role) is a request-shape error
+            // like any other 000001, so 400; every other refusal is a business rule, so 200.
+            Model(ModelError::Invalid(d)) => (
+                StatusCode::BAD_REQUEST,
+                "000001",
+                with_detail("000001", d).2,
+            ),
             Model(e) => {
                 let code = model_code(e);
                 with_detail(code, &e.to_string())

@@ -88,12 +88,17 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
     if b.extension.is_empty() {
         return Err(UdeskError::EmptyParameter("Extension is required".into()));
     }
-    let password = call.ctx.random_hex(16);
     let ext = {
         let mut model = call.ctx.model();
-        model
-            .tenant_mut(&call.tenant)?
-            .create_extension(&b.extension, b.signal_type, password)?
+        let t = model.tenant_mut(&call.tenant)?;
+        let mut ext = t.create_extension(&b.extension, b.signal_type, String::new())?;
+        // Drawn only once the extension is accepted, so a refused request leaves the seeded
+        // sequence where it was.
+        ext.password = call.ctx.random_hex(16);
+        if let Some(e) = t.extensions.get_mut(&ext.extension) {
+            e.password = ext.password.clone();
+        }
+        ext
     };
     Ok(json!({
         "Extension": ext.extension,

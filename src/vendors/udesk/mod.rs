@@ -42,16 +42,7 @@ impl Call<'_> {
         if self.req.body.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(UdeskError::EmptyParameter("request body is empty".into()));
         }
-        serde_json::from_slice(&self.req.body).map_err(|e| {
-            let msg = e.to_string();
-            match msg.strip_prefix("missing field `") {
-                Some(rest) => {
-                    let field = rest.split('`').next().unwrap_or(rest);
-                    UdeskError::EmptyParameter(format!("{field} is required"))
-                }
-                None => UdeskError::InvalidParameter(msg),
-            }
-        })
+        serde_json::from_slice(&self.req.body).map_err(parse_error)
     }
 
     /// A path parameter the route pattern guarantees.
@@ -61,6 +52,19 @@ impl Call<'_> {
 
     pub fn now_ms(&self) -> i64 {
         self.ctx.now_ms()
+    }
+}
+
+/// A body that does not fit its type: a missing field answers 100001 naming it, anything else
+/// 000001 with serde's reason.
+pub fn parse_error(e: serde_json::Error) -> UdeskError {
+    let msg = e.to_string();
+    match msg.strip_prefix("missing field `") {
+        Some(rest) => {
+            let field = rest.split('`').next().unwrap_or(rest);
+            UdeskError::EmptyParameter(format!("{field} is required"))
+        }
+        None => UdeskError::InvalidParameter(msg),
     }
 }
 
@@ -121,10 +125,12 @@ impl VendorApi for Udesk {
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (handler, envelope) = route.handler;
-        let tenant = {
+        // Only the credential lookup needs the lock; the SHA1 runs after it is released.
+        let account = {
             let model = ctx.model();
-            auth::authenticate(&model, req, ctx.now_ms())
+            auth::account(&model, req)
         };
+        let tenant = account.and_then(|a| auth::verify(a, ctx.now_ms()));
         let reply = match tenant {
             Ok(tenant) => {
                 let call = Call {

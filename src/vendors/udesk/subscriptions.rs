@@ -17,9 +17,21 @@ struct NewSubscription {
     name: String,
 }
 
+/// The example sends `subscriptions` as an array, the field table types it `object`: both are
+/// accepted, a single object being one subscription.
 #[derive(Deserialize)]
 struct Subscribe {
-    subscriptions: Vec<NewSubscription>,
+    subscriptions: Value,
+}
+
+impl Subscribe {
+    fn list(self) -> Result<Vec<NewSubscription>, UdeskError> {
+        let v = match self.subscriptions {
+            Value::Object(o) => Value::Array(vec![Value::Object(o)]),
+            other => other,
+        };
+        serde_json::from_value(v).map_err(super::parse_error)
+    }
 }
 
 fn check(callback: &str, events: &[String], name: &str) -> Result<(), UdeskError> {
@@ -46,17 +58,16 @@ fn check(callback: &str, events: &[String], name: &str) -> Result<(), UdeskError
 /// nothing is created, so `sub_fail` is always null. Ids come from the app's counter. Event names
 /// are not checked against the table: the document's own example subscribes to "begin" and "end".
 pub fn subscribe(call: &Call) -> Result<Value, UdeskError> {
-    let b: Subscribe = call.body()?;
-    if b.subscriptions.is_empty() {
+    let subscriptions = call.body::<Subscribe>()?.list()?;
+    if subscriptions.is_empty() {
         return Err(UdeskError::EmptyParameter(
             "subscriptions is required".into(),
         ));
     }
-    for s in &b.subscriptions {
+    for s in &subscriptions {
         check(&s.callback, &s.events, &s.name)?;
     }
-    let subs = b
-        .subscriptions
+    let subs = subscriptions
         .into_iter()
         .map(|s| Subscription {
             id: 0,
