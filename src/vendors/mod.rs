@@ -28,6 +28,17 @@ pub trait VendorApi: Send + Sync {
     fn operation(&self, req: &ApiRequest) -> Option<&'static str>;
 }
 
+/// Lowercase hex of a digest: both Udesk's and NXCloud's signatures are compared in this form.
+pub fn hex_lower(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
 static VENDORS: [&dyn VendorApi; 3] = [&udesk::Udesk, &nxcloud::NxCloud, &huawei::Huawei];
 
 /// The vendor serving `path`, if any.

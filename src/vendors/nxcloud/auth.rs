@@ -14,6 +14,7 @@ use super::errors::NxError;
 use crate::emulator::Ctx;
 use crate::http::ApiRequest;
 use crate::model::{Credentials, Model};
+use crate::vendors::hex_lower;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
@@ -64,19 +65,9 @@ fn body_is_absent(body: &[u8]) -> bool {
 pub fn sign(algorithm: Algorithm, headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> String {
     let text = string_to_sign(headers, body, secret);
     match algorithm {
-        Algorithm::Md5 => hex(&Md5::digest(&text)),
-        Algorithm::Sha256 => hex(&Sha256::digest(&text)),
+        Algorithm::Md5 => hex_lower(&Md5::digest(&text)),
+        Algorithm::Sha256 => hex_lower(&Sha256::digest(&text)),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
-    }
-    s
 }
 
 /// The region a vendor host belongs to; `None` for any other host (loopback, a test's own name),

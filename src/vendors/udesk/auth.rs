@@ -4,6 +4,7 @@
 use super::errors::UdeskError;
 use crate::http::ApiRequest;
 use crate::model::{Credentials, Model};
+use crate::vendors::hex_lower;
 use sha1::{Digest, Sha1};
 
 /// The document's "valid within 10 minutes", applied to both past and future.
@@ -15,17 +16,7 @@ pub fn sign(sid: &str, auth_token: &str, timestamp: &str) -> String {
     h.update(sid.as_bytes());
     h.update(auth_token.as_bytes());
     h.update(timestamp.as_bytes());
-    hex(&h.finalize())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
-    }
-    s
+    hex_lower(&h.finalize())
 }
 
 /// The AppId of a request: the document spells it `AppId`, but its login, logout and
