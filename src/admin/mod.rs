@@ -4,6 +4,9 @@
 //!
 //! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
 
+pub mod faults;
+pub mod requests;
+
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::{fixture, AgentState, Vendor};
@@ -60,6 +63,8 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
         (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
         | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => Err(reject(Rejection::MethodNotAllowed)),
+        (_, p) if faults::serves(p) => faults::handle(ctx, &req, p),
+        (_, p) if requests::serves(p) => requests::handle(ctx, &req, p).await,
         _ => Err(reject(Rejection::NotFound)),
     };
     result.unwrap_or_else(|e| e)
@@ -75,8 +80,15 @@ fn health(ctx: &Ctx) -> Reply {
     }))
 }
 
+/// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
+/// files loaded afresh (their times counted from now).
 fn reset(ctx: &Ctx) -> Reply {
     ctx.reset();
+    ctx.scenarios.clear();
+    ctx.journal.clear();
+    if let Err(e) = crate::scenarios::load_configured(ctx) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+    }
     ok(json!({"status": "reset"}))
 }
 
