@@ -74,12 +74,7 @@ pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8
         .collect();
     let text = resp.into_string().unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        text,
-        json,
-    }
+    Resp { status, headers, text, json }
 }
 
 pub fn now_ms(emu: &Emulator) -> i64 {
@@ -126,11 +121,6 @@ pub fn admin(emu: &Emulator, method: &str, path: &str, body: Option<Value>) -> R
 
 /// Freezes the virtual clock at `t` ms.
 pub fn freeze_at(emu: &Emulator, t: i64) {
-    let r = admin(
-        emu,
-        "POST",
-        "/clock",
-        Some(serde_json::json!({"frozen": true, "now_ms": t})),
-    );
+    let r = admin(emu, "POST", "/clock", Some(serde_json::json!({"frozen": true, "now_ms": t})));
     assert_eq!(r.status, 200, "{}", r.text);
 }
