@@ -16,6 +16,9 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// Request bodies up to this size are kept for body-field matching; larger ones are not.
+pub const BODY_KEPT: usize = 16 * 1024;
+
 /// One request and what became of it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
@@ -44,7 +47,8 @@ pub struct Entry {
     pub rule: Option<u64>,
     /// The kind of fault that fired, if any.
     pub fault: Option<&'static str>,
-    /// The request body, kept (reference-counted, not copied) so waits can match body fields.
+    /// The request body (reference-counted, not copied) so waits can match body fields; empty when
+    /// it was over `BODY_KEPT`.
     #[serde(skip)]
     pub body: Bytes,
 }
