@@ -76,23 +76,22 @@ fn main() {
         };
         let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
         let ctx = Ctx::new(config, fixture);
-        match ccemu::scenarios::load_configured(&ctx) {
-            Ok(loaded) => {
-                for s in loaded {
-                    println!(
-                        "  scenario {}: {} rule(s), {} event(s)",
-                        s.name,
-                        s.rules.len(),
-                        s.events
-                    );
-                }
-            }
+        let loaded = match ccemu::scenarios::load_configured(&ctx) {
+            Ok(loaded) => loaded,
             Err(e) => {
                 eprintln!("ccemu: {e}");
                 std::process::exit(2);
             }
-        }
+        };
         print_banner(&ctx, &addr);
+        for s in loaded {
+            println!(
+                "  scenario {}: {} rule(s), {} event(s)",
+                s.name,
+                s.rules.len(),
+                s.events
+            );
+        }
         if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
