@@ -444,3 +444,37 @@ fn skew_and_revocation_hooks() {
     assert_eq!(emu.ctx().now_ms_for("huawei-demo"), 1_800_000_000_000);
     assert!(!emu.ctx().token_revoked("huawei-demo", 1_799_999_999_000));
 }
+
+#[test]
+fn a_code_the_vendor_lacks_is_ccemus_own_error_and_phase_after_reset_still_applies() {
+    let emu = start();
+    add_fault(
+        &emu,
+        json!({"times": 1, "fault": {"kind": "vendor_error", "code": 999999}}),
+    );
+    let r = spnumbers(&emu);
+    assert_eq!(
+        (r.status, r.json["error"].as_str()),
+        (500, Some("ccemu_fault"))
+    );
+    assert!(r.json["message"].as_str().unwrap().contains("999999"));
+
+    add_fault(
+        &emu,
+        json!({"match": {"method": "PUT"}, "fault": {"kind": "reset", "phase": "after"}}),
+    );
+    let url = format!(
+        "{}/ccapi/v2/spnumbers/default?{}",
+        emu.url(),
+        udesk_query(now_ms(&emu))
+    );
+    let err = ureq::put(&url).send_json(json!({"DefSpNumber": "057126200674"}));
+    assert!(matches!(err, Err(ureq::Error::Transport(_))), "{err:?}");
+    assert_eq!(
+        spnumbers(&emu).json["Result"]["DefSpNumber"],
+        "057126200674"
+    );
+    let j = admin(&emu, "GET", "/requests?fault=reset", None).json;
+    assert_eq!(j["requests"][0]["status"], Value::Null);
+    assert_eq!(j["requests"][0]["operation"], "modifyDefaultRelayNumber");
+}

@@ -175,7 +175,8 @@ fn timeline_skew_revocation_and_refused_events_are_reported() {
         json!({"name": "mixed", "start_ms": T0 + 1000, "timeline": [
             {"at_ms": 0, "event": "skew", "tenant": "huawei-demo", "offset_ms": 5000},
             {"at_ms": 0, "event": "revoke_tokens", "tenant": "huawei-demo"},
-            {"at_ms": 0, "event": "agent_state", "tenant": "144", "agent": "ghost", "state": "idle"}
+            {"at_ms": 0, "event": "agent_state", "tenant": "144", "agent": "ghost", "state": "idle"},
+            {"at_ms": 0, "event": "queue_members", "tenant": UDESK_APP_ID, "queue": "551", "members": ["189", "9006"]}
         ]}),
     );
     assert_eq!(emu.ctx().now_ms_for("huawei-demo"), T0);
@@ -184,8 +185,16 @@ fn timeline_skew_revocation_and_refused_events_are_reported() {
     assert_eq!(emu.ctx().now_ms_for("huawei-demo"), T0 + 6000);
     assert!(emu.ctx().token_revoked("huawei-demo", T0));
     let applied = described["applied"].as_array().unwrap();
-    assert_eq!(applied.len(), 3);
+    assert_eq!(applied.len(), 4);
     assert!(applied[2]["error"].as_str().unwrap().contains("ghost"));
+    assert!(applied[3]["error"].is_null(), "{}", applied[3]);
+    let model = emu.ctx().model();
+    let udesk_app = &model.tenants[UDESK_APP_ID];
+    assert!(
+        udesk_app.agents["189"].queues.contains("551")
+            && udesk_app.agents["9006"].queues.contains("551")
+    );
+    drop(model);
 
     let r = admin(
         &emu,
