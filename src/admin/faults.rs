@@ -1,12 +1,9 @@
 //! `/_ccemu/faults`, `/_ccemu/scenarios`, `/_ccemu/skews` and `/_ccemu/revoke-tokens`: the control
 //! side of `crate::scenarios`.
-// Admin handlers answer `Result<Reply, Reply>` like their siblings in mod.rs; the error is
-// the reply itself, built once per refused call, so its size does not matter.
-#![allow(clippy::result_large_err)]
 
-use super::{error, ok, parse, reject};
+use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer};
 use crate::emulator::Ctx;
-use crate::http::{ApiRequest, Rejection, Reply};
+use crate::http::{ApiRequest, Reply};
 use crate::scenarios::rules::RuleSpec;
 use crate::scenarios::ScenarioFile;
 use hyper::{Method, StatusCode};
@@ -29,7 +26,11 @@ pub fn serves(path: &str) -> bool {
     })
 }
 
-pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<Reply, Reply> {
+pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
+    route(ctx, req, path).unwrap_or_else(Reply::from)
+}
+
+fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     match (&req.method, path) {
         (&Method::POST, "/_ccemu/faults") => add_rule(ctx, req),
         (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": ctx.scenarios.list_rules()}))),
@@ -52,7 +53,7 @@ pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<Reply, Reply> {
         (method, p) => match p.strip_prefix("/_ccemu/faults/") {
             Some(id) if !id.contains('/') => {
                 if method != Method::DELETE {
-                    return Err(reject(Rejection::MethodNotAllowed));
+                    return Err(method_not_allowed());
                 }
                 let id: u64 = id
                     .parse()
@@ -63,9 +64,9 @@ pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<Reply, Reply> {
                     Err(error(StatusCode::NOT_FOUND, format!("no fault rule {id}")))
                 }
             }
-            Some(_) => Err(reject(Rejection::NotFound)),
-            None if serves_exact(p) => Err(reject(Rejection::MethodNotAllowed)),
-            None => Err(reject(Rejection::NotFound)),
+            Some(_) => Err(not_found()),
+            None if serves_exact(p) => Err(method_not_allowed()),
+            None => Err(not_found()),
         },
     }
 }
@@ -80,7 +81,7 @@ fn serves_exact(path: &str) -> bool {
     .contains(&path)
 }
 
-fn add_rule(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn add_rule(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let spec: RuleSpec = parse(req)?;
     let id = ctx
         .scenarios
@@ -89,7 +90,7 @@ fn add_rule(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
     Ok(ok(json!({"id": id})))
 }
 
-fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let file: ScenarioFile = parse(req)?;
     let loaded = ctx
         .scenarios
@@ -105,7 +106,7 @@ struct SkewChange {
     offset_ms: i64,
 }
 
-fn set_skew(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn set_skew(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let change: SkewChange = parse(req)?;
     if ctx.model().tenant(&change.tenant).is_err() {
         return Err(error(
@@ -126,7 +127,7 @@ struct Revocation {
     at_ms: Option<i64>,
 }
 
-fn revoke(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn revoke(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let r: Revocation = parse(req)?;
     if ctx.model().tenant(&r.tenant).is_err() {
         return Err(error(

@@ -5,6 +5,7 @@
 //! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
 
 pub mod faults;
+mod refusal;
 pub mod requests;
 
 use crate::emulator::Ctx;
@@ -53,6 +54,12 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         );
     }
     let path = req.path.trim_end_matches('/');
+    if faults::serves(path) {
+        return faults::handle(ctx, &req, path);
+    }
+    if requests::serves(path) {
+        return requests::handle(ctx, &req, path).await;
+    }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),
         (&Method::POST, "/_ccemu/reset") => Ok(reset(ctx)),
@@ -63,8 +70,6 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
         (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
         | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => Err(reject(Rejection::MethodNotAllowed)),
-        (_, p) if faults::serves(p) => faults::handle(ctx, &req, p),
-        (_, p) if requests::serves(p) => requests::handle(ctx, &req, p).await,
         _ => Err(reject(Rejection::NotFound)),
     };
     result.unwrap_or_else(|e| e)
@@ -87,7 +92,7 @@ fn reset(ctx: &Ctx) -> Reply {
     ctx.scenarios.clear();
     ctx.journal.clear();
     if let Err(e) = crate::scenarios::load_configured(ctx) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, e);
+        return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
     }
     ok(json!({"status": "reset"}))
 }

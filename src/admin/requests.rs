@@ -1,11 +1,8 @@
 //! `/_ccemu/requests`: the journal, listed, counted, cleared and waited on.
-// Admin handlers answer `Result<Reply, Reply>` like their siblings in mod.rs; the error is
-// the reply itself, built once per refused call, so its size does not matter.
-#![allow(clippy::result_large_err)]
 
-use super::{error, ok, parse, reject};
+use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal};
 use crate::emulator::Ctx;
-use crate::http::{ApiRequest, Rejection, Reply};
+use crate::http::{ApiRequest, Reply};
 use crate::scenarios::rules::MatchSpec;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -19,7 +16,11 @@ pub fn serves(path: &str) -> bool {
     path == "/_ccemu/requests" || path.starts_with("/_ccemu/requests/")
 }
 
-pub async fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<Reply, Reply> {
+pub async fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
+    route(ctx, req, path).await.unwrap_or_else(Reply::from)
+}
+
+async fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     match (&req.method, path) {
         (&Method::GET, "/_ccemu/requests") => list(ctx, req),
         (&Method::DELETE, "/_ccemu/requests") => {
@@ -39,14 +40,14 @@ pub async fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<Reply, Re
         }
         (&Method::POST, "/_ccemu/requests/wait") => wait(ctx, req).await,
         (_, "/_ccemu/requests" | "/_ccemu/requests/count" | "/_ccemu/requests/wait") => {
-            Err(reject(Rejection::MethodNotAllowed))
+            Err(method_not_allowed())
         }
-        _ => Err(reject(Rejection::NotFound)),
+        _ => Err(not_found()),
     }
 }
 
 /// The query's filters as a `MatchSpec`; `limit` comes back apart.
-fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Reply> {
+fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refusal> {
     let mut fields = Map::new();
     let mut limit = None;
     for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
@@ -75,7 +76,7 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Reply
     Ok((spec, limit))
 }
 
-fn list(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let (spec, limit) = spec_from_query(req)?;
     let entries = ctx.journal.select(&spec, limit);
     Ok(ok(json!({
@@ -113,7 +114,7 @@ fn five_seconds() -> u64 {
 
 /// Answers as soon as `count` matching requests are in the journal (counting those already there
 /// since the last clear), or 408 with the count seen once `timeout_ms` of real time passes.
-async fn wait(ctx: &Ctx, req: &ApiRequest) -> Result<Reply, Reply> {
+async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let body: WaitBody = parse(req)?;
     body.matcher
         .check_for_journal()
