@@ -126,10 +126,24 @@ async fn respond(
         }
         Action::Empty => Err(Dropped),
         Action::Hang => {
-            // Holds no thread: a parked future, woken only at shutdown.
-            ctx.scenarios.closed().await;
+            // Holds no thread: a parked future, woken only when the client gives up (so a
+            // long test's abandoned hangs do not pile up) or at shutdown.
+            tokio::select! {
+                _ = ctx.scenarios.closed() => {}
+                _ = client_gone(&socket) => {}
+            }
             Err(Dropped)
         }
+    }
+}
+
+/// Resolves when the client closes or resets its side. Bytes it sends meanwhile (a pipelined
+/// request) are left for hyper; then only shutdown ends the hang.
+async fn client_gone(socket: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match socket.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending::<()>().await,
     }
 }
 

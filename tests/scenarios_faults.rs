@@ -156,6 +156,12 @@ fn hang_never_answers_until_the_client_gives_up() {
         matches!(kind, Some(ErrorKind::WouldBlock | ErrorKind::TimedOut)),
         "{kind:?}"
     );
+    // A client that gives up (closes its side) releases the hung request: the server lets go
+    // of the connection at once instead of holding it until shutdown.
+    let mut s = raw_get(&emu, Duration::from_secs(5));
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let (chunks, err) = read_all(&mut s);
+    assert!(chunks.is_empty() && err.is_none(), "{chunks:?} {err:?}");
     // The emulator still serves others while the hang holds its connection.
     admin(&emu, "DELETE", "/faults", None);
     assert_eq!(spnumbers(&emu).json["ErrCode"], "000000");
