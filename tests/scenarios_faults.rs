@@ -308,6 +308,13 @@ fn first_matching_rule_wins_and_rules_can_be_removed() {
     let b = add_fault(&emu, json!({"fault": {"kind": "status", "status": 502}}));
     assert_eq!(spnumbers(&emu).status, 501);
     assert_eq!(spnumbers(&emu).status, 502);
+    let one = admin(&emu, "GET", &format!("/faults/{b}"), None);
+    assert_eq!((one.status, one.json["hits"].as_u64()), (200, Some(1)));
+    assert_eq!(
+        admin(&emu, "PUT", &format!("/faults/{b}"), None).status,
+        405
+    );
+    assert_eq!(admin(&emu, "GET", "/faults/99", None).status, 404);
     assert_eq!(
         admin(&emu, "DELETE", &format!("/faults/{b}"), None).status,
         200

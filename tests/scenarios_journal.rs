@@ -82,6 +82,8 @@ fn every_request_is_journaled_with_what_became_of_it() {
     assert_eq!(last.len(), 2);
     assert_eq!(last[1]["seq"], all[3]["seq"]);
     assert_eq!(admin(&emu, "GET", "/requests?colour=red", None).status, 400);
+    let since = all[1]["seq"].as_u64().unwrap();
+    assert_eq!(requests(&emu, &format!("?since={since}")).len(), 2);
 
     let c = admin(
         &emu,

@@ -52,16 +52,15 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
         }
         (method, p) => match p.strip_prefix("/_ccemu/faults/") {
             Some(id) if !id.contains('/') => {
-                if method != Method::DELETE {
-                    return Err(method_not_allowed());
-                }
-                let id: u64 = id
-                    .parse()
-                    .map_err(|_| error(StatusCode::NOT_FOUND, format!("no fault rule {id:?}")))?;
-                if ctx.scenarios.remove_rule(id) {
-                    Ok(ok(json!({"status": "deleted", "id": id})))
-                } else {
-                    Err(error(StatusCode::NOT_FOUND, format!("no fault rule {id}")))
+                let missing = || error(StatusCode::NOT_FOUND, format!("no fault rule {id:?}"));
+                let id: u64 = id.parse().map_err(|_| missing())?;
+                match *method {
+                    Method::GET => ctx.scenarios.rule(id).map(ok).ok_or_else(missing),
+                    Method::DELETE if ctx.scenarios.remove_rule(id) => {
+                        Ok(ok(json!({"status": "deleted", "id": id})))
+                    }
+                    Method::DELETE => Err(missing()),
+                    _ => Err(method_not_allowed()),
                 }
             }
             Some(_) => Err(not_found()),

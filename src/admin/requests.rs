@@ -57,6 +57,9 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
             "status" => {
                 fields.insert("status".into(), v.parse::<u16>().map_err(|_| bad("an HTTP status"))?.into());
             }
+            "since" => {
+                fields.insert("since".into(), v.parse::<u64>().map_err(|_| bad("a seq"))?.into());
+            }
             "rule" => {
                 fields.insert("rule".into(), v.parse::<u64>().map_err(|_| bad("a rule id"))?.into());
             }
@@ -66,7 +69,7 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
             other => {
                 return Err(error(
                     StatusCode::BAD_REQUEST,
-                    format!("unknown filter {other:?}; use vendor, method, path, operation, tenant, status, code, rule, fault, limit"),
+                    format!("unknown filter {other:?}; use vendor, method, path, operation, tenant, status, code, rule, fault, since, limit"),
                 ))
             }
         }

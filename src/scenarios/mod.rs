@@ -154,6 +154,16 @@ impl Scenarios {
         self.refresh(&set);
     }
 
+    /// One rule's listing, if it exists.
+    pub fn rule(&self, id: u64) -> Option<Value> {
+        self.rules
+            .lock()
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(Rule::listing)
+    }
+
     pub fn list_rules(&self) -> Vec<Value> {
         self.rules.lock().rules.iter().map(Rule::listing).collect()
     }

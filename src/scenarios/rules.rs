@@ -66,6 +66,9 @@ pub struct MatchSpec {
     /// Journal only: the kind of fault that fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// Journal only: entries with a `seq` above this (those after one already seen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
 }
 
 /// What `decide` knows about a request: computed once, outside every lock, and only the parts
@@ -163,8 +166,9 @@ impl MatchSpec {
             || self.code.is_some()
             || self.rule.is_some()
             || self.fault.is_some()
+            || self.since.is_some()
         {
-            return Err("a rule's match cannot use status, code, rule or fault: rules decide before the answer exists".into());
+            return Err("a rule's match cannot use status, code, rule, fault or since: those describe journal entries".into());
         }
         Ok(())
     }
@@ -228,6 +232,7 @@ impl MatchSpec {
                 .is_none_or(|c| e.code.as_deref() == Some(c))
             && self.rule.is_none_or(|r| e.rule == Some(r))
             && self.fault.as_deref().is_none_or(|f| e.fault == Some(f))
+            && self.since.is_none_or(|s| e.seq > s)
             && (self.body.is_empty() || body_matches(&self.body, body_object(&e.body).as_ref()))
     }
 }
