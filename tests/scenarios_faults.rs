@@ -116,10 +116,14 @@ fn status_fault_sends_the_given_body() {
     let emu = start();
     add_fault(
         &emu,
-        json!({"fault": {"kind": "status", "status": 503, "body": {"busy": true}}}),
+        json!({"fault": {"kind": "status", "status": 503, "body": {"busy": true},
+                         "headers": {"Retry-After": "30"}}}),
     );
     let r = spnumbers(&emu);
     assert_eq!((r.status, r.json.clone()), (503, json!({"busy": true})));
+    assert_eq!(r.header("retry-after"), Some("30"));
+    let bad = json!({"fault": {"kind": "status", "status": 503, "headers": {"Bad Name": "x"}}});
+    assert_eq!(admin(&emu, "POST", "/faults", Some(bad)).status, 400);
 }
 
 #[test]

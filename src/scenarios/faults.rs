@@ -14,10 +14,11 @@ use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply, ReplyMeta};
 use crate::vendors::VendorApi;
 use hyper::body::{Bytes, Frame, SizeHint};
-use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -54,6 +55,9 @@ pub enum Fault {
         /// A JSON value is sent as JSON; a string as plain text. Default: the status's reason.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         body: Option<Value>,
+        /// Extra response headers, e.g. `{"Retry-After": "30"}` on a 503.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        headers: BTreeMap<String, String>,
         #[serde(default, skip_serializing_if = "is_before")]
         phase: Phase,
     },
@@ -120,6 +124,9 @@ impl Fault {
                     "status {status} is not an HTTP status from 200 to 999"
                 ))
             }
+            Fault::Status { headers, .. } => headers
+                .iter()
+                .try_for_each(|(k, v)| header(k, v).map(|_| ())),
             Fault::SlowBody { chunk_bytes: 0, .. } => Err("chunk_bytes must be at least 1".into()),
             Fault::RateLimit {
                 per_second,
@@ -208,7 +215,23 @@ fn vendor_error(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, code: &str)
         .unwrap_or_else(|| unknown_code(vendor, code))
 }
 
-fn status_reply(status: u16, body: &Option<Value>) -> Reply {
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let n = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("{name:?} is not a header name"))?;
+    let v = HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not a header value"))?;
+    Ok((n, v))
+}
+
+fn status_reply(status: u16, body: &Option<Value>, headers: &BTreeMap<String, String>) -> Reply {
+    let mut reply = status_body(status, body);
+    // Validated when the rule was added.
+    reply
+        .headers
+        .extend(headers.iter().filter_map(|(k, v)| header(k, v).ok()));
+    reply
+}
+
+fn status_body(status: u16, body: &Option<Value>) -> Reply {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match body {
         None => Reply::raw(
@@ -260,10 +283,11 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
         Fault::Status {
             status,
             body,
+            headers,
             phase,
         } => {
             let handled = run_handler(ctx, vendor, req, *phase);
-            replaced(status_reply(*status, body), handled)
+            replaced(status_reply(*status, body, headers), handled)
         }
         Fault::RateLimit { code, .. } => {
             let mut reply = match code {

@@ -446,6 +446,37 @@ mod tests {
         assert_eq!(slow.take(0, 0.25, 1.0), Err(4));
     }
 
+    fn rule(v: serde_json::Value) -> Rule {
+        Rule::new(1, serde_json::from_value(v).unwrap(), None)
+    }
+
+    fn fires(r: &mut Rule, n: usize, now_ms: i64) -> Vec<bool> {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        (0..n)
+            .map(|_| r.consider(now_ms, &mut rng).is_some())
+            .collect()
+    }
+
+    #[test]
+    fn after_every_times_count_matches_exactly() {
+        let f = serde_json::json!({"kind": "empty"});
+        let mut r = rule(serde_json::json!({"after": 1, "every": 2, "times": 2, "fault": f}));
+        assert_eq!(
+            fires(&mut r, 8, 0),
+            [false, false, true, false, true, false, false, false]
+        );
+        assert_eq!((r.matched, r.hits), (8, 2));
+        let mut r = rule(serde_json::json!({"from_ms": 10, "until_ms": 20, "fault": f}));
+        assert_eq!(fires(&mut r, 1, 9), [false]);
+        assert_eq!(fires(&mut r, 1, 10), [true]);
+        assert_eq!(fires(&mut r, 1, 20), [false]);
+        // Outside the window a request is not even counted.
+        assert_eq!(r.matched, 1);
+        let mut r = rule(serde_json::json!({"probability": 0.0, "fault": f}));
+        assert!(fires(&mut r, 20, 0).iter().all(|x| !x));
+    }
+
     #[test]
     fn codes_compare_as_text() {
         let m: MatchSpec = serde_json::from_value(serde_json::json!({"code": 1001})).unwrap();
