@@ -204,10 +204,11 @@ fn slow_body_arrives_in_chunks() {
     assert_eq!(body, whole);
     let expected_chunks = whole.len().div_ceil(40);
     assert!(expected_chunks >= 3);
-    // Each chunk waits for the previous interval, so they arrive as separate reads, and the
-    // whole cannot arrive before the intervals have passed.
+    // Chunks are 40 ms apart, so they arrive in several reads (a client stalled by a loaded
+    // machine may merge a few, hence not one read per chunk), and the whole cannot arrive before
+    // the intervals have passed.
     assert!(
-        chunks.len() >= expected_chunks,
+        chunks.len() >= 3,
         "{} reads for {expected_chunks} chunks",
         chunks.len()
     );
