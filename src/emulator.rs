@@ -5,6 +5,8 @@
 //! `.await`, and serialise their answers after letting it go.
 
 use crate::clock::Clock;
+use crate::journal::Journal;
+use crate::scenarios::Scenarios;
 use crate::model::{fixture, Model};
 use parking_lot::{Mutex, MutexGuard};
 use rand::rngs::StdRng;
@@ -27,6 +29,10 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Serve `/_ccemu/` to any client, not only loopback.
     pub admin_public: bool,
+    /// Scenario files loaded at start (and again after `POST /_ccemu/reset`).
+    pub scenarios: Vec<PathBuf>,
+    /// How many requests the journal keeps; 0 disables it.
+    pub journal_size: usize,
 }
 
 impl Default for Config {
@@ -39,6 +45,8 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             admin_public: false,
+            scenarios: Vec::new(),
+            journal_size: 1000,
         }
     }
 }
@@ -68,6 +76,10 @@ impl Config {
 pub struct Shared {
     pub config: Config,
     pub clock: Clock,
+    /// Every vendor request and its answer.
+    pub journal: Journal,
+    /// Fault rules, scenario timelines, clock skews, token revocations.
+    pub scenarios: Scenarios,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -89,6 +101,8 @@ impl Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
         Ctx(Arc::new(Shared {
             clock: Clock::new(),
+            journal: Journal::new(config.journal_size),
+            scenarios: Scenarios::new(config.seed),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -122,5 +136,17 @@ impl Ctx {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Now as `tenant` sees it: the virtual clock plus the tenant's skew (a scenario's "this
+    /// tenant's clock is off by N ms"). Vendor auth windows and token lifetimes read this.
+    pub fn now_ms_for(&self, tenant: &str) -> i64 {
+        self.clock.now_ms() + self.scenarios.skew_for(tenant)
+    }
+
+    /// Whether a token issued to `tenant` at `issued_ms` was revoked early by a scenario or
+    /// `POST /_ccemu/revoke-tokens`; token-based vendors (Huawei) check it beside the lifetime.
+    pub fn token_revoked(&self, tenant: &str, issued_ms: i64) -> bool {
+        self.scenarios.token_revoked(tenant, issued_ms)
     }
 }

@@ -13,8 +13,10 @@ pub mod admin;
 pub mod clock;
 pub mod emulator;
 pub mod http;
+pub mod journal;
 pub mod model;
 pub mod routing;
+pub mod scenarios;
 pub mod server;
 pub mod vendors;
 
@@ -41,6 +43,8 @@ impl Emulator {
         let listener = TcpListener::bind((config.bind, config.port)).await?;
         let addr = listener.local_addr()?;
         let ctx = Ctx::new(config, fixture);
+        scenarios::load_configured(&ctx)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, ctx.clone(), async {
             let _ = rx.await;

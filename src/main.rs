@@ -29,6 +29,12 @@ struct Cli {
     /// Serve the /_ccemu admin API to non-loopback clients too.
     #[arg(long)]
     admin_public: bool,
+    /// A scenario file (JSON) to load at start; repeatable, loaded in order.
+    #[arg(long = "scenario", value_name = "FILE")]
+    scenarios: Vec<PathBuf>,
+    /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
+    #[arg(long, default_value_t = 1000)]
+    journal_size: usize,
 }
 
 fn main() {
@@ -40,6 +46,8 @@ fn main() {
         seed: cli.seed,
         body_limit: cli.body_limit,
         admin_public: cli.admin_public,
+        scenarios: cli.scenarios,
+        journal_size: cli.journal_size,
         ..Config::default()
     };
     let fixture = match config.load_fixture() {
@@ -75,7 +83,22 @@ fn main() {
             .map(|a| a.to_string())
             .unwrap_or_default();
         let ctx = Ctx::new(config, fixture);
+        let loaded = match ccemu::scenarios::load_configured(&ctx) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                eprintln!("ccemu: {e}");
+                std::process::exit(2);
+            }
+        };
         print_banner(&ctx, &addr);
+        for s in loaded {
+            println!(
+                "  scenario {}: {} rule(s), {} event(s)",
+                s.name,
+                s.rules.len(),
+                s.events
+            );
+        }
         if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);

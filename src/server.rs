@@ -1,13 +1,19 @@
 //! The hyper accept loop, request limits, graceful shutdown and dispatch by path prefix.
 //!
 //! Nothing vendor-specific lives here: a vendor is found by `vendors::for_path`, and everything
-//! after that is the vendor's. The server reads the body (up to the limit) before dispatch, so the
+//! after that is the vendor's. The path of a vendor request: journal begin → scenario timeline
+//! catch-up → fault decision → vendor dispatch (or the fault in its place) → journal end → write
+//! (or drop the connection, for the faults that never answer). The server reads the body (up to the limit) before dispatch, so the
 //! vendors' handlers never await and never hold the model lock across an await.
 
 use crate::admin;
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
-use crate::vendors;
+use crate::journal;
+use crate::scenarios;
+use crate::scenarios::faults::{self, Action, Outcome, SlowBody};
+use crate::scenarios::rules::Fired;
+use crate::vendors::{self, VendorApi};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::CONTENT_LENGTH;
@@ -16,11 +22,15 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use std::convert::Infallible;
+use socket2::SockRef;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 /// The response body type: boxed so that a fault can stream a body slowly.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -44,6 +54,7 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .keep_alive(true)
         .header_read_timeout(ctx.config.header_read_timeout);
+    tokio::spawn(scenarios::ticker(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -59,8 +70,10 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
-        let service = service_fn(move |req| respond(ctx.clone(), remote, req));
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let stream = Arc::new(stream);
+        let socket = Arc::clone(&stream);
+        let service = service_fn(move |req| respond(ctx.clone(), Arc::clone(&socket), remote, req));
+        let conn = builder.serve_connection(TokioIo::new(ConnIo(stream)), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             // A client that goes away mid-request is not an error worth reporting.
@@ -68,17 +81,70 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // Hung requests (the `hang` fault) end here, so shutdown never waits on them.
+    ctx.scenarios.close();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     Ok(())
 }
 
+/// The error that makes hyper drop a connection without answering (the `reset`, `empty` and
+/// `hang` faults). It is never shown to anyone.
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn respond(
     ctx: Ctx,
+    socket: Arc<TcpStream>,
     remote: SocketAddr,
     req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let reply = handle(&ctx, remote, req).await;
-    Ok(into_response(reply))
+) -> Result<Response<Body>, Dropped> {
+    match handle(&ctx, remote, req).await {
+        Action::Send(reply) => Ok(into_response(reply)),
+        Action::Stream {
+            mut reply,
+            chunk_bytes,
+            interval,
+        } => {
+            let bytes = std::mem::take(&mut reply.body);
+            let mut resp = into_response(reply);
+            *resp.body_mut() = SlowBody::new(bytes, chunk_bytes, interval).boxed();
+            Ok(resp)
+        }
+        Action::Reset => {
+            // SO_LINGER 0 makes the close that follows the error an RST. The option belongs to
+            // the socket, which hyper's copy of the Arc shares.
+            let _ = SockRef::from(&*socket).set_linger(Some(Duration::ZERO));
+            Err(Dropped)
+        }
+        Action::Empty => Err(Dropped),
+        Action::Hang => {
+            // Holds no thread: a parked future, woken only when the client gives up (so a
+            // long test's abandoned hangs do not pile up) or at shutdown.
+            tokio::select! {
+                _ = ctx.scenarios.closed() => {}
+                _ = client_gone(&socket) => {}
+            }
+            Err(Dropped)
+        }
+    }
+}
+
+/// Resolves when the client closes or resets its side. Bytes it sends meanwhile (a pipelined
+/// request) are left for hyper; then only shutdown ends the hang.
+async fn client_gone(socket: &TcpStream) {
+    let mut byte = [0u8; 1];
+    match socket.peek(&mut byte).await {
+        Ok(0) | Err(_) => {}
+        Ok(_) => std::future::pending::<()>().await,
+    }
 }
 
 pub fn into_response(reply: Reply) -> Response<Body> {
@@ -91,7 +157,7 @@ pub fn into_response(reply: Reply) -> Response<Body> {
     resp
 }
 
-async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Reply {
+async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action {
     let (parts, body) = req.into_parts();
     let mut api = ApiRequest {
         method: parts.method,
@@ -102,24 +168,144 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Reply 
         remote,
     };
     let read = read_body(ctx, &api, body).await;
+    // A frozen clock moved since the last request: scripted events due by now happen first.
+    ctx.scenarios.apply_due(ctx);
     if admin::serves(&api.path) {
-        return match read {
+        return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
                 admin::handle(ctx, api).await
             }
             Err(why) => admin::reject(why),
-        };
+        });
     }
-    match vendors::for_path(&api.path) {
-        Some(vendor) => match read {
-            Ok(bytes) => {
-                api.body = bytes;
-                vendor.handle(ctx, &api)
+    let Some(vendor) = vendors::for_path(&api.path) else {
+        return Action::Send(not_found(&api));
+    };
+    let pending = ctx.journal.begin(ctx.now_ms());
+    let (outcome, fired) = match read {
+        Ok(bytes) => {
+            api.body = bytes;
+            match ctx.scenarios.decide(ctx, vendor, &api) {
+                None => (Outcome::answer(vendor.handle(ctx, &api)), None),
+                Some(fired) => (faults::apply(ctx, vendor, &api, &fired).await, Some(fired)),
             }
-            Err(why) => vendor.reject(ctx, &api, why),
+        }
+        Err(why) => (Outcome::answer(vendor.reject(ctx, &api, why)), None),
+    };
+    if ctx.journal.enabled() {
+        record(ctx, vendor, pending, api, &outcome, fired.as_ref());
+    }
+    outcome.action
+}
+
+/// One journal entry; the vendor is asked for operation and tenant only when the answer did not
+/// say (a fault answered, or authentication failed).
+fn record(
+    ctx: &Ctx,
+    vendor: &dyn VendorApi,
+    pending: journal::Pending,
+    api: ApiRequest,
+    outcome: &Outcome,
+    fired: Option<&Fired>,
+) {
+    let meta = &outcome.meta;
+    let operation = meta.operation.or_else(|| vendor.operation(&api));
+    let tenant = meta
+        .tenant
+        .clone()
+        .or_else(|| vendor.tenant_hint(ctx, &api));
+    ctx.journal.end(
+        pending,
+        journal::Entry {
+            seq: 0,
+            at_ms: 0,
+            vendor: vendor.vendor(),
+            operation,
+            tenant,
+            method: api.method,
+            path: api.path,
+            query: api.query,
+            status: outcome.status.map(|s| s.as_u16()),
+            code: meta.code.clone(),
+            latency_ms: 0,
+            rule: fired.map(|f| f.rule),
+            fault: fired.map(|f| f.fault.kind()),
+            // Small bodies only: a load test of large uploads must not pin a gigabyte in the ring.
+            body: if api.body.len() <= journal::BODY_KEPT {
+                api.body
+            } else {
+                Bytes::new()
+            },
         },
-        None => not_found(&api),
+    );
+}
+
+/// The accepted socket, shared between hyper (which reads and writes it) and the service (which
+/// may set SO_LINGER on it for a `reset` fault). The socket closes when both let go, which
+/// happens together when hyper drops the connection.
+struct ConnIo(Arc<TcpStream>);
+
+impl AsyncRead for ConnIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            // Reads into the uninitialised spare capacity directly (ReadBuf is a BufMut).
+            match self.0.try_read_buf(buf) {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for ConnIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
+            _ => Poll::Ready(Ok(())),
+        }
     }
 }
 

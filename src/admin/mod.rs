@@ -4,6 +4,10 @@
 //!
 //! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
 
+pub mod faults;
+mod refusal;
+pub mod requests;
+
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::{fixture, AgentState, Vendor};
@@ -72,6 +76,12 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         .into();
     }
     let path = req.path.trim_end_matches('/');
+    if faults::serves(path) {
+        return faults::handle(ctx, &req, path);
+    }
+    if requests::serves(path) {
+        return requests::handle(ctx, &req, path).await;
+    }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),
         (&Method::POST, "/_ccemu/reset") => Ok(reset(ctx)),
@@ -99,8 +109,15 @@ fn health(ctx: &Ctx) -> Reply {
     }))
 }
 
+/// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
+/// files loaded afresh (their times counted from now).
 fn reset(ctx: &Ctx) -> Reply {
     ctx.reset();
+    ctx.scenarios.clear();
+    ctx.journal.clear();
+    if let Err(e) = crate::scenarios::load_configured(ctx) {
+        return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
+    }
     ok(json!({"status": "reset"}))
 }
 

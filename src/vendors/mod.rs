@@ -26,6 +26,11 @@ pub trait VendorApi: Send + Sync {
     fn error_for_code(&self, ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply>;
     /// The documented name of the operation `req` calls, if it is one.
     fn operation(&self, req: &ApiRequest) -> Option<&'static str>;
+    /// The tenant `req`'s credentials claim, read without verifying them, so fault rules can
+    /// match on the tenant before the handler runs (a refused call must not reach the model).
+    fn tenant_hint(&self, _ctx: &Ctx, _req: &ApiRequest) -> Option<String> {
+        None
+    }
 }
 
 /// Lowercase hex of a digest: both Udesk's and NXCloud's signatures are compared in this form.

@@ -185,4 +185,14 @@ impl VendorApi for Udesk {
             _ => None,
         }
     }
+
+    /// The tenant whose AppId the query names (the tenant id is looked up, not assumed equal).
+    fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {
+        let app = auth::app_id(req)?;
+        let model = ctx.model();
+        let tenant = model.find_tenant(|c| {
+            matches!(c, crate::model::Credentials::Udesk { app_id, .. } if *app_id == app)
+        })?;
+        Some(tenant.id.clone())
+    }
 }

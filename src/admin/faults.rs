@@ -1,0 +1,140 @@
+//! `/_ccemu/faults`, `/_ccemu/scenarios`, `/_ccemu/skews` and `/_ccemu/revoke-tokens`: the control
+//! side of `crate::scenarios`.
+
+use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer};
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Reply};
+use crate::scenarios::rules::RuleSpec;
+use crate::scenarios::ScenarioFile;
+use hyper::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn serves(path: &str) -> bool {
+    [
+        "/_ccemu/faults",
+        "/_ccemu/scenarios",
+        "/_ccemu/skews",
+        "/_ccemu/revoke-tokens",
+    ]
+    .iter()
+    .any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
+    route(ctx, req, path).unwrap_or_else(Reply::from)
+}
+
+fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
+    match (&req.method, path) {
+        (&Method::POST, "/_ccemu/faults") => add_rule(ctx, req),
+        (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": ctx.scenarios.list_rules()}))),
+        (&Method::DELETE, "/_ccemu/faults") => {
+            ctx.scenarios.clear_rules();
+            Ok(ok(json!({"status": "cleared"})))
+        }
+        (&Method::POST, "/_ccemu/scenarios") => load_scenario(ctx, req),
+        (&Method::GET, "/_ccemu/scenarios") => Ok(ok(ctx.scenarios.describe())),
+        (&Method::DELETE, "/_ccemu/scenarios") => {
+            ctx.scenarios.clear_timeline();
+            Ok(ok(json!({"status": "cleared"})))
+        }
+        (&Method::POST, "/_ccemu/skews") => set_skew(ctx, req),
+        (&Method::GET, "/_ccemu/skews") => Ok(ok(json!({"skews": ctx.scenarios.skews()}))),
+        (&Method::POST, "/_ccemu/revoke-tokens") => revoke(ctx, req),
+        (&Method::GET, "/_ccemu/revoke-tokens") => {
+            Ok(ok(json!({"revoked": ctx.scenarios.revocations()})))
+        }
+        (method, p) => match p.strip_prefix("/_ccemu/faults/") {
+            Some(id) if !id.contains('/') => {
+                let missing = || error(StatusCode::NOT_FOUND, format!("no fault rule {id:?}"));
+                let id: u64 = id.parse().map_err(|_| missing())?;
+                match *method {
+                    Method::GET => ctx.scenarios.rule(id).map(ok).ok_or_else(missing),
+                    Method::DELETE if ctx.scenarios.remove_rule(id) => {
+                        Ok(ok(json!({"status": "deleted", "id": id})))
+                    }
+                    Method::DELETE => Err(missing()),
+                    _ => Err(method_not_allowed()),
+                }
+            }
+            Some(_) => Err(not_found()),
+            None if serves_exact(p) => Err(method_not_allowed()),
+            None => Err(not_found()),
+        },
+    }
+}
+
+fn serves_exact(path: &str) -> bool {
+    [
+        "/_ccemu/faults",
+        "/_ccemu/scenarios",
+        "/_ccemu/skews",
+        "/_ccemu/revoke-tokens",
+    ]
+    .contains(&path)
+}
+
+fn add_rule(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let spec: RuleSpec = parse(req)?;
+    let id = ctx
+        .scenarios
+        .add_rule(spec, None)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    Ok(ok(json!({"id": id})))
+}
+
+fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let file: ScenarioFile = parse(req)?;
+    let loaded = ctx
+        .scenarios
+        .load(ctx, file)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    Ok(ok(json!(loaded)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkewChange {
+    tenant: String,
+    offset_ms: i64,
+}
+
+fn set_skew(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let change: SkewChange = parse(req)?;
+    if ctx.model().tenant(&change.tenant).is_err() {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("tenant {} not found", change.tenant),
+        ));
+    }
+    ctx.scenarios.set_skew(&change.tenant, change.offset_ms);
+    Ok(ok(
+        json!({"tenant": change.tenant, "offset_ms": change.offset_ms}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revocation {
+    tenant: String,
+    at_ms: Option<i64>,
+}
+
+fn revoke(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let r: Revocation = parse(req)?;
+    if ctx.model().tenant(&r.tenant).is_err() {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            format!("tenant {} not found", r.tenant),
+        ));
+    }
+    let at = r.at_ms.unwrap_or_else(|| ctx.now_ms());
+    ctx.scenarios.revoke_tokens(&r.tenant, at);
+    Ok(ok(json!({"tenant": r.tenant, "revoked_at_ms": at})))
+}

@@ -1,0 +1,153 @@
+//! `/_ccemu/requests`: the journal, listed, counted, cleared and waited on.
+
+use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal};
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Reply};
+use crate::scenarios::rules::MatchSpec;
+use hyper::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// The longest a wait may ask for; a test wanting more should loop.
+const MAX_WAIT_MS: u64 = 120_000;
+
+pub fn serves(path: &str) -> bool {
+    path == "/_ccemu/requests" || path.starts_with("/_ccemu/requests/")
+}
+
+pub async fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
+    route(ctx, req, path).await.unwrap_or_else(Reply::from)
+}
+
+async fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
+    match (&req.method, path) {
+        (&Method::GET, "/_ccemu/requests") => list(ctx, req),
+        (&Method::DELETE, "/_ccemu/requests") => {
+            ctx.journal.clear();
+            Ok(ok(json!({"status": "cleared"})))
+        }
+        (&Method::GET, "/_ccemu/requests/count") => {
+            let (spec, _) = spec_from_query(req)?;
+            Ok(ok(json!({"count": ctx.journal.count(&spec)})))
+        }
+        (&Method::POST, "/_ccemu/requests/count") => {
+            let body: CountBody = parse(req)?;
+            body.matcher
+                .check_for_journal()
+                .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+            Ok(ok(json!({"count": ctx.journal.count(&body.matcher)})))
+        }
+        (&Method::POST, "/_ccemu/requests/wait") => wait(ctx, req).await,
+        (_, "/_ccemu/requests" | "/_ccemu/requests/count" | "/_ccemu/requests/wait") => {
+            Err(method_not_allowed())
+        }
+        _ => Err(not_found()),
+    }
+}
+
+/// The query's filters as a `MatchSpec`; `limit` comes back apart.
+fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refusal> {
+    let mut fields = Map::new();
+    let mut limit = None;
+    for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+        let bad = |what: &str| error(StatusCode::BAD_REQUEST, format!("{k}={v:?} is not {what}"));
+        match k.as_ref() {
+            "limit" => limit = Some(v.parse::<usize>().map_err(|_| bad("a count"))?),
+            "status" => {
+                fields.insert("status".into(), v.parse::<u16>().map_err(|_| bad("an HTTP status"))?.into());
+            }
+            "since" => {
+                fields.insert("since".into(), v.parse::<u64>().map_err(|_| bad("a seq"))?.into());
+            }
+            "rule" => {
+                fields.insert("rule".into(), v.parse::<u64>().map_err(|_| bad("a rule id"))?.into());
+            }
+            "vendor" | "method" | "path" | "operation" | "tenant" | "code" | "fault" => {
+                fields.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            other => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown filter {other:?}; use vendor, method, path, operation, tenant, status, code, rule, fault, since, limit"),
+                ))
+            }
+        }
+    }
+    let spec = serde_json::from_value(Value::Object(fields))
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))?;
+    Ok((spec, limit))
+}
+
+fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let (spec, limit) = spec_from_query(req)?;
+    let entries = ctx.journal.select(&spec, limit);
+    Ok(ok(json!({
+        "enabled": ctx.journal.enabled(),
+        "capacity": ctx.journal.capacity(),
+        "requests": entries,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountBody {
+    #[serde(rename = "match", default)]
+    matcher: MatchSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaitBody {
+    #[serde(rename = "match", default)]
+    matcher: MatchSpec,
+    #[serde(default = "one")]
+    count: usize,
+    #[serde(default = "five_seconds")]
+    timeout_ms: u64,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn five_seconds() -> u64 {
+    5_000
+}
+
+/// Answers as soon as `count` matching requests are in the journal (counting those already there
+/// since the last clear), or 408 with the count seen once `timeout_ms` of real time passes.
+async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
+    let body: WaitBody = parse(req)?;
+    body.matcher
+        .check_for_journal()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    if !ctx.journal.enabled() {
+        return Err(error(
+            StatusCode::CONFLICT,
+            "the journal is disabled (--journal-size 0)",
+        ));
+    }
+    if body.count > ctx.journal.capacity() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "count {} exceeds the journal size {}",
+                body.count,
+                ctx.journal.capacity()
+            ),
+        ));
+    }
+    let timeout = Duration::from_millis(body.timeout_ms.min(MAX_WAIT_MS));
+    match ctx.journal.wait(&body.matcher, body.count, timeout).await {
+        Ok(entries) => Ok(ok(json!({"count": entries.len(), "requests": entries}))),
+        Err(seen) => Ok(Reply::json(
+            StatusCode::REQUEST_TIMEOUT,
+            &json!({
+                "error": "timeout",
+                "message": format!("{seen} of {} matching requests arrived within {} ms", body.count, timeout.as_millis()),
+                "count": seen,
+            }),
+        )),
+    }
+}

@@ -1,0 +1,87 @@
+//! Scripted events at virtual times: agent state changes, queue membership, clock skew and token
+//! revocation. `apply_event` is the one place a scripted event touches the emulator, so anything
+//! that must react to changes (webhook delivery, later) hooks in there or in the model's own
+//! event log that `Model::set_agent_state` writes.
+
+use crate::emulator::Ctx;
+use crate::model::AgentState;
+use serde::{Deserialize, Serialize};
+
+/// An event as written in a scenario file: `at_ms` is counted from the scenario's start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimedEvent {
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Through `Model::set_agent_state`, dated at the event's virtual time (not when it was
+    /// noticed), so durations come out exact however late the clock was looked at.
+    AgentState {
+        tenant: String,
+        agent: String,
+        state: AgentState,
+    },
+    /// Replaces a queue's members.
+    QueueMembers {
+        tenant: String,
+        queue: String,
+        members: Vec<String>,
+    },
+    /// The tenant's view of now moves by `offset_ms` from here on (0 removes the skew).
+    Skew { tenant: String, offset_ms: i64 },
+    /// Every token the tenant holds, issued at or before this instant, is refused from now on.
+    RevokeTokens { tenant: String },
+}
+
+/// An event placed on the absolute virtual clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scheduled {
+    pub at_ms: i64,
+    pub scenario: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What became of an applied event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    #[serde(flatten)]
+    pub scheduled: Scheduled,
+    /// `None` when applied; the model's refusal otherwise (e.g. an agent that no longer exists).
+    pub error: Option<String>,
+}
+
+pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
+    match event {
+        Event::AgentState {
+            tenant,
+            agent,
+            state,
+        } => ctx
+            .model()
+            .set_agent_state(tenant, agent, *state, at_ms)
+            .map_err(|e| e.to_string()),
+        Event::QueueMembers {
+            tenant,
+            queue,
+            members,
+        } => {
+            let mut model = ctx.model();
+            let t = model.tenant_mut(tenant).map_err(|e| e.to_string())?;
+            t.set_queue_members(queue, members)
+                .map_err(|e| e.to_string())
+        }
+        Event::Skew { tenant, offset_ms } => {
+            ctx.scenarios.set_skew(tenant, *offset_ms);
+            Ok(())
+        }
+        Event::RevokeTokens { tenant } => {
+            ctx.scenarios.revoke_tokens(tenant, at_ms);
+            Ok(())
+        }
+    }
+}
