@@ -6,8 +6,8 @@
 
 use crate::clock::Clock;
 use crate::journal::Journal;
-use crate::scenarios::Scenarios;
 use crate::model::{fixture, Model};
+use crate::scenarios::Scenarios;
 use parking_lot::{Mutex, MutexGuard};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -190,9 +190,9 @@ impl VendorApi for Udesk {
     fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {
         let app = auth::app_id(req)?;
         let model = ctx.model();
-        let tenant = model.find_tenant(|c| {
-            matches!(c, crate::model::Credentials::Udesk { app_id, .. } if *app_id == app)
-        })?;
+        let tenant = model.find_tenant(
+            |c| matches!(c, crate::model::Credentials::Udesk { app_id, .. } if *app_id == app),
+        )?;
         Some(tenant.id.clone())
     }
 }
