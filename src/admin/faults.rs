@@ -134,7 +134,8 @@ fn revoke(ctx: &Ctx, req: &ApiRequest) -> Answer {
             format!("tenant {} not found", r.tenant),
         ));
     }
-    let at = r.at_ms.unwrap_or_else(|| ctx.now_ms());
+    // Tokens are dated on the tenant's own clock, so "now" is read there too.
+    let at = r.at_ms.unwrap_or_else(|| ctx.now_ms_for(&r.tenant));
     ctx.scenarios.revoke_tokens(&r.tenant, at);
     Ok(ok(json!({"tenant": r.tenant, "revoked_at_ms": at})))
 }

@@ -137,10 +137,11 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
     let life_s = lifetime(req)?;
     // Drawn before the model lock: the RNG has its own lock and the two are never nested.
     let mut value = ctx.random_hex(32);
-    let now_ms = ctx.now_ms();
-    let tenant = {
+    let (tenant, now_ms) = {
         let mut model = ctx.model();
         let tenant = owner(&model, &body.app_key, &body.app_secret)?;
+        // Tokens live on the tenant's own clock, which a scenario may skew.
+        let now_ms = ctx.now_ms_for(&tenant);
         let token = AccessToken {
             tenant: tenant.clone(),
             app_key: body.app_key.clone(),
@@ -151,7 +152,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
             // A collision of 128 random bits: draw again (the RNG lock is free of the model's).
             value = ctx.random_hex(32);
         }
-        tenant
+        (tenant, now_ms)
     };
     let answer = TokenResponse {
         access_token: value,
@@ -169,7 +170,11 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
 /// one space (the scheme in any case), a token that exists and has not expired on the virtual
 /// clock, an app that still belongs to the token's tenant, and, when `X-APP-Key` is sent, the
 /// token's own app key. Every refusal is 401.
-pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Caller, HuaweiError> {
+///
+/// Expiry is read on the token's tenant clock (a scenario may skew it), and a token the fault
+/// engine revoked early (`/_ccemu/revoke-tokens`, a scenario's `revoke_tokens`) is refused like an
+/// expired one.
+pub fn authenticate(ctx: &Ctx, model: &Model, req: &ApiRequest) -> Result<Caller, HuaweiError> {
     let header =
         match req.headers.get(hyper::header::AUTHORIZATION) {
             None => return Err(HuaweiError::Unauthorized(
@@ -196,6 +201,12 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Call
         .tokens
         .get(token)
         .ok_or_else(|| HuaweiError::Unauthorized("The AccessToken is invalid.".into()))?;
+    let now_ms = ctx.now_ms_for(&stored.tenant);
+    if ctx.token_revoked(&stored.tenant, stored.created_ms) {
+        return Err(HuaweiError::Unauthorized(
+            "The AccessToken has been revoked; call tokenByAkSk again.".into(),
+        ));
+    }
     if !stored.is_live(now_ms) {
         return Err(HuaweiError::Unauthorized(
             "The AccessToken has expired; call tokenByAkSk again.".into(),
@@ -220,6 +231,23 @@ pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<Call
         tenant: stored.tenant.clone(),
         app_key: stored.app_key.clone(),
     })
+}
+
+/// The tenant a request claims, unverified (for fault rules matching a tenant): the Bearer
+/// token's tenant on `/apiaccess/`, the app_key's tenant on the token exchange.
+pub fn claimed_tenant(model: &Model, req: &ApiRequest) -> Option<String> {
+    let bearer = req
+        .header("authorization")
+        .and_then(|h| h.split_once(' '))
+        .map(|(_, token)| token);
+    if let Some(token) = bearer {
+        return model.tokens.get(token).map(|t| t.tenant.clone());
+    }
+    let body: serde_json::Value = serde_json::from_slice(&req.body).ok()?;
+    let key = body.get("app_key")?.as_str()?;
+    model
+        .find_tenant(|c| matches!(c, Credentials::Huawei { apps, .. } if apps.iter().any(|a| a.app_key == key)))
+        .map(|t| t.id.clone())
 }
 
 #[cfg(test)]

@@ -111,10 +111,9 @@ impl VendorApi for Huawei {
                 Err(e) => e.reply(),
             },
             Endpoint::Api(handler) => {
-                let now_ms = ctx.now_ms();
                 let caller = {
                     let model = ctx.model();
-                    auth::authenticate(&model, req, now_ms)
+                    auth::authenticate(ctx, &model, req)
                 };
                 match caller {
                     Ok(caller) => {
@@ -175,6 +174,10 @@ impl VendorApi for Huawei {
             Match::Found(route, _) => Some(route.operation),
             _ => None,
         }
+    }
+
+    fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {
+        auth::claimed_tenant(&ctx.model(), req)
     }
 }
 

@@ -113,7 +113,17 @@ pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
         let model = ctx.model();
         check_and_find(&model, req)?
     };
-    verify(req, ctx.now_ms(), owner)
+    // The window is checked on the team's own clock, which a scenario may skew.
+    let now_ms = ctx.now_ms_for(&owner.tenant);
+    verify(req, now_ms, owner)
+}
+
+/// The team whose accessKey the headers name, unverified (for fault rules matching a tenant).
+pub fn claimed_tenant(model: &Model, req: &ApiRequest) -> Option<String> {
+    let key = req.headers.get("accesskey")?.as_bytes();
+    model
+        .find_tenant(|c| matches!(c, Credentials::Nxcloud { access_key, .. } if access_key.as_bytes() == key))
+        .map(|t| t.id.clone())
 }
 
 fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> {

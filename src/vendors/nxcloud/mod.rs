@@ -345,4 +345,8 @@ impl VendorApi for NxCloud {
             _ => None,
         }
     }
+
+    fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {
+        auth::claimed_tenant(&ctx.model(), req)
+    }
 }

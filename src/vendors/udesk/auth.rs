@@ -37,7 +37,8 @@ fn required(req: &ApiRequest, name: &'static str) -> Result<String, UdeskError> 
 /// What the model knows about the caller: the tenant and its AuthToken, with the request's
 /// Sid, Timestamp and Sign, so the time and signature checks can run after the lock is released.
 pub struct Account {
-    tenant: String,
+    /// The tenant (AppId) the Sid and AppId name; not yet proven by the Sign.
+    pub tenant: String,
     auth_token: String,
     sid: String,
     timestamp: String,
