@@ -1,7 +1,7 @@
 //! 04–06, 25: agents — create, modify, list, get one — and the Udesk view of an agent.
 
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use crate::model::ops::{AgentPatch, NewAgent};
 use crate::model::{Agent, AgentState, Extension, RestReason, Tenant, SIGNAL_WEBRTC};
 use hyper::StatusCode;
@@ -227,9 +227,15 @@ fn agent_summary(t: &Tenant, a: &Agent, now_ms: i64) -> AgentSummary {
     }
 }
 
-/// A view built under the lock, as the handler's `Result` value.
-pub fn to_value<T: Serialize>(view: T) -> Result<Value, UdeskError> {
-    serde_json::to_value(view).map_err(|e| UdeskError::Internal(e.to_string()))
+/// One page of the agent list, in the example's field order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AgentPage {
+    curr_page: usize,
+    page_size: usize,
+    total: usize,
+    total_page: usize,
+    agent_list: Vec<AgentSummary>,
 }
 
 fn extensions_of<'a>(t: &'a Tenant, a: &'a Agent) -> impl Iterator<Item = &'a Extension> {
@@ -274,7 +280,7 @@ struct CreateAgent {
 /// AgentId digits (≤ 32), WorkId `\w+` (≤ 32), both required and unique (100006). The agent joins
 /// the app's default queue. `IsCreateExtension` creates and binds the lowest free SIP extension,
 /// and a WebRTC one as well when the app has the web phone; passwords come from the seeded RNG.
-pub fn create(call: &Call) -> Result<Value, UdeskError> {
+pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let b: CreateAgent = call.body()?;
     check_agent_id(&b.agent_id)?;
     if b.work_id.is_empty() {
@@ -330,7 +336,8 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
         "Password": first.map(|e| e.password.clone()).unwrap_or_default(),
         "Number": first.map(|e| e.number.clone()).unwrap_or_default(),
         "ExtenInfos": if infos.is_empty() { Value::Null } else { json!(infos) },
-    }))
+    })
+    .into())
 }
 
 #[derive(Deserialize)]
@@ -352,7 +359,7 @@ struct ModifyAgent {
 ///
 /// AgentId cannot be modified: a body AgentId other than the path's is refused (000001). An agent
 /// can be disabled only while offline (100021).
-pub fn modify(call: &Call) -> Result<Value, UdeskError> {
+pub fn modify(call: &Call) -> Result<Answer, UdeskError> {
     let id = path_agent_id(call)?;
     let b: ModifyAgent = call.body()?;
     if let Some(body_id) = b.agent_id.as_deref().filter(|s| !s.is_empty()) {
@@ -385,7 +392,7 @@ pub fn modify(call: &Call) -> Result<Value, UdeskError> {
     model
         .tenant_mut(&call.tenant)?
         .modify_agent(&id, patch, now)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 /// Paging of `GET /agents` (README): page 1 and 20 per page by default, at most 100 per page.
@@ -414,7 +421,7 @@ fn query_number(call: &Call, names: &[&str]) -> Result<Option<usize>, UdeskError
 /// Filters: `Role` (exact), `Enable` (true/false), `State` (the state table's number),
 /// `FuzzyQuery` (case-insensitive substring of name, AgentId, WorkId, email or mobile). Paging:
 /// `PageNum`/`page` and `PageSize`/`per_page`; a PageSize over 100 is cut to 100.
-pub fn list(call: &Call) -> Result<Value, UdeskError> {
+pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let page = query_number(call, &["PageNum", "page"])?.unwrap_or(1);
     let size = query_number(call, &["PageSize", "per_page"])?
         .unwrap_or(DEFAULT_PAGE_SIZE)
@@ -471,17 +478,17 @@ pub fn list(call: &Call) -> Result<Value, UdeskError> {
         .map(|a| agent_summary(t, a, now))
         .collect();
     drop(model);
-    Ok(json!({
-        "CurrPage": page,
-        "PageSize": size,
-        "Total": total,
-        "TotalPage": total.div_ceil(size),
-        "AgentList": to_value(list)?,
-    }))
+    Answer::of(&AgentPage {
+        curr_page: page,
+        page_size: size,
+        total,
+        total_page: total.div_ceil(size),
+        agent_list: list,
+    })
 }
 
 /// 25. Get Agent Information — `GET /ccapi/v2/agents/{id}`; 100018 for an unknown agent.
-pub fn get(call: &Call) -> Result<Value, UdeskError> {
+pub fn get(call: &Call) -> Result<Answer, UdeskError> {
     let id = path_agent_id(call)?;
     let now = call.now_ms();
     let model = call.ctx.model();
@@ -492,5 +499,5 @@ pub fn get(call: &Call) -> Result<Value, UdeskError> {
         .ok_or(crate::model::ModelError::AgentNotFound(id))?;
     let view = agent_detail(t, a, now);
     drop(model);
-    to_value(view)
+    Answer::of(&view)
 }

@@ -1,10 +1,9 @@
 //! 24: call a user back into the IVR.
 
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use crate::model::ModelError;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Deserialize)]
 struct Callback2Ivr {
@@ -28,7 +27,7 @@ fn is_phone_number(n: &str) -> bool {
 /// caller, called and called_display are required (100001); caller must be a PSTN number (digits,
 /// 000001); called must be one of the app's relay numbers (100005). Answers a call uuid drawn from
 /// the seeded RNG.
-pub fn callback2ivr(call: &Call) -> Result<Value, UdeskError> {
+pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
     let b: Callback2Ivr = call.body()?;
     for (name, v) in [
         ("caller", &b.caller),
@@ -61,5 +60,5 @@ pub fn callback2ivr(call: &Call) -> Result<Value, UdeskError> {
         &h[16..20],
         &h[20..32]
     );
-    Ok(Value::String(uuid))
+    Answer::of(&uuid)
 }

@@ -2,9 +2,9 @@
 
 use super::agents::check_agent_id;
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -26,25 +26,25 @@ fn parse_binding(call: &Call) -> Result<AgentExtensions, UdeskError> {
 ///
 /// Every extension must exist (100018) and be free or already this agent's (100022); the agent
 /// ends with at most one extension of each signal type (100022).
-pub fn bind(call: &Call) -> Result<Value, UdeskError> {
+pub fn bind(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse_binding(call)?;
     let mut model = call.ctx.model();
     model
         .tenant_mut(&call.tenant)?
         .bind_extensions(&b.agent_id, &b.extensions)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 /// 08. Unbinding Extensions for Agents — `DELETE /ccapi/v2/agents/extensions`.
 ///
 /// Every extension must be bound to this agent (100022; 100018 if it does not exist).
-pub fn unbind(call: &Call) -> Result<Value, UdeskError> {
+pub fn unbind(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse_binding(call)?;
     let mut model = call.ctx.model();
     model
         .tenant_mut(&call.tenant)?
         .unbind_extensions(&b.agent_id, &b.extensions)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 #[derive(Deserialize)]
@@ -55,7 +55,7 @@ struct DeleteExtension {
 
 /// 09. Delete Extension — `DELETE /ccapi/v2/extensions`; a bound extension cannot be deleted
 ///     (100022), an unknown one answers 100018.
-pub fn delete(call: &Call) -> Result<Value, UdeskError> {
+pub fn delete(call: &Call) -> Result<Answer, UdeskError> {
     let b: DeleteExtension = call.body()?;
     if b.extension.is_empty() {
         return Err(UdeskError::EmptyParameter("Extension is required".into()));
@@ -64,7 +64,7 @@ pub fn delete(call: &Call) -> Result<Value, UdeskError> {
     model
         .tenant_mut(&call.tenant)?
         .delete_extension(&b.extension)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 #[derive(Deserialize)]
@@ -83,7 +83,7 @@ struct CreateExtension {
 /// Four digits starting with 1 and SignalType 0/1 (000001); an existing extension answers 100015
 /// "Number exists". The password is 16 hex characters from the seeded RNG; Number is the app's
 /// ten-digit prefix followed by the extension.
-pub fn create(call: &Call) -> Result<Value, UdeskError> {
+pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let b: CreateExtension = call.body()?;
     if b.extension.is_empty() {
         return Err(UdeskError::EmptyParameter("Extension is required".into()));
@@ -105,5 +105,6 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
         "Password": ext.password,
         "Number": ext.number,
         "SignalType": ext.signal_type,
-    }))
+    })
+    .into())
 }

@@ -5,9 +5,8 @@
 
 use super::agents::check_agent_id;
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -19,7 +18,7 @@ struct QueueAgents {
 
 /// 15. Batch Add Agents to Queue — `POST /ccapi/v2/queues/agents`; incremental. Every agent must
 ///     exist (100018), or nobody is added.
-pub fn add_agents(call: &Call) -> Result<Value, UdeskError> {
+pub fn add_agents(call: &Call) -> Result<Answer, UdeskError> {
     let b: QueueAgents = call.body()?;
     if b.queue_id.is_empty() {
         return Err(UdeskError::EmptyParameter("QueueId is required".into()));
@@ -31,7 +30,7 @@ pub fn add_agents(call: &Call) -> Result<Value, UdeskError> {
     model
         .tenant_mut(&call.tenant)?
         .add_queue_members(&b.queue_id, &b.agent_ids)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 #[derive(Deserialize)]
@@ -58,7 +57,7 @@ fn parse(call: &Call) -> Result<AgentQueues, UdeskError> {
 ///
 /// IsFull 0 (default) adds the queues; 1 makes them exactly the agent's queues; anything else is
 /// 000001. Every queue must exist (100018).
-pub fn enrol(call: &Call) -> Result<Value, UdeskError> {
+pub fn enrol(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse(call)?;
     let replace = match b.is_full {
         0 => false,
@@ -73,16 +72,16 @@ pub fn enrol(call: &Call) -> Result<Value, UdeskError> {
     model
         .tenant_mut(&call.tenant)?
         .enrol_agent(&b.agent_id, &b.queues, replace)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 /// 17. Batch Agent Dequeue — `DELETE /ccapi/v2/agents/queues`. Queues the agent is not in are
 ///     ignored; unknown queues answer 100018; leaving the agent in no queue answers 000001.
-pub fn dequeue(call: &Call) -> Result<Value, UdeskError> {
+pub fn dequeue(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse(call)?;
     let mut model = call.ctx.model();
     model
         .tenant_mut(&call.tenant)?
         .dequeue_agent(&b.agent_id, &b.queues)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }

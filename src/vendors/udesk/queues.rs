@@ -1,15 +1,15 @@
 //! 11–14 and 26: queues — list, create, modify, delete — and a queue's agents.
 
-use super::agents::{agent_detail, to_value, AgentDetail};
+use super::agents::{agent_detail, AgentDetail};
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use crate::model::ops::QueuePatch;
 use crate::model::ModelError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// 11. Get Queue List — `GET /ccapi/v2/queues`, in queue id order.
-pub fn list(call: &Call) -> Result<Value, UdeskError> {
+pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
     let queues: Vec<Value> = t
@@ -26,7 +26,7 @@ pub fn list(call: &Call) -> Result<Value, UdeskError> {
         })
         .collect();
     drop(model);
-    Ok(json!({ "Queues": queues }))
+    Ok(json!({ "Queues": queues }).into())
 }
 
 #[derive(Deserialize)]
@@ -46,7 +46,7 @@ struct CreateQueue {
 ///
 /// Answers the server-assigned QueueId (from the app's counter; the QueueId sent is ignored, as in
 /// the document's example). QueueName is required (100001) and unique in the app (100006).
-pub fn create(call: &Call) -> Result<Value, UdeskError> {
+pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let b: CreateQueue = call.body()?;
     if b.queue_name.is_empty() {
         return Err(UdeskError::EmptyParameter("QueueName is required".into()));
@@ -64,7 +64,7 @@ pub fn create(call: &Call) -> Result<Value, UdeskError> {
             .tenant_mut(&call.tenant)?
             .create_queue(&b.queue_name, patch, now)?
     };
-    Ok(json!({ "QueueId": q.id }))
+    Ok(json!({ "QueueId": q.id }).into())
 }
 
 #[derive(Deserialize)]
@@ -81,7 +81,7 @@ struct ModifyQueue {
 /// 13. Modify Queue — `PUT /ccapi/v2/queues`.
 ///
 /// Strategy 0, 1 or 2 (000001); a name another queue has answers 100006; an unknown queue 100018.
-pub fn modify(call: &Call) -> Result<Value, UdeskError> {
+pub fn modify(call: &Call) -> Result<Answer, UdeskError> {
     let b: ModifyQueue = call.body()?;
     if b.queue_id.is_empty() {
         return Err(UdeskError::EmptyParameter("QueueId is required".into()));
@@ -101,7 +101,7 @@ pub fn modify(call: &Call) -> Result<Value, UdeskError> {
     model
         .tenant_mut(&call.tenant)?
         .modify_queue(&b.queue_id, patch)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 #[derive(Deserialize)]
@@ -112,19 +112,19 @@ struct QueueRef {
 }
 
 /// 14. Delete Queue — `DELETE /ccapi/v2/queues`; a queue with agents cannot be deleted (100022).
-pub fn delete(call: &Call) -> Result<Value, UdeskError> {
+pub fn delete(call: &Call) -> Result<Answer, UdeskError> {
     let b: QueueRef = call.body()?;
     if b.queue_id.is_empty() {
         return Err(UdeskError::EmptyParameter("QueueId is required".into()));
     }
     let mut model = call.ctx.model();
     model.tenant_mut(&call.tenant)?.delete_queue(&b.queue_id)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 /// 26. Get Queue Agent List — `GET /ccapi/v2/queues/agents_list/{queue_id}`: the members in the
 ///     get-agent shape, in agent id order; 100018 for an unknown queue.
-pub fn agents(call: &Call) -> Result<Value, UdeskError> {
+pub fn agents(call: &Call) -> Result<Answer, UdeskError> {
     let queue = call.param("queue_id").to_string();
     let now = call.now_ms();
     let model = call.ctx.model();
@@ -137,5 +137,5 @@ pub fn agents(call: &Call) -> Result<Value, UdeskError> {
         .map(|a| agent_detail(t, a, now))
         .collect();
     drop(model);
-    to_value(list)
+    Answer::of(&list)
 }

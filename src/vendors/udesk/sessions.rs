@@ -3,10 +3,9 @@
 
 use super::agents::check_agent_id;
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use crate::model::AgentState;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Deserialize)]
 struct Login {
@@ -24,7 +23,7 @@ struct Login {
 /// MsgId is required (100001). `state` 0 (default) signs in idle, 1 ("Waiting") busy; any other
 /// value answers 000001. A disabled agent, one without an extension and one ringing or talking
 /// cannot sign in (100021); an unknown agent answers 100018.
-pub fn login(call: &Call) -> Result<Value, UdeskError> {
+pub fn login(call: &Call) -> Result<Answer, UdeskError> {
     if call.req.query_param("MsgId").is_none_or(|m| m.is_empty()) {
         return Err(UdeskError::EmptyParameter("MsgId is required".into()));
     }
@@ -42,7 +41,7 @@ pub fn login(call: &Call) -> Result<Value, UdeskError> {
     let now = call.now_ms();
     let mut model = call.ctx.model();
     model.login_agent(&call.tenant, &b.agent_id, to, now)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }
 
 #[derive(Deserialize)]
@@ -52,11 +51,11 @@ struct Logout {
 
 /// 23. Agent Logout — `POST /ccapi/v2/agent/logout`. Signing out an offline agent succeeds and
 ///     changes nothing; one ringing or talking cannot sign out (100021).
-pub fn logout(call: &Call) -> Result<Value, UdeskError> {
+pub fn logout(call: &Call) -> Result<Answer, UdeskError> {
     let b: Logout = call.body()?;
     check_agent_id(&b.agent_id)?;
     let now = call.now_ms();
     let mut model = call.ctx.model();
     model.logout_agent(&call.tenant, &b.agent_id, now)?;
-    Ok(Value::Null)
+    Ok(Answer::null())
 }

@@ -4,7 +4,7 @@
 //! the rest of the API; they are reproduced as written.
 
 use super::errors::UdeskError;
-use super::Call;
+use super::{Answer, Call};
 use crate::model::Subscription;
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -57,7 +57,7 @@ fn check(callback: &str, events: &[String], name: &str) -> Result<(), UdeskError
 /// All or nothing: a name the app already has (or a name twice in the request) answers 200019 and
 /// nothing is created, so `sub_fail` is always null. Ids come from the app's counter. Event names
 /// are not checked against the table: the document's own example subscribes to "begin" and "end".
-pub fn subscribe(call: &Call) -> Result<Value, UdeskError> {
+pub fn subscribe(call: &Call) -> Result<Answer, UdeskError> {
     let subscriptions = call.body::<Subscribe>()?.list()?;
     if subscriptions.is_empty() {
         return Err(UdeskError::EmptyParameter(
@@ -85,7 +85,7 @@ pub fn subscribe(call: &Call) -> Result<Value, UdeskError> {
         .iter()
         .map(|s| json!({"subid": s.id, "name": s.name}))
         .collect();
-    Ok(json!({"sub_succ": succ, "sub_fail": Value::Null}))
+    Ok(json!({"sub_succ": succ, "sub_fail": Value::Null}).into())
 }
 
 fn path_id(call: &Call) -> Result<u64, UdeskError> {
@@ -109,7 +109,7 @@ struct UpdateSubscription {
 
 /// 19. Update Event Subscription — `PUT /ccapi/v2/subscriptions/{id}`; all four fields required.
 ///     Answers `{"<name>": id}`; an unknown id 100018, a name another subscription has 200019.
-pub fn update(call: &Call) -> Result<Value, UdeskError> {
+pub fn update(call: &Call) -> Result<Answer, UdeskError> {
     let id = path_id(call)?;
     let b: UpdateSubscription = call.body()?;
     check(&b.callback, &b.events, &b.name)?;
@@ -129,15 +129,15 @@ pub fn update(call: &Call) -> Result<Value, UdeskError> {
     }
     let mut result = Map::new();
     result.insert(name, json!(id));
-    Ok(Value::Object(result))
+    Ok(Value::Object(result).into())
 }
 
 /// 20. Delete Event — `DELETE /ccapi/v2/subscriptions/{id}`; answers `Result: []`.
-pub fn delete(call: &Call) -> Result<Value, UdeskError> {
+pub fn delete(call: &Call) -> Result<Answer, UdeskError> {
     let id = path_id(call)?;
     let mut model = call.ctx.model();
     model.tenant_mut(&call.tenant)?.unsubscribe(id)?;
-    Ok(json!([]))
+    Ok(json!([]).into())
 }
 
 fn view(s: &Subscription) -> Value {
@@ -154,14 +154,14 @@ fn view(s: &Subscription) -> Value {
 /// The example answers one object with `enable` as a string. ccemu answers that object when the
 /// app has exactly one subscription, `null` when it has none and an array of such objects (by id)
 /// when it has several (README).
-pub fn list(call: &Call) -> Result<Value, UdeskError> {
+pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
     let mut all: Vec<Value> = t.subscriptions.values().map(view).collect();
     drop(model);
     Ok(match all.len() {
-        0 => Value::Null,
-        1 => all.pop().unwrap_or_default(),
-        _ => Value::Array(all),
+        0 => Answer::null(),
+        1 => all.pop().unwrap_or_default().into(),
+        _ => Value::Array(all).into(),
     })
 }
