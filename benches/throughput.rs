@@ -13,9 +13,11 @@ use hyper::service::service_fn;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -25,8 +27,11 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The baseline: hyper with nothing behind it.
-fn start_bare_hyper() -> SocketAddr {
+/// The baseline: hyper with nothing behind it, answering each path with fixed bytes: the very
+/// bytes ccemu answers for that path, so both servers move the same payload and the difference is
+/// what ccemu adds (auth, lock, model, serialisation, journal).
+fn start_bare_hyper(bodies: HashMap<String, Bytes>) -> SocketAddr {
+    let bodies = Arc::new(bodies);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -35,19 +40,24 @@ fn start_bare_hyper() -> SocketAddr {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
             tx.send(listener.local_addr().expect("addr")).expect("send");
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
+                let bodies = Arc::clone(&bodies);
                 tokio::spawn(async move {
-                    let svc = service_fn(|_req| async {
-                        let body = Bytes::from_static(
-                            br#"{"ErrCode":"000000","ErrDesc":"OK","Result":{"SpNumbers":["057126200671","057126200672","057126200673","057126200674"],"DefSpNumber":"057126200670"}}"#,
-                        );
-                        let mut resp = Response::new(Full::new(body));
-                        *resp.status_mut() = StatusCode::OK;
-                        Ok::<_, Infallible>(resp)
+                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let body = bodies.get(req.uri().path()).cloned().unwrap_or_default();
+                        async move {
+                            let mut resp = Response::new(Full::new(body));
+                            *resp.status_mut() = StatusCode::OK;
+                            Ok::<_, Infallible>(resp)
+                        }
                     });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
@@ -57,6 +67,22 @@ fn start_bare_hyper() -> SocketAddr {
         });
     });
     rx.recv().expect("bare hyper address")
+}
+
+/// ccemu's answer body to one request, for the baseline to send back verbatim.
+fn body_of(addr: SocketAddr, request: &[u8]) -> Bytes {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    let mut closing = request.to_vec();
+    closing.truncate(closing.len() - 2);
+    closing.extend_from_slice(b"Connection: close\r\n\r\n");
+    stream.write_all(&closing).expect("write");
+    let mut all = Vec::new();
+    stream.read_to_end(&mut all).expect("read");
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(all.len(), |i| i + 4);
+    Bytes::from(all[split..].to_vec())
 }
 
 /// Sends `n` requests built by `make` over one keep-alive connection; answers how many got a 200.
@@ -132,36 +158,40 @@ fn udesk_get(path: &str, now_ms: i64) -> Vec<u8> {
 fn main() {
     let total = env_usize("BENCH_REQUESTS", 40_000);
     let conns = env_usize("BENCH_CONNECTIONS", 8);
-    let bare = start_bare_hyper();
     let emu = Emulator::start_background(Config::ephemeral()).expect("ccemu");
     emu.ctx().clock.set_frozen(true);
     let now = emu.ctx().clock.now_ms();
-    println!("{total} requests over {conns} keep-alive connections each\n");
-
-    let health = b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".to_vec();
-    let base = measure("bare hyper, fixed JSON", bare, total, conns, &|| {
-        health.clone()
-    });
-    let spnumbers = udesk_get("/spnumbers", now);
-    let ud = measure(
-        "ccemu udesk GET /spnumbers (signed)",
-        emu.addr(),
-        total,
-        conns,
-        &|| spnumbers.clone(),
-    );
-    let agents = udesk_get("/agents", now);
-    let ag = measure(
-        "ccemu udesk GET /agents (signed, list)",
-        emu.addr(),
-        total,
-        conns,
-        &|| agents.clone(),
-    );
-    println!();
-    println!(
-        "ccemu/bare: spnumbers {:.0}%, agents {:.0}%",
-        100.0 * ud / base,
-        100.0 * ag / base
-    );
+    let cases = [
+        (
+            "udesk GET /spnumbers (signed)",
+            "/ccapi/v2/spnumbers",
+            udesk_get("/spnumbers", now),
+        ),
+        (
+            "udesk GET /agents (signed, 9 agents)",
+            "/ccapi/v2/agents",
+            udesk_get("/agents", now),
+        ),
+    ];
+    let bodies = cases
+        .iter()
+        .map(|(_, path, req)| (path.to_string(), body_of(emu.addr(), req)))
+        .collect();
+    let bare = start_bare_hyper(bodies);
+    println!("{total} requests over {conns} keep-alive connections, per case and server\n");
+    let mut ratios = Vec::new();
+    for (label, _, req) in &cases {
+        let base = measure(
+            &format!("bare hyper, same bytes as {label}"),
+            bare,
+            total,
+            conns,
+            &|| req.clone(),
+        );
+        let emu_rps = measure(&format!("ccemu {label}"), emu.addr(), total, conns, &|| {
+            req.clone()
+        });
+        ratios.push(format!("{label}: {:.0}%", 100.0 * emu_rps / base));
+    }
+    println!("\nccemu / bare hyper: {}", ratios.join(", "));
 }

@@ -457,8 +457,12 @@ fn skew_and_revocation_hooks() {
         Some(json!({"tenant": "huawei-demo"})),
     );
     // "Now" is the tenant's own (skewed) now: tokens are dated on that clock.
-    assert!(emu.ctx().token_revoked("huawei-demo", 1_800_000_000_000 - 90_000));
-    assert!(!emu.ctx().token_revoked("huawei-demo", 1_800_000_000_000 - 89_999));
+    assert!(emu
+        .ctx()
+        .token_revoked("huawei-demo", 1_800_000_000_000 - 90_000));
+    assert!(!emu
+        .ctx()
+        .token_revoked("huawei-demo", 1_800_000_000_000 - 89_999));
     admin(&emu, "POST", "/reset", None);
     assert_eq!(emu.ctx().now_ms_for("huawei-demo"), 1_800_000_000_000);
     assert!(!emu.ctx().token_revoked("huawei-demo", 1_799_999_999_000));
