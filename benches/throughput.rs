@@ -72,9 +72,14 @@ fn start_bare_hyper(bodies: HashMap<String, Bytes>) -> SocketAddr {
 /// ccemu's answer body to one request, for the baseline to send back verbatim.
 fn body_of(addr: SocketAddr, request: &[u8]) -> Bytes {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    let mut closing = request.to_vec();
-    closing.truncate(closing.len() - 2);
-    closing.extend_from_slice(b"Connection: close\r\n\r\n");
+    // The same request with `Connection: close` after its request line, so the answer ends.
+    let line_end = request
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(request.len(), |i| i + 2);
+    let mut closing = request[..line_end].to_vec();
+    closing.extend_from_slice(b"Connection: close\r\n");
+    closing.extend_from_slice(&request[line_end..]);
     stream.write_all(&closing).expect("write");
     let mut all = Vec::new();
     stream.read_to_end(&mut all).expect("read");
@@ -155,12 +160,44 @@ fn udesk_get(path: &str, now_ms: i64) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A signed NXCloud call, md5 over the sorted headers, the body and the secret.
+fn nx_post(op: &str, body: &str, now_ms: i64) -> Vec<u8> {
+    use md5::{Digest as _, Md5};
+    let ts = now_ms.to_string();
+    let text = format!("accessKey=fme2na3kdi3ki&action=cc&bizType=8&ts={ts}&body={body}&accessSecret=nx-demo-secret");
+    let sign: String = Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "POST /saas/cc/openapi/{op} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\naccessKey: fme2na3kdi3ki\r\nts: {ts}\r\nbizType: 8\r\naction: cc\r\nsign: {sign}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A Huawei AccessToken for the demo app.
+fn huawei_token(addr: SocketAddr) -> String {
+    let body = r#"{"app_key":"huawei-demo-ak","app_secret":"huawei-demo-sk"}"#;
+    let req = format!(
+        "POST /apigovernance/api/oauth/tokenByAkSk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Token-Expire: 3600\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer: serde_json::Value =
+        serde_json::from_slice(&body_of(addr, req.as_bytes())).expect("token JSON");
+    answer["AccessToken"]
+        .as_str()
+        .expect("AccessToken")
+        .to_string()
+}
+
 fn main() {
     let total = env_usize("BENCH_REQUESTS", 40_000);
     let conns = env_usize("BENCH_CONNECTIONS", 8);
     let emu = Emulator::start_background(Config::ephemeral()).expect("ccemu");
     emu.ctx().clock.set_frozen(true);
     let now = emu.ctx().clock.now_ms();
+    let token = huawei_token(emu.addr());
     let cases = [
         (
             "udesk GET /spnumbers (signed)",
@@ -171,6 +208,16 @@ fn main() {
             "udesk GET /agents (signed, 9 agents)",
             "/ccapi/v2/agents",
             udesk_get("/agents", now),
+        ),
+        (
+            "nxcloud agentGroup/member/list (md5)",
+            "/saas/cc/openapi/agentGroup/member/list",
+            nx_post("agentGroup/member/list", r#"{"tenantId":144,"queueNo":"NXQueue0001"}"#, now),
+        ),
+        (
+            "huawei queryAgentInfo (Bearer)",
+            "/apiaccess/CC-Mangemant/v1/queryAgentInfo",
+            format!("GET /apiaccess/CC-Mangemant/v1/queryAgentInfo HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").into_bytes(),
         ),
     ];
     let bodies = cases
