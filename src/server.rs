@@ -320,10 +320,13 @@ async fn read_body(ctx: &Ctx, req: &ApiRequest, body: Incoming) -> Result<Bytes,
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::BodyTooLarge);
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(Rejection::BodyTooLarge),
-        Err(_) => Err(Rejection::BodyUnreadable),
+    // A client that promises a body and stalls gets the same patience as one that stalls in its
+    // headers, then the vendor's "could not read" answer: no request waits forever.
+    let collect = Limited::new(body, limit).collect();
+    match tokio::time::timeout(ctx.config.header_read_timeout, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Rejection::BodyTooLarge),
+        Ok(Err(_)) | Err(_) => Err(Rejection::BodyUnreadable),
     }
 }
 

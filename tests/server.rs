@@ -80,3 +80,27 @@ fn dropping_the_emulator_closes_the_port() {
     std::thread::sleep(Duration::from_millis(100));
     assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
 }
+
+#[test]
+fn stalled_headers_and_stalled_bodies_are_cut_off() {
+    let emu = start_with(ccemu::Config {
+        header_read_timeout: Duration::from_millis(300),
+        ..ccemu::Config::ephemeral()
+    });
+    // Headers that never end: the connection is closed, with or without a 408 from hyper.
+    let started = std::time::Instant::now();
+    let answer = raw(&emu, b"GET /_ccemu/health HTTP/1.1\r\nHost: x\r\n");
+    assert!(started.elapsed() < Duration::from_secs(5), "{answer}");
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // A body shorter than promised: the vendor's answer, not a hang.
+    let head = format!(
+        "PUT /ccapi/v2/spnumbers/default?{} HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{{\"DefSp",
+        udesk_query(now_ms(&emu))
+    );
+    let started = std::time::Instant::now();
+    let answer = raw(&emu, head.as_bytes());
+    assert!(started.elapsed() < Duration::from_secs(5), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("000001"), "{answer}");
+    assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
+}
