@@ -70,6 +70,14 @@ pub fn find<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Match
     }
 }
 
+/// The documented operation name of the route `method` and `path` reach, if any.
+pub fn operation<H>(routes: &[Route<H>], method: &Method, path: &str) -> Option<&'static str> {
+    match find(routes, method, path) {
+        Match::Found(route, _) => Some(route.operation),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

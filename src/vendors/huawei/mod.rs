@@ -170,10 +170,7 @@ impl VendorApi for Huawei {
     }
 
     fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
-        match routing::find(routes::ROUTES, &req.method, &req.path) {
-            Match::Found(route, _) => Some(route.operation),
-            _ => None,
-        }
+        routing::operation(routes::ROUTES, &req.method, &req.path)
     }
 
     fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {

@@ -266,10 +266,7 @@ impl VendorApi for Udesk {
     }
 
     fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
-        match routing::find(routes::ROUTES, &req.method, &req.path) {
-            Match::Found(route, _) => Some(route.operation),
-            _ => None,
-        }
+        routing::operation(routes::ROUTES, &req.method, &req.path)
     }
 
     /// The tenant whose AppId the query names (the tenant id is looked up, not assumed equal).
