@@ -294,3 +294,56 @@ fn scenario_flag_loads_at_start_and_reset_reloads_it() {
     });
     assert!(bad.is_err());
 }
+
+#[test]
+fn extension_events_ring_and_connect_the_agent_on_the_line() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    // Agent 189 holds extensions 1001 (SIP) and 1008 (WebRTC); log it in first.
+    load(
+        &emu,
+        json!({"name": "lines", "start_ms": T0, "timeline": [
+            {"at_ms": 0, "event": "agent_state", "tenant": UDESK_APP_ID, "agent": "189", "state": "idle"},
+            {"at_ms": 1000, "event": "extension_state", "tenant": UDESK_APP_ID, "extension": "1001", "state": "ringing"},
+            {"at_ms": 4000, "event": "extension_state", "tenant": UDESK_APP_ID, "extension": "1001", "state": "talking"},
+            {"at_ms": 64000, "event": "extension_state", "tenant": UDESK_APP_ID, "extension": "1001", "state": "free"},
+            {"at_ms": 65000, "event": "extension_state", "tenant": UDESK_APP_ID, "extension": "1002", "state": "ringing"}
+        ]}),
+    );
+    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 2000})));
+    let r = udesk(&emu, "GET", "/agents/189", None);
+    assert_eq!(
+        (&r.json["Result"]["State"], &r.json["Result"]["ExtState"]),
+        (&json!(5), &json!(1)),
+        "{}",
+        r.text
+    );
+    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 10_000})));
+    let r = udesk(&emu, "GET", "/agents/189", None);
+    assert_eq!(
+        (&r.json["Result"]["State"], &r.json["Result"]["ExtState"]),
+        (&json!(6), &json!(2))
+    );
+    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 60_000})));
+    let r = udesk(&emu, "GET", "/agents/189", None);
+    assert_eq!(
+        (&r.json["Result"]["State"], &r.json["Result"]["ExtState"]),
+        (&json!(0), &json!(0))
+    );
+    // The timeline holds exact instants: 3 s ringing, 60 s talking.
+    let model = emu.ctx().model();
+    let d = ccemu::model::state::durations(
+        &model.tenants[UDESK_APP_ID].agents["189"].timeline,
+        T0,
+        T0 + 72_000,
+        T0 + 72_000,
+    );
+    assert_eq!(d.of(ccemu::model::AgentState::Ringing), 3_000);
+    assert_eq!(d.of(ccemu::model::AgentState::Calling), 60_000);
+    drop(model);
+    // A line bound to no agent cannot ring: the event is refused and reported.
+    let described = admin(&emu, "GET", "/scenarios", None).json;
+    let applied = described["applied"].as_array().unwrap();
+    let last = applied.last().unwrap();
+    assert!(last["error"].as_str().unwrap().contains("1002"), "{last}");
+}

@@ -389,6 +389,15 @@ impl Tenant {
     }
 }
 
+/// The state of an extension's line, as scenario timelines script it (Udesk's ExtState words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineState {
+    Free,
+    Ringing,
+    Talking,
+}
+
 /// What a model operation refused, in vendor-neutral words. Each vendor maps these to its codes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelError {
@@ -571,6 +580,39 @@ impl Model {
         };
         self.record(event);
         Ok(())
+    }
+
+    /// An extension's line changes state: the agent bound to it rings, talks, or is free again
+    /// (idle). The model keeps no separate line state: a line is busy exactly when its agent is
+    /// ringing or calling, so every vendor face (Udesk State and ExtState, NXLink durations,
+    /// Huawei agentStatus) sees the change. The extension must be bound to an online agent.
+    pub fn set_extension_state(
+        &mut self,
+        tenant: &str,
+        extension: &str,
+        line: LineState,
+        at_ms: i64,
+    ) -> ModelResult<()> {
+        let t = self.tenant(tenant)?;
+        let ext = t
+            .extensions
+            .get(extension)
+            .ok_or_else(|| ModelError::ExtensionNotFound(extension.into()))?;
+        let agent = ext.agent.clone().ok_or_else(|| {
+            ModelError::Invalid(format!("extension {extension} is bound to no agent"))
+        })?;
+        let online = t.agents.get(&agent).is_some_and(|a| a.state().is_online());
+        if !online {
+            return Err(ModelError::Invalid(format!(
+                "agent {agent} on extension {extension} is offline; its line cannot change state"
+            )));
+        }
+        let to = match line {
+            LineState::Free => AgentState::Idle,
+            LineState::Ringing => AgentState::Ringing,
+            LineState::Talking => AgentState::Calling,
+        };
+        self.set_agent_state(tenant, &agent, to, at_ms)
     }
 
     /// Checks the invariants listed at the top of this module; used by tests and after merges.

@@ -1,10 +1,10 @@
-//! Scripted events at virtual times: agent state changes, queue membership, clock skew and token
+//! Scripted events at virtual times: agent and extension state changes, queue membership, clock skew and token
 //! revocation. `apply_event` is the one place a scripted event touches the emulator, so anything
 //! that must react to changes (webhook delivery, later) hooks in there or in the model's own
 //! event log that `Model::set_agent_state` writes.
 
 use crate::emulator::Ctx;
-use crate::model::AgentState;
+use crate::model::{AgentState, LineState};
 use serde::{Deserialize, Serialize};
 
 /// An event as written in a scenario file: `at_ms` is counted from the scenario's start.
@@ -24,6 +24,13 @@ pub enum Event {
         tenant: String,
         agent: String,
         state: AgentState,
+    },
+    /// An extension's line rings, talks or is free again: its agent's state follows
+    /// (`Model::set_extension_state`).
+    ExtensionState {
+        tenant: String,
+        extension: String,
+        state: LineState,
     },
     /// Replaces a queue's members.
     QueueMembers {
@@ -64,6 +71,14 @@ pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
         } => ctx
             .model()
             .set_agent_state(tenant, agent, *state, at_ms)
+            .map_err(|e| e.to_string()),
+        Event::ExtensionState {
+            tenant,
+            extension,
+            state,
+        } => ctx
+            .model()
+            .set_extension_state(tenant, extension, *state, at_ms)
             .map_err(|e| e.to_string()),
         Event::QueueMembers {
             tenant,
