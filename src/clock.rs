@@ -8,6 +8,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const RUNNING: i64 = i64::MIN;
 
+/// The latest instant ccemu shows: 9999-12-31T23:59:59.999Z, the last one a vendor's four-digit
+/// year can print. Virtual instants (and skews) are kept within `-MAX_MS..=MAX_MS`, so the clock
+/// never overflows and every duration or window computed from it stays far from `i64`'s ends.
+pub const MAX_MS: i64 = 253_402_300_799_999;
+
+/// Whether `ms` is a virtual instant (or an offset) ccemu accepts.
+pub fn in_range(ms: i64) -> bool {
+    (-MAX_MS..=MAX_MS).contains(&ms)
+}
+
 #[derive(Debug)]
 pub struct Clock {
     /// Added to the system time while the clock runs.
@@ -41,7 +51,7 @@ impl Clock {
     /// Milliseconds since the Unix epoch, as the emulated vendors see it.
     pub fn now_ms(&self) -> i64 {
         match self.frozen_at.load(Ordering::Acquire) {
-            RUNNING => system_ms() + self.offset_ms.load(Ordering::Acquire),
+            RUNNING => system_ms().saturating_add(self.offset_ms.load(Ordering::Acquire)),
             t => t,
         }
     }
@@ -68,7 +78,7 @@ impl Clock {
             self.frozen_at.store(now_ms, Ordering::Release);
         } else {
             self.offset_ms
-                .store(now_ms - system_ms(), Ordering::Release);
+                .store(now_ms.saturating_sub(system_ms()), Ordering::Release);
         }
     }
 

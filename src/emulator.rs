@@ -141,7 +141,9 @@ impl Ctx {
     /// Now as `tenant` sees it: the virtual clock plus the tenant's skew (a scenario's "this
     /// tenant's clock is off by N ms"). Vendor auth windows and token lifetimes read this.
     pub fn now_ms_for(&self, tenant: &str) -> i64 {
-        self.clock.now_ms() + self.scenarios.skew_for(tenant)
+        self.clock
+            .now_ms()
+            .saturating_add(self.scenarios.skew_for(tenant))
     }
 
     /// Whether a token issued to `tenant` at `issued_ms` was revoked early by a scenario or

@@ -148,6 +148,22 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
             "expected one of now_ms, advance_ms, frozen",
         ));
     }
+    // Checked before anything moves: a refused change leaves the clock as it was.
+    let target = change.now_ms.unwrap_or_else(|| ctx.clock.now_ms());
+    let target = change
+        .advance_ms
+        .map_or(Some(target), |d| target.checked_add(d));
+    if !target.is_some_and(crate::clock::in_range)
+        || !change.now_ms.is_none_or(crate::clock::in_range)
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the clock must stay within ±{} ms of the epoch (the year 9999)",
+                crate::clock::MAX_MS
+            ),
+        ));
+    }
     if let Some(f) = change.frozen {
         ctx.clock.set_frozen(f);
     }
@@ -178,6 +194,12 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
     let at_ms = change.at_ms.unwrap_or_else(|| ctx.now_ms());
+    if !crate::clock::in_range(at_ms) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("at_ms {at_ms} is not an instant between the years -9999 and 9999"),
+        ));
+    }
     let mut model = ctx.model();
     if let Some(v) = change.vendor {
         let tenant = model
