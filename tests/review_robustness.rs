@@ -164,3 +164,31 @@ fn agent_state_at_an_instant_out_of_range_is_refused() {
         assert_eq!(r.status, 400, "{at}: {}", r.text);
     }
 }
+
+#[test]
+fn a_fixture_queue_counter_at_its_maximum_does_not_panic_queue_creation() {
+    let emu = start();
+    let r = admin(
+        &emu,
+        "POST",
+        "/fixture",
+        Some(json!({"tenants": [{"id": UDESK_APP_ID, "next_queue_id": u64::MAX}]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    for name in ["edge-one", "edge-two"] {
+        let url = format!(
+            "{}/ccapi/v2/queues?{}",
+            emu.url(),
+            udesk_query(now_ms(&emu))
+        );
+        let body = serde_json::to_vec(&json!({"QueueName": name})).unwrap();
+        assert!(answers("POST", &url, Some(&body)), "{name}: no answer");
+        let r = udesk(
+            &emu,
+            "POST",
+            "/queues",
+            Some(json!({"QueueName": format!("{name}-again")})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}

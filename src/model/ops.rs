@@ -343,8 +343,9 @@ impl Tenant {
         check_strategy(patch.strategy)?;
         check_timeout(patch.timeout)?;
         let mut next = self.next_queue_id;
+        // Wrapping: a fixture may set the counter to its maximum; ids are only ever compared.
         while self.queues.contains_key(&next.to_string()) {
-            next += 1;
+            next = next.wrapping_add(1);
         }
         let q = Queue {
             id: next.to_string(),
@@ -355,7 +356,7 @@ impl Tenant {
             created_ms: now_ms,
             ..Queue::default()
         };
-        self.next_queue_id = next + 1;
+        self.next_queue_id = next.wrapping_add(1);
         self.queues.insert(q.id.clone(), q.clone());
         Ok(q)
     }
