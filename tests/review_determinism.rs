@@ -18,10 +18,17 @@ fn script(emu: &ccemu::Emulator) -> Vec<Value> {
     );
     assert_eq!(r.status, 200, "{}", r.text);
     let mut out = Vec::new();
-    let ext = udesk_ok(emu, "POST", "/extensions", Some(json!({"Extension": "1777"})));
+    let ext = udesk_ok(
+        emu,
+        "POST",
+        "/extensions",
+        Some(json!({"Extension": "1777"})),
+    );
     out.push(ext["Password"].clone());
     // A refused token request, then a good one.
-    out.push(json!(hw_token_request(emu, HW_APP_KEY, "wrong", None).status));
+    out.push(json!(
+        hw_token_request(emu, HW_APP_KEY, "wrong", None).status
+    ));
     out.push(json!(hw_token(emu)));
     for _ in 0..8 {
         let r = nx_call(
@@ -46,7 +53,10 @@ fn same_seed_same_requests_same_answers_and_again_after_reset() {
     assert_eq!(first, script(&b));
     // The probabilistic rule both fired and let requests through: the draw is really exercised.
     let statuses: Vec<&Value> = first[3..].iter().map(|v| &v[0]).collect();
-    assert!(statuses.contains(&&json!(503)) && statuses.contains(&&json!(200)), "{statuses:?}");
+    assert!(
+        statuses.contains(&&json!(503)) && statuses.contains(&&json!(200)),
+        "{statuses:?}"
+    );
     assert_eq!(admin(&a, "POST", "/reset", None).status, 200);
     assert_eq!(script(&a), first);
     // Another seed draws other values.
