@@ -46,11 +46,30 @@ async fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     }
 }
 
+/// The query parameters `GET /_ccemu/requests` and its count take.
+const FILTERS: [&str; 11] = [
+    "vendor",
+    "method",
+    "path",
+    "operation",
+    "tenant",
+    "status",
+    "code",
+    "rule",
+    "fault",
+    "since",
+    "limit",
+];
+
 /// The query's filters as a `MatchSpec`; `limit` comes back apart.
 fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refusal> {
     let mut fields = Map::new();
     let mut limit = None;
     for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+        // An empty value filters nothing, so the README's `?vendor=&method=…` template works as is.
+        if v.is_empty() && FILTERS.contains(&k.as_ref()) {
+            continue;
+        }
         let bad = |what: &str| error(StatusCode::BAD_REQUEST, format!("{k}={v:?} is not {what}"));
         match k.as_ref() {
             "limit" => limit = Some(v.parse::<usize>().map_err(|_| bad("a count"))?),
