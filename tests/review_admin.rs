@@ -35,3 +35,33 @@ fn an_unknown_journal_filter_is_still_refused_even_empty() {
     let r = admin(&emu, "GET", "/requests?colour=", None);
     assert_eq!(r.status, 400, "{}", r.text);
 }
+
+#[test]
+fn a_status_fault_cannot_set_the_framing_headers_ccemu_writes_itself() {
+    let emu = start();
+    for name in ["Content-Length", "content-length", "Transfer-Encoding"] {
+        let r = admin(
+            &emu,
+            "POST",
+            "/faults",
+            Some(json!({"match": {"vendor": "udesk"},
+                        "fault": {"kind": "status", "status": 503, "headers": {name: "1000"}}})),
+        );
+        assert_eq!(r.status, 400, "{name}: {}", r.text);
+    }
+    assert_eq!(
+        admin(&emu, "GET", "/faults", None).json,
+        json!({"faults": []})
+    );
+    // Other headers are fine, and the answer is the status the README promises.
+    let r = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"match": {"vendor": "udesk"},
+                    "fault": {"kind": "status", "status": 503, "headers": {"Retry-After": "30"}}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = udesk(&emu, "GET", "/spnumbers", None);
+    assert_eq!((r.status, r.header("retry-after")), (503, Some("30")));
+}

@@ -218,6 +218,13 @@ fn vendor_error(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, code: &str)
 fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> {
     let n = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| format!("{name:?} is not a header name"))?;
+    // A Content-Length that disagrees with the body makes hyper drop the connection instead of
+    // answering the status; broken framing is what `empty` and `reset` are for.
+    if n == hyper::header::CONTENT_LENGTH || n == hyper::header::TRANSFER_ENCODING {
+        return Err(format!(
+            "{name} is set by ccemu from the body; use kind empty or reset for a broken answer"
+        ));
+    }
     let v = HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not a header value"))?;
     Ok((n, v))
 }
