@@ -65,3 +65,40 @@ fn a_status_fault_cannot_set_the_framing_headers_ccemu_writes_itself() {
     let r = udesk(&emu, "GET", "/spnumbers", None);
     assert_eq!((r.status, r.header("retry-after")), (503, Some("30")));
 }
+
+#[test]
+fn odd_vendor_error_codes_answer_for_every_vendor() {
+    let emu = start();
+    let codes = [
+        json!(""),
+        json!("CCEMU."),
+        json!("CCEMU.0"),
+        json!(" 1001 "),
+        json!("-1"),
+        json!("99999999999999999999999"),
+        json!("中"),
+        json!(1.5),
+        json!(-401),
+        json!(u64::MAX),
+    ];
+    for code in codes {
+        for kind in [
+            json!({"kind": "vendor_error", "code": code.clone()}),
+            json!({"kind": "rate_limit", "per_second": 0.001, "burst": 0, "code": code.clone()}),
+        ] {
+            assert_eq!(admin(&emu, "DELETE", "/faults", None).status, 200);
+            let r = admin(&emu, "POST", "/faults", Some(json!({"fault": kind})));
+            assert_eq!(r.status, 200, "{code}: {}", r.text);
+            let u = udesk(&emu, "GET", "/spnumbers", None);
+            let n = nx_call(
+                &emu,
+                "agentGroup/member/list",
+                &json!({"tenantId": NX_TENANT, "queueNo": "NXQueue0001"}),
+            );
+            let h = hw_token_request(&emu, HW_APP_KEY, HW_APP_SECRET, None);
+            for s in [u.status, n.status, h.status] {
+                assert!((200..600).contains(&s), "{code}: {s}");
+            }
+        }
+    }
+}
