@@ -40,7 +40,8 @@ pub enum Event {
     },
     /// The tenant's view of now moves by `offset_ms` from here on (0 removes the skew).
     Skew { tenant: String, offset_ms: i64 },
-    /// Every token the tenant holds, issued at or before this instant, is refused from now on.
+    /// Every token the tenant holds, issued at or before this instant (on the tenant's own clock),
+    /// is refused from now on.
     RevokeTokens { tenant: String },
 }
 
@@ -100,7 +101,10 @@ pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
             Ok(())
         }
         Event::RevokeTokens { tenant } => {
-            ctx.scenarios.revoke_tokens(tenant, at_ms);
+            // Tokens are dated on the tenant's own (possibly skewed) clock, as
+            // `POST /_ccemu/revoke-tokens` reads "now"; the event's instant is read there too.
+            let at = at_ms.saturating_add(ctx.scenarios.skew_for(tenant));
+            ctx.scenarios.revoke_tokens(tenant, at);
             Ok(())
         }
     }
