@@ -102,3 +102,18 @@ fn odd_vendor_error_codes_answer_for_every_vendor() {
         }
     }
 }
+
+#[test]
+fn the_admin_api_answers_a_loopback_client_of_a_dual_stack_bind() {
+    let Ok(emu) = ccemu::Emulator::start_background(ccemu::Config {
+        bind: "::".parse().unwrap(),
+        ..ccemu::Config::ephemeral()
+    }) else {
+        eprintln!("no IPv6 here; nothing to check");
+        return;
+    };
+    // An IPv4 client of a `::` socket arrives as ::ffff:127.0.0.1, which is still loopback.
+    let url = format!("http://127.0.0.1:{}/_ccemu/health", emu.addr().port());
+    let r = send("GET", &url, &[], None);
+    assert_eq!(r.status, 200, "{}", r.text);
+}

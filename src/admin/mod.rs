@@ -68,7 +68,8 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
-    if !ctx.config.admin_public && !req.remote.ip().is_loopback() {
+    // Canonical first: through a dual-stack `--bind ::`, 127.0.0.1 arrives as ::ffff:127.0.0.1.
+    if !ctx.config.admin_public && !req.remote.ip().to_canonical().is_loopback() {
         return error(
             StatusCode::FORBIDDEN,
             "the /_ccemu admin API answers loopback clients only (start with --admin-public to open it)",
