@@ -163,6 +163,9 @@ fn query(rng: &mut StdRng) -> String {
     let names = [
         "Page",
         "PageSize",
+        "PageNum",
+        "page",
+        "per_page",
         "State",
         "Role",
         "Enable",
@@ -175,6 +178,11 @@ fn query(rng: &mut StdRng) -> String {
         "0",
         "-1",
         "1",
+        "2",
+        "100",
+        "101",
+        "18446744073709551615",
+        "9223372036854775807",
         "99999999999999999999",
         "%E4%B8%AD",
         "true",
@@ -274,4 +282,148 @@ fn every_route_answers_hostile_input_without_panicking() {
         }
     }
     assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
+}
+
+const ADMIN_FIELDS: &[&str] = &[
+    "now_ms",
+    "advance_ms",
+    "frozen",
+    "vendor",
+    "tenant",
+    "agent",
+    "state",
+    "at_ms",
+    "tenants",
+    "match",
+    "after",
+    "times",
+    "every",
+    "probability",
+    "from_ms",
+    "until_ms",
+    "fault",
+    "kind",
+    "code",
+    "status",
+    "body",
+    "headers",
+    "phase",
+    "ms",
+    "jitter_ms",
+    "chunk_bytes",
+    "interval_ms",
+    "per_second",
+    "burst",
+    "name",
+    "seed",
+    "start_ms",
+    "rules",
+    "timeline",
+    "event",
+    "offset_ms",
+    "count",
+    "method",
+    "path",
+    "operation",
+    "since",
+    "rule",
+    "extension",
+    "queue",
+    "members",
+    "description",
+];
+
+const ADMIN_PATHS: &[(&str, &str)] = &[
+    ("POST", "/clock"),
+    ("POST", "/agent-state"),
+    ("POST", "/fixture"),
+    ("POST", "/faults"),
+    ("POST", "/scenarios"),
+    ("POST", "/skews"),
+    ("POST", "/revoke-tokens"),
+    ("POST", "/requests/count"),
+    ("POST", "/requests/wait"),
+    ("GET", "/faults/1"),
+    ("DELETE", "/faults/2"),
+];
+
+fn admin_value(rng: &mut StdRng, depth: u32) -> Value {
+    match rng.gen_range(0..10) {
+        0 if depth < 3 => admin_object(rng, depth + 1),
+        1 if depth < 3 => Value::Array(
+            (0..rng.gen_range(0..3))
+                .map(|_| admin_value(rng, depth + 1))
+                .collect(),
+        ),
+        2 => json!(
+            [
+                "udesk",
+                "nxcloud",
+                "huawei",
+                "144",
+                "huawei-demo",
+                UDESK_APP_ID,
+                "NXAgent0001",
+                "9006",
+                "idle",
+                "rest:wc",
+                "status",
+                "delay",
+                "rate_limit",
+                "slow_body",
+                "vendor_error",
+                "agent_state",
+                "skew",
+                "revoke_tokens",
+                "queue_members",
+                "extension_state",
+                "after",
+                "*"
+            ][rng.gen_range(0..22)]
+        ),
+        _ => value(rng, 2),
+    }
+}
+
+fn admin_object(rng: &mut StdRng, depth: u32) -> Value {
+    let mut m = Map::new();
+    for _ in 0..rng.gen_range(0..6) {
+        let k = ADMIN_FIELDS[rng.gen_range(0..ADMIN_FIELDS.len())];
+        m.insert(k.to_string(), admin_value(rng, depth));
+    }
+    Value::Object(m)
+}
+
+#[test]
+fn every_admin_call_answers_hostile_input_without_panicking() {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let mut rng = StdRng::seed_from_u64(
+        std::env::var("FZ")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(7),
+    );
+    let rounds = std::env::var("FR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let h = vec![("Content-Type".to_string(), "application/json".to_string())];
+    for _ in 0..rounds {
+        for (method, path) in ADMIN_PATHS {
+            let mut b = admin_object(&mut rng, 0);
+            if *path == "/requests/wait" {
+                b["timeout_ms"] = json!(5);
+            }
+            let url = format!("{}/_ccemu{path}", emu.url());
+            must_answer(method, &url, &h, &serde_json::to_vec(&b).unwrap());
+        }
+    }
+    // And the vendors still answer whatever the admin calls left behind (no faults, no hangs).
+    assert_eq!(admin(&emu, "DELETE", "/faults", None).status, 200);
+    freeze_at(&emu, 1_800_000_000_000);
+    let r = udesk(&emu, "GET", "/spnumbers", None);
+    assert!(r.status < 500, "{}", r.text);
+    let r = hw_token_request(&emu, HW_APP_KEY, HW_APP_SECRET, None);
+    assert!(r.status < 500, "{}", r.text);
 }
