@@ -66,3 +66,27 @@ fn same_seed_same_requests_same_answers_and_again_after_reset() {
     });
     assert_ne!(script(&c)[0], first[0]);
 }
+
+#[test]
+fn a_refused_token_request_leaves_the_seeded_sequence_where_it_was() {
+    // Udesk already keeps refused requests off the RNG; a refused Huawei token request (wrong
+    // secret, unknown key, bad X-Token-Expire) must too, or every later password shifts.
+    let a = start();
+    let b = start();
+    assert_eq!(hw_token_request(&a, HW_APP_KEY, "wrong", None).status, 401);
+    assert_eq!(hw_token_request(&a, "nobody", "x", None).status, 401);
+    let pa = udesk_ok(
+        &a,
+        "POST",
+        "/extensions",
+        Some(json!({"Extension": "1777"})),
+    );
+    let pb = udesk_ok(
+        &b,
+        "POST",
+        "/extensions",
+        Some(json!({"Extension": "1777"})),
+    );
+    assert_eq!(pa["Password"], pb["Password"]);
+    assert_eq!(hw_token(&a), hw_token(&b));
+}

@@ -51,7 +51,12 @@ fn every_event_of_the_busy_hour_is_accepted() {
     let emu = start();
     freeze_at(&emu, 1_800_000_000_000);
     load(&emu, "busy_call_center");
-    let r = admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 2 * 3_600_000})));
+    let r = admin(
+        &emu,
+        "POST",
+        "/clock",
+        Some(json!({"advance_ms": 2 * 3_600_000})),
+    );
     assert_eq!(r.status, 200);
     let d = admin(&emu, "GET", "/scenarios", None).json;
     assert_eq!(d["pending"], json!([]));

@@ -135,11 +135,12 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         ));
     }
     let life_s = lifetime(req)?;
-    // Drawn before the model lock: the RNG has its own lock and the two are never nested.
-    let mut value = ctx.random_hex(32);
-    let (tenant, now_ms) = {
+    let (value, tenant, now_ms) = {
         let mut model = ctx.model();
         let tenant = owner(&model, &body.app_key, &body.app_secret)?;
+        // Drawn only once the credentials are accepted, so a refused request leaves the seeded
+        // sequence where it was (as Udesk's passwords do). Lock order: model, then RNG.
+        let mut value = ctx.random_hex(32);
         // Tokens live on the tenant's own clock, which a scenario may skew.
         let now_ms = ctx.now_ms_for(&tenant);
         let token = AccessToken {
@@ -152,7 +153,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
             // A collision of 128 random bits: draw again (the RNG lock is free of the model's).
             value = ctx.random_hex(32);
         }
-        (tenant, now_ms)
+        (value, tenant, now_ms)
     };
     let answer = TokenResponse {
         access_token: value,
