@@ -8,14 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const RUNNING: i64 = i64::MIN;
 
-/// The latest instant ccemu shows: 9999-12-31T23:59:59.999Z, the last one a vendor's four-digit
-/// year can print. Virtual instants (and skews) are kept within `-MAX_MS..=MAX_MS`, so the clock
-/// never overflows and every duration or window computed from it stays far from `i64`'s ends.
-pub const MAX_MS: i64 = 253_402_300_799_999;
-
-/// Whether `ms` is a virtual instant (or an offset) ccemu accepts.
-pub fn in_range(ms: i64) -> bool {
-    (-MAX_MS..=MAX_MS).contains(&ms)
+/// Whether the clock can show `ms`: any instant but `i64::MIN`, which marks a running clock (a
+/// frozen clock set there would start running). Readings saturate rather than overflow, and the
+/// vendors compare instants with `abs_diff`/saturating arithmetic, so far-off clocks are safe.
+pub fn can_show(ms: i64) -> bool {
+    ms != RUNNING
 }
 
 #[derive(Debug)]

@@ -218,9 +218,6 @@ impl Scenarios {
             r.validate().map_err(|e| format!("rule {}: {e}", i + 1))?;
         }
         let start = file.start_ms.unwrap_or_else(|| ctx.now_ms());
-        if !crate::clock::in_range(start) {
-            return Err(format!("start_ms {start} is beyond the year 9999"));
-        }
         if let Some(seed) = file.seed {
             self.reseed(seed);
         }
@@ -378,18 +375,6 @@ impl Scenarios {
 
     pub fn close(&self) {
         self.closing.send_replace(true);
-    }
-}
-
-/// A skew must keep the tenant's clock a virtual instant ccemu accepts (`clock::in_range`).
-pub fn check_skew(offset_ms: i64) -> Result<(), String> {
-    if crate::clock::in_range(offset_ms) {
-        Ok(())
-    } else {
-        Err(format!(
-            "offset_ms {offset_ms} is beyond ±{} ms (the year 9999)",
-            crate::clock::MAX_MS
-        ))
     }
 }
 

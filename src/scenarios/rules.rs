@@ -305,7 +305,7 @@ impl Bucket {
     pub fn take(&mut self, now_ms: i64, per_second: f64, burst: f64) -> Result<(), u64> {
         if let Some(last) = self.last_ms {
             // A clock moved backwards refills nothing rather than draining the bucket.
-            let elapsed = (now_ms - last).max(0) as f64 / 1000.0;
+            let elapsed = now_ms.saturating_sub(last).max(0) as f64 / 1000.0;
             self.tokens = (self.tokens + elapsed * per_second).min(burst);
         }
         self.last_ms = Some(now_ms.max(self.last_ms.unwrap_or(now_ms)));
