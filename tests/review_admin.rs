@@ -117,3 +117,29 @@ fn the_admin_api_answers_a_loopback_client_of_a_dual_stack_bind() {
     let r = send("GET", &url, &[], None);
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[test]
+fn a_status_fault_header_replaces_the_one_ccemu_would_send() {
+    let emu = start();
+    let r = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"match": {"vendor": "udesk"},
+                    "fault": {"kind": "status", "status": 502, "body": "<html>bad gateway</html>",
+                              "headers": {"content-type": "text/html"}}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let url = format!(
+        "{}/ccapi/v2/spnumbers?{}",
+        emu.url(),
+        udesk_query(now_ms(&emu))
+    );
+    let resp = match ureq::get(&url).call() {
+        Err(ureq::Error::Status(_, r)) => r,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(resp.status(), 502);
+    assert_eq!(resp.all("content-type"), vec!["text/html"]);
+    assert_eq!(resp.into_string().unwrap(), "<html>bad gateway</html>");
+}

@@ -231,10 +231,12 @@ fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), String> 
 
 fn status_reply(status: u16, body: &Option<Value>, headers: &BTreeMap<String, String>) -> Reply {
     let mut reply = status_body(status, body);
-    // Validated when the rule was added.
-    reply
-        .headers
-        .extend(headers.iter().filter_map(|(k, v)| header(k, v).ok()));
+    // Validated when the rule was added. A header the rule names replaces ccemu's own (a
+    // Content-Type for an HTML error page, say) rather than being sent beside it.
+    for (name, value) in headers.iter().filter_map(|(k, v)| header(k, v).ok()) {
+        reply.headers.retain(|(n, _)| *n != name);
+        reply.headers.push((name, value));
+    }
     reply
 }
 
