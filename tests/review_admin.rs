@@ -143,3 +143,25 @@ fn a_status_fault_header_replaces_the_one_ccemu_would_send() {
     assert_eq!(resp.all("content-type"), vec!["text/html"]);
     assert_eq!(resp.into_string().unwrap(), "<html>bad gateway</html>");
 }
+
+#[test]
+fn a_wait_for_more_requests_than_the_journal_keeps_is_refused_at_once() {
+    let emu = start_with(ccemu::Config {
+        journal_size: 3,
+        ..ccemu::Config::ephemeral()
+    });
+    let r = admin(
+        &emu,
+        "POST",
+        "/requests/wait",
+        Some(json!({"count": 4, "timeout_ms": 60_000})),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = admin(
+        &emu,
+        "POST",
+        "/requests/wait",
+        Some(json!({"count": 0, "timeout_ms": 60_000})),
+    );
+    assert_eq!(r.json, json!({"count": 0, "requests": []}), "{}", r.text);
+}
