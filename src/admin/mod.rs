@@ -113,8 +113,10 @@ fn health(ctx: &Ctx) -> Reply {
 /// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
 /// files loaded afresh (their times counted from now).
 fn reset(ctx: &Ctx) -> Reply {
-    ctx.reset();
+    // Timeline first: clearing it waits for an event being applied, so no scripted event can
+    // land in the model after it is restored.
     ctx.scenarios.clear();
+    ctx.reset();
     ctx.journal.clear();
     if let Err(e) = crate::scenarios::load_configured(ctx) {
         return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();

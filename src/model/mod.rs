@@ -7,7 +7,8 @@
 //! Invariants kept by the operations below (and checked by the property tests):
 //! - an agent binds at most one extension of each signal type, and an extension is bound to at most
 //!   one agent, and both sides agree;
-//! - every queue an agent lists exists; every agent is in at least one queue once it was put in one;
+//! - every queue an agent lists exists (Udesk's "at least one queue" rule is Udesk's, kept by
+//!   its operations in `ops.rs`; NXCloud groups and scenario events may empty a queue);
 //! - a timeline is ordered by time.
 
 pub mod fixture;
