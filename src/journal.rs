@@ -60,6 +60,8 @@ fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error
 struct Ring {
     entries: VecDeque<Entry>,
     next_seq: u64,
+    /// Bumped by every clear, so a waiter knows to count again from nothing.
+    clears: u64,
 }
 
 pub struct Journal {
@@ -81,6 +83,7 @@ impl Journal {
         Journal {
             capacity,
             ring: Mutex::new(Ring {
+                clears: 0,
                 entries: VecDeque::with_capacity(capacity.min(4096)),
                 next_seq: 1,
             }),
@@ -124,7 +127,11 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.ring.lock().entries.clear();
+        {
+            let mut ring = self.ring.lock();
+            ring.entries.clear();
+            ring.clears += 1;
+        }
         // Wake waiters so they recount from nothing.
         self.newest.send_modify(|_| {});
     }
@@ -167,17 +174,36 @@ impl Journal {
         let deadline = tokio::time::Instant::now() + timeout;
         // Subscribe before the first look: a push between the look and the sleep still wakes us.
         let mut rx = self.newest.subscribe();
+        // Matches so far and the newest seq looked at: each wake-up scans only the entries that
+        // arrived since, so a pending wait costs a busy journal one entry's match per request,
+        // not a rescan of the whole ring under its lock.
+        let mut matched: Vec<Entry> = Vec::new();
+        let mut scanned: Option<u64> = None;
+        let mut clears = None;
         loop {
             rx.borrow_and_update();
-            let mut seen = self.select(spec, None);
-            if seen.len() >= count {
-                seen.truncate(count);
-                return Ok(seen);
+            {
+                let ring = self.ring.lock();
+                if clears != Some(ring.clears) {
+                    matched.clear();
+                    scanned = None;
+                    clears = Some(ring.clears);
+                }
+                let from = scanned.map_or(0, |s| ring.entries.partition_point(|e| e.seq <= s));
+                for e in ring.entries.range(from..) {
+                    if matched.len() < count && spec.matches_entry(e) {
+                        matched.push(e.clone());
+                    }
+                }
+                scanned = ring.entries.back().map(|e| e.seq).or(scanned);
+            }
+            if matched.len() >= count {
+                return Ok(matched);
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => continue,
                 // The sender lives as long as the journal; treat its loss like a timeout.
-                Ok(Err(_)) | Err(_) => return Err(self.count(spec)),
+                Ok(Err(_)) | Err(_) => return Err(matched.len()),
             }
         }
     }
