@@ -95,13 +95,14 @@ impl Tenant {
 
     /// Creates an agent, enrolled in the tenant's default queue when it has one (an agent must be
     /// in at least one queue). With `create_extensions`, a SIP extension and, when the tenant has
-    /// the web phone, a WebRTC one are created with `passwords` (SIP first) and bound to it.
-    /// Answers the new extensions, SIP first.
+    /// the web phone, a WebRTC one are created and bound to it, each with a password from
+    /// `password` (asked only once the request is accepted, so a refusal draws nothing from the
+    /// seeded RNG). Answers the new extensions, SIP first.
     pub fn create_agent(
         &mut self,
         new: NewAgent,
         create_extensions: bool,
-        passwords: [String; 2],
+        password: &mut dyn FnMut() -> String,
         now_ms: i64,
     ) -> ModelResult<Vec<Extension>> {
         if self.agents.contains_key(&new.id) {
@@ -150,11 +151,11 @@ impl Tenant {
             agent.queues.insert(q.clone());
         }
         let mut created = Vec::new();
-        for ((number, signal_type), password) in numbers.into_iter().zip(types).zip(passwords) {
+        for (number, signal_type) in numbers.into_iter().zip(types) {
             let ext = Extension {
                 number: format!("{}{number}", self.extension_prefix),
                 extension: number.clone(),
-                password,
+                password: password(),
                 signal_type,
                 agent: Some(new.id.clone()),
             };
@@ -276,11 +277,13 @@ impl Tenant {
     }
 
     /// Creates a free extension; its account number is the tenant's prefix and the extension.
+    /// Creates a free extension; its password comes from `password`, asked only once the request
+    /// is accepted.
     pub fn create_extension(
         &mut self,
         extension: &str,
         signal_type: u8,
-        password: String,
+        password: &mut dyn FnMut() -> String,
     ) -> ModelResult<Extension> {
         if !is_extension_number(extension) {
             return Err(ModelError::Invalid(format!(
@@ -297,7 +300,7 @@ impl Tenant {
         }
         let ext = Extension {
             extension: extension.into(),
-            password,
+            password: password(),
             number: format!("{}{extension}", self.extension_prefix),
             signal_type,
             agent: None,
@@ -568,11 +571,12 @@ mod tests {
         for e in 1000..2000 {
             let e = e.to_string();
             if !t.extensions.contains_key(&e) {
-                t.create_extension(&e, SIGNAL_SIP, String::new()).unwrap();
+                t.create_extension(&e, SIGNAL_SIP, &mut String::new)
+                    .unwrap();
             }
         }
         let before = t.clone();
-        let err = t.create_agent(new_agent("7001"), true, Default::default(), 0);
+        let err = t.create_agent(new_agent("7001"), true, &mut String::new, 0);
         assert!(matches!(err, Err(ModelError::Invalid(_))));
         assert_eq!(t, before);
     }
@@ -592,11 +596,11 @@ mod tests {
     #[test]
     fn new_agents_join_the_default_queue_when_it_exists() {
         let mut t = tenant();
-        t.create_agent(new_agent("7001"), false, Default::default(), 5)
+        t.create_agent(new_agent("7001"), false, &mut String::new, 5)
             .unwrap();
         assert!(t.agents["7001"].queues.contains("9001"));
         t.default_queue = Some("gone".into());
-        t.create_agent(new_agent("7002"), false, Default::default(), 5)
+        t.create_agent(new_agent("7002"), false, &mut String::new, 5)
             .unwrap();
         assert!(t.agents["7002"].queues.is_empty());
     }

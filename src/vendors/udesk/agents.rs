@@ -309,16 +309,7 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let created = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        let mut created = t.create_agent(new, with_ext, Default::default(), now)?;
-        // Passwords are drawn only once the agent is accepted, so a refused request leaves the
-        // seeded sequence where it was.
-        for ext in &mut created {
-            ext.password = call.ctx.random_hex(16);
-            if let Some(e) = t.extensions.get_mut(&ext.extension) {
-                e.password = ext.password.clone();
-            }
-        }
-        created
+        t.create_agent(new, with_ext, &mut || call.ctx.random_hex(16), now)?
     };
     let first = created.first();
     let infos: Vec<ExtenInfo> = created

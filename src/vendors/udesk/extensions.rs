@@ -91,14 +91,7 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let ext = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        let mut ext = t.create_extension(&b.extension, b.signal_type, String::new())?;
-        // Drawn only once the extension is accepted, so a refused request leaves the seeded
-        // sequence where it was.
-        ext.password = call.ctx.random_hex(16);
-        if let Some(e) = t.extensions.get_mut(&ext.extension) {
-            e.password = ext.password.clone();
-        }
-        ext
+        t.create_extension(&b.extension, b.signal_type, &mut || call.ctx.random_hex(16))?
     };
     Ok(json!({
         "Extension": ext.extension,
