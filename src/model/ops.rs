@@ -11,24 +11,8 @@ use super::{
 };
 use std::collections::BTreeSet;
 
-/// The fields of a new agent.
-#[derive(Debug, Clone, Default)]
-pub struct NewAgent {
-    pub id: String,
-    pub work_id: String,
-    pub name: String,
-    pub mobile: String,
-    pub email: String,
-    /// `None` is "agent".
-    pub role: Option<String>,
-    /// `None` is enabled.
-    pub enable: Option<bool>,
-    pub wrap_up_time: i64,
-    pub out_wrap_up_time: i64,
-    pub assistant_access_right: i64,
-}
-
-/// A partial update of an agent; `None` leaves the field alone.
+/// An agent's editable fields; `None` leaves a field as it is (on a new agent: its default, role
+/// "agent" and enabled). Create and modify both take one, so the two cannot drift apart.
 #[derive(Debug, Clone, Default)]
 pub struct AgentPatch {
     pub work_id: Option<String>,
@@ -40,6 +24,25 @@ pub struct AgentPatch {
     pub wrap_up_time: Option<i64>,
     pub out_wrap_up_time: Option<i64>,
     pub assistant_access_right: Option<i64>,
+}
+
+impl AgentPatch {
+    fn apply(self, a: &mut Agent) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { a.$f = v; } )* };
+        }
+        set!(
+            work_id,
+            name,
+            mobile,
+            email,
+            role,
+            enable,
+            wrap_up_time,
+            out_wrap_up_time,
+            assistant_access_right
+        );
+    }
 }
 
 /// A partial update of a queue.
@@ -100,19 +103,23 @@ impl Tenant {
     /// seeded RNG). Answers the new extensions, SIP first.
     pub fn create_agent(
         &mut self,
-        new: NewAgent,
+        id: &str,
+        fields: AgentPatch,
         create_extensions: bool,
         password: &mut dyn FnMut() -> String,
         now_ms: i64,
     ) -> ModelResult<Vec<Extension>> {
-        if self.agents.contains_key(&new.id) {
-            return Err(ModelError::AgentExists(new.id));
+        if self.agents.contains_key(id) {
+            return Err(ModelError::AgentExists(id.into()));
         }
-        if self.work_id_taken(&new.work_id, None) {
-            return Err(ModelError::WorkIdExists(new.work_id));
+        if let Some(w) = fields.work_id.as_deref() {
+            if self.work_id_taken(w, None) {
+                return Err(ModelError::WorkIdExists(w.into()));
+            }
         }
-        let role = new.role.unwrap_or_else(|| "agent".into());
-        check_role(&role)?;
+        if let Some(role) = &fields.role {
+            check_role(role)?;
+        }
         let mut types = vec![SIGNAL_SIP];
         if self.webrtc_enabled {
             types.push(SIGNAL_WEBRTC);
@@ -129,20 +136,12 @@ impl Tenant {
             Vec::new()
         };
         let mut agent = Agent {
-            id: new.id.clone(),
-            work_id: new.work_id,
-            name: new.name,
-            mobile: new.mobile,
-            email: new.email,
-            role,
-            enable: new.enable.unwrap_or(true),
-            wrap_up_time: new.wrap_up_time,
-            out_wrap_up_time: new.out_wrap_up_time,
-            assistant_access_right: new.assistant_access_right,
+            id: id.into(),
             created_ms: now_ms,
             modified_ms: now_ms,
             ..Agent::default()
         };
+        fields.apply(&mut agent);
         if let Some(q) = self
             .default_queue
             .as_ref()
@@ -157,13 +156,13 @@ impl Tenant {
                 extension: number.clone(),
                 password: password(),
                 signal_type,
-                agent: Some(new.id.clone()),
+                agent: Some(id.into()),
             };
             agent.extensions.insert(number.clone());
             self.extensions.insert(number, ext.clone());
             created.push(ext);
         }
-        self.agents.insert(new.id, agent);
+        self.agents.insert(id.into(), agent);
         Ok(created)
     }
 
@@ -185,20 +184,7 @@ impl Tenant {
             .agents
             .get_mut(id)
             .ok_or_else(|| ModelError::AgentNotFound(id.into()))?;
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = patch.$f { a.$f = v; } )* };
-        }
-        set!(
-            work_id,
-            name,
-            mobile,
-            email,
-            role,
-            enable,
-            wrap_up_time,
-            out_wrap_up_time,
-            assistant_access_right
-        );
+        patch.apply(a);
         a.modified_ms = now_ms;
         Ok(())
     }
@@ -557,11 +543,10 @@ mod tests {
         m.tenants["4b8dc715-05e0-4340-6cae-a6e3c39a6012"].clone()
     }
 
-    fn new_agent(id: &str) -> NewAgent {
-        NewAgent {
-            id: id.into(),
-            work_id: format!("w{id}"),
-            ..NewAgent::default()
+    fn new_agent(id: &str) -> AgentPatch {
+        AgentPatch {
+            work_id: Some(format!("w{id}")),
+            ..AgentPatch::default()
         }
     }
 
@@ -576,7 +561,7 @@ mod tests {
             }
         }
         let before = t.clone();
-        let err = t.create_agent(new_agent("7001"), true, &mut String::new, 0);
+        let err = t.create_agent("7001", new_agent("7001"), true, &mut String::new, 0);
         assert!(matches!(err, Err(ModelError::Invalid(_))));
         assert_eq!(t, before);
     }
@@ -596,11 +581,11 @@ mod tests {
     #[test]
     fn new_agents_join_the_default_queue_when_it_exists() {
         let mut t = tenant();
-        t.create_agent(new_agent("7001"), false, &mut String::new, 5)
+        t.create_agent("7001", new_agent("7001"), false, &mut String::new, 5)
             .unwrap();
         assert!(t.agents["7001"].queues.contains("9001"));
         t.default_queue = Some("gone".into());
-        t.create_agent(new_agent("7002"), false, &mut String::new, 5)
+        t.create_agent("7002", new_agent("7002"), false, &mut String::new, 5)
             .unwrap();
         assert!(t.agents["7002"].queues.is_empty());
     }

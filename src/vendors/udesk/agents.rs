@@ -2,7 +2,7 @@
 
 use super::errors::UdeskError;
 use super::{Answer, Call};
-use crate::model::ops::{AgentPatch, NewAgent};
+use crate::model::ops::AgentPatch;
 use crate::model::{Agent, AgentState, Extension, RestReason, Tenant, SIGNAL_WEBRTC};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -293,23 +293,28 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
         )));
     }
     let with_ext = b.is_create_extension.is_some_and(Flag::on);
-    let new = NewAgent {
-        id: b.agent_id.clone(),
-        work_id: b.work_id,
-        name: b.name,
-        mobile: b.mobile,
-        email: b.email,
+    let fields = AgentPatch {
+        work_id: Some(b.work_id),
+        name: Some(b.name),
+        mobile: Some(b.mobile),
+        email: Some(b.email),
         role: b.role,
         enable: b.enable,
-        wrap_up_time: b.wrap_up_time,
-        out_wrap_up_time: b.out_wrap_up_time,
-        assistant_access_right: b.assistant_access_right,
+        wrap_up_time: Some(b.wrap_up_time),
+        out_wrap_up_time: Some(b.out_wrap_up_time),
+        assistant_access_right: Some(b.assistant_access_right),
     };
     let now = call.now_ms();
     let created = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        t.create_agent(new, with_ext, &mut || call.ctx.random_hex(16), now)?
+        t.create_agent(
+            &b.agent_id,
+            fields,
+            with_ext,
+            &mut || call.ctx.random_hex(16),
+            now,
+        )?
     };
     let first = created.first();
     let infos: Vec<ExtenInfo> = created
