@@ -185,16 +185,18 @@ pub fn durations(timeline: &[StateChange], start_ms: i64, end_ms: i64, now_ms: i
     out
 }
 
+/// A timeline from `(at_ms, state)` pairs, for tests.
+#[cfg(test)]
+pub(crate) fn tl(v: &[(i64, AgentState)]) -> Vec<StateChange> {
+    v.iter()
+        .map(|&(at_ms, state)| StateChange { at_ms, state })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use AgentState::*;
-
-    fn tl(v: &[(i64, AgentState)]) -> Vec<StateChange> {
-        v.iter()
-            .map(|&(at_ms, state)| StateChange { at_ms, state })
-            .collect()
-    }
 
     #[test]
     fn names_round_trip() {

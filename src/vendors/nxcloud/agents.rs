@@ -216,14 +216,8 @@ pub fn status_info(call: &Call) -> Result<Data, NxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StateChange;
+    use crate::model::state::tl;
     use AgentState::*;
-
-    fn tl(v: &[(i64, AgentState)]) -> Vec<StateChange> {
-        v.iter()
-            .map(|&(at_ms, state)| StateChange { at_ms, state })
-            .collect()
-    }
 
     #[test]
     fn gmt_prints_utc() {
