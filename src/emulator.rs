@@ -146,6 +146,12 @@ impl Ctx {
             .saturating_add(self.scenarios.skew_for(tenant))
     }
 
+    /// The clock's standing as `tenant` sees it (frozen or running, moved, skewed), for the
+    /// vendors' window and expiry refusals.
+    pub fn clock_standing(&self, tenant: &str) -> String {
+        self.clock.standing(self.scenarios.skew_for(tenant))
+    }
+
     /// Whether a token issued to `tenant` at `issued_ms` was revoked early by a scenario or
     /// `POST /_ccemu/revoke-tokens`; token-based vendors (Huawei) check it beside the lifetime.
     pub fn token_revoked(&self, tenant: &str, issued_ms: i64) -> bool {

@@ -44,6 +44,22 @@ pub fn hex_lower(bytes: &[u8]) -> String {
     s
 }
 
+/// The header carrying ccemu's explanation of a refusal (never part of a vendor's envelope).
+pub const DETAIL_HEADER: &str = "x-ccemu-detail";
+
+/// Adds `detail` as the `x-ccemu-detail` header, with anything a header cannot carry replaced by
+/// `?` (the text is for people; a lossy header beats none).
+pub fn with_detail(reply: Reply, detail: &str) -> Reply {
+    let printable: String = detail
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    match hyper::header::HeaderValue::from_str(&printable) {
+        Ok(v) => reply.with_header(hyper::header::HeaderName::from_static(DETAIL_HEADER), v),
+        Err(_) => reply,
+    }
+}
+
 static VENDORS: [&dyn VendorApi; 3] = [&udesk::Udesk, &nxcloud::NxCloud, &huawei::Huawei];
 
 /// The vendor serving `path`, if any.

@@ -111,14 +111,15 @@ impl HuaweiError {
     pub fn reply(&self) -> Reply {
         let code = self.code();
         let msg = self.message();
-        super::json_reply(
+        let reply = super::json_reply(
             self.status(),
             &ErrorBody {
                 error_code: &code,
                 error_msg: &msg,
             },
         )
-        .with_code(code)
+        .with_code(code);
+        crate::vendors::with_detail(reply, &msg)
     }
 }
 

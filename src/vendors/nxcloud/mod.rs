@@ -18,7 +18,6 @@ use crate::model::Vendor;
 use crate::routing::{self, Match};
 use crate::vendors::VendorApi;
 use errors::NxError;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -235,18 +234,12 @@ fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
         json_str(&msg),
         data.json
     );
-    let mut reply =
+    let reply =
         Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
-    if let Some(detail) = detail {
-        let printable: String = detail
-            .chars()
-            .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-            .collect();
-        if let Ok(v) = HeaderValue::from_str(&printable) {
-            reply = reply.with_header(HeaderName::from_static("x-ccemu-detail"), v);
-        }
+    match detail {
+        Some(detail) => crate::vendors::with_detail(reply, &detail),
+        None => reply,
     }
-    reply
 }
 
 /// Authenticates, reads the body and checks its tenantId, then runs the handler.

@@ -142,6 +142,7 @@ struct CallbackBody<'a> {
 }
 
 fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskError>) -> Reply {
+    let failed = outcome.is_err();
     let (status, code, desc, result) = match outcome {
         Ok(v) => (StatusCode::OK, "000000", "OK".to_string(), v),
         Err(e) => {
@@ -149,7 +150,7 @@ fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskErr
             (s, c, d, Answer::null())
         }
     };
-    match envelope {
+    let reply = match envelope {
         Envelope::Standard => Reply::json(
             status,
             &StandardBody {
@@ -188,7 +189,14 @@ fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskErr
             )
         }
     }
-    .with_code(code)
+    .with_code(code);
+    // The ErrDesc already names the cause; the header repeats it so every vendor's refusals can
+    // be read the same way.
+    if failed {
+        crate::vendors::with_detail(reply, &desc)
+    } else {
+        reply
+    }
 }
 
 impl VendorApi for Udesk {
@@ -214,8 +222,14 @@ impl VendorApi for Udesk {
         };
         // The window is checked on the tenant's own clock, which a scenario may skew.
         let tenant = account.and_then(|a| {
-            let now_ms = ctx.now_ms_for(&a.tenant);
-            auth::verify(a, now_ms)
+            let claimed = a.tenant.clone();
+            let now_ms = ctx.now_ms_for(&claimed);
+            auth::verify(a, now_ms).map_err(|e| match e {
+                UdeskError::RequestTimeout(why) => {
+                    UdeskError::RequestTimeout(format!("{why}; {}", ctx.clock_standing(&claimed)))
+                }
+                other => other,
+            })
         });
         let reply = match tenant {
             Ok(tenant) => {
