@@ -88,10 +88,12 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
         (&Method::POST, "/_ccemu/reset") => reset_with(ctx, &req),
         (&Method::GET, "/_ccemu/state") => Ok(state(ctx)),
         (&Method::GET, "/_ccemu/clock") => Ok(clock(ctx)),
+        (&Method::GET, "/_ccemu/routes") => Ok(ok(json!({"routes": crate::vendors::catalogue()}))),
         (&Method::POST, "/_ccemu/clock") => set_clock(ctx, &req),
         (&Method::POST, "/_ccemu/agent-state") => agent_state(ctx, &req),
         (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
         (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
+        | (_, "/_ccemu/routes")
         | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => {
             Err(refusal(Rejection::MethodNotAllowed))
         }

@@ -60,6 +60,28 @@ pub fn with_detail(reply: Reply, detail: &str) -> Reply {
     }
 }
 
+/// One documented route of one vendor, as `GET /_ccemu/routes` and `ccemu routes` list it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CatalogueEntry {
+    pub vendor: Vendor,
+    #[serde(flatten)]
+    pub route: crate::routing::Described,
+}
+
+/// Every route ccemu serves, read from the vendors' own routing tables (so it cannot drift from
+/// what is served), vendor by vendor in table order.
+pub fn catalogue() -> Vec<CatalogueEntry> {
+    let of = |vendor: Vendor, routes: &mut dyn Iterator<Item = crate::routing::Described>| {
+        routes
+            .map(|route| CatalogueEntry { vendor, route })
+            .collect::<Vec<_>>()
+    };
+    let mut all = of(Vendor::Udesk, &mut udesk::routes::catalogue());
+    all.extend(of(Vendor::Nxcloud, &mut nxcloud::routes::catalogue()));
+    all.extend(of(Vendor::Huawei, &mut huawei::routes::catalogue()));
+    all
+}
+
 static VENDORS: [&dyn VendorApi; 3] = [&udesk::Udesk, &nxcloud::NxCloud, &huawei::Huawei];
 
 /// The vendor serving `path`, if any.

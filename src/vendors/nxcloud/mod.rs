@@ -294,7 +294,7 @@ impl VendorApi for NxCloud {
         let err = match why {
             Rejection::NotFound => NxError::Route(
                 StatusCode::NOT_FOUND,
-                format!("no endpoint {} {}", req.method, req.path),
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::MethodNotAllowed => NxError::Route(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -250,11 +250,11 @@ impl VendorApi for Udesk {
         let err = match why {
             Rejection::NotFound => UdeskError::IncorrectRequest(
                 StatusCode::NOT_FOUND,
-                format!("no endpoint {} {}", req.method, req.path),
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::MethodNotAllowed => UdeskError::IncorrectRequest(
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} is not allowed on {}", req.method, req.path),
+                routing::method_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::BodyTooLarge => {
                 UdeskError::InvalidParameter("request body exceeds the size limit".into())
