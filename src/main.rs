@@ -1,16 +1,44 @@
-//! `ccemu`: flags → Config → serve.
+//! `ccemu`: flags → Config → serve; or one of the helper subcommands (`sign`, `routes`).
+//!
+//! `ccemu` with no subcommand is `ccemu serve`, so `cargo run --release` and every flag the
+//! binary has always taken keep working unchanged.
 
+use ccemu::cli::sign::SignArgs;
 use ccemu::model::Credentials;
 use ccemu::{Config, Ctx};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A local emulator of the Udesk CCPaaS, NXCloud NXCC/NXLink and Huawei Cloud CEC APIs.
 #[derive(Parser, Debug)]
-#[command(name = "ccemu", version)]
+#[command(name = "ccemu", version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no subcommand, the flags are `serve`'s.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the emulator (what `ccemu` with no subcommand does).
+    Serve(ServeArgs),
+    /// Print a vendor call signed as the emulator checks it, as a curl line.
+    Sign(SignArgs),
+    /// List every route: vendor, method, path, operation name, source document.
+    Routes {
+        /// Print JSON (the same as GET /_ccemu/routes).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Every flag of the server, in one place.
+#[derive(Args, Debug)]
+struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -35,21 +63,60 @@ struct Cli {
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
+    /// Once listening, write the bound URL (`http://127.0.0.1:PORT`) and a newline to this file
+    /// (atomically: it appears complete or not at all), for scripts that start ccemu on port 0.
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Config {
+        Config {
+            bind: self.bind,
+            port: self.port,
+            fixture: self.fixture.clone(),
+            seed: self.seed,
+            body_limit: self.body_limit,
+            admin_public: self.admin_public,
+            scenarios: self.scenarios.clone(),
+            journal_size: self.journal_size,
+            ..Config::default()
+        }
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
-    let config = Config {
-        bind: cli.bind,
-        port: cli.port,
-        fixture: cli.fixture,
-        seed: cli.seed,
-        body_limit: cli.body_limit,
-        admin_public: cli.admin_public,
-        scenarios: cli.scenarios,
-        journal_size: cli.journal_size,
-        ..Config::default()
-    };
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Routes { json }) => {
+            let _ = std::io::stdout().write_all(ccemu::cli::routes(json).as_bytes());
+        }
+        Some(Command::Sign(args)) => match ccemu::cli::sign::run(&args) {
+            Ok(signed) => {
+                let _ = std::io::stderr().write_all(signed.stderr.as_bytes());
+                let _ = std::io::stdout().write_all(signed.stdout.as_bytes());
+            }
+            Err(e) => {
+                eprintln!("ccemu sign: {e}");
+                std::process::exit(1);
+            }
+        },
+    }
+}
+
+/// Writes `url` to `path` through a temporary file and a rename, so a script polling for the
+/// file never reads half of it.
+fn write_ready_file(path: &Path, url: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{url}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+fn serve(args: ServeArgs) {
+    let config = args.config();
     let fixture = match config.load_fixture() {
         Ok(f) => f,
         Err(e) => {
@@ -98,6 +165,13 @@ fn main() {
                 s.rules.len(),
                 s.events
             );
+        }
+        // After the banner: a script that waits for the file finds the banner complete too.
+        if let Some(path) = &args.ready_file {
+            if let Err(e) = write_ready_file(path, &format!("http://{addr}")) {
+                eprintln!("ccemu: cannot write --ready-file {}: {e}", path.display());
+                std::process::exit(1);
+            }
         }
         if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
             eprintln!("ccemu: {e}");
