@@ -110,7 +110,7 @@ impl Clock {
         };
         let off = self.from_wall_ms();
         // Under a second is the time it took to get here, not a move.
-        let moved = if off.abs() < 1000 {
+        let moved = if off.unsigned_abs() < 1000 {
             "on wall time".to_string()
         } else {
             format!(
@@ -210,6 +210,17 @@ mod tests {
         assert!(s.contains("frozen and moved 2h"), "{s}");
         assert!(s.contains("behind wall time"), "{s}");
         assert!(s.contains("skewed +250 ms"), "{s}");
+    }
+
+    #[test]
+    fn far_off_clocks_explain_themselves_without_overflow() {
+        let c = Clock::new();
+        c.set_frozen(true);
+        for t in [i64::MIN + 1, i64::MAX, 0] {
+            c.set(t);
+            assert!(c.standing(i64::MIN).contains("frozen"));
+            assert!(distance(i64::MIN, i64::MAX).starts_with("18446744073709551615 ms"));
+        }
     }
 
     #[test]

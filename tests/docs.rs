@@ -29,7 +29,10 @@ fn pages() -> Vec<PathBuf> {
 }
 
 fn name(page: &Path) -> String {
-    page.strip_prefix(ROOT).unwrap_or(page).display().to_string()
+    page.strip_prefix(ROOT)
+        .unwrap_or(page)
+        .display()
+        .to_string()
 }
 
 struct Block {
@@ -71,7 +74,10 @@ fn every_json_block_parses() {
     let mut checked = 0;
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
-        for b in blocks(&text).into_iter().filter(|b| b.lang == "json" && !b.template) {
+        for b in blocks(&text)
+            .into_iter()
+            .filter(|b| b.lang == "json" && !b.template)
+        {
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&b.text) {
                 panic!("{}:{}: not JSON ({e}):\n{}", name(&page), b.line, b.text);
             }
@@ -93,7 +99,11 @@ fn tool_dir() -> PathBuf {
     let real = String::from_utf8_lossy(&real.stdout).trim().to_string();
     assert!(!real.is_empty(), "the docs test needs curl");
     let curl = dir.join("curl");
-    std::fs::write(&curl, format!("#!/bin/sh\nexec {real} -sS --fail-with-body \"$@\"\n")).unwrap();
+    std::fs::write(
+        &curl,
+        format!("#!/bin/sh\nexec {real} -sS --fail-with-body \"$@\"\n"),
+    )
+    .unwrap();
     let ccemu = dir.join("ccemu");
     let _ = std::fs::remove_file(&ccemu);
     #[cfg(unix)]
@@ -108,7 +118,11 @@ fn tool_dir() -> PathBuf {
 #[test]
 fn every_shell_block_runs_against_a_live_emulator() {
     let tools = tool_dir();
-    let path = format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        tools.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut ran = 0;
     for page in pages() {
         let text = std::fs::read_to_string(&page).unwrap();
@@ -168,15 +182,22 @@ fn links_resolve_inside_the_repository_and_nothing_points_at_shared() {
             name(&page)
         );
         for link in links(&text) {
-            if link.starts_with("http://") || link.starts_with("https://") || link.starts_with('#') {
+            if link.starts_with("http://") || link.starts_with("https://") || link.starts_with('#')
+            {
                 continue;
             }
             let file = link.split('#').next().unwrap_or_default();
             let target = page.parent().unwrap().join(file);
             match target.canonicalize() {
-                Ok(t) => assert!(t.starts_with(&root), "{}: {link} leaves the repository", name(&page)),
+                Ok(t) => assert!(
+                    t.starts_with(&root),
+                    "{}: {link} leaves the repository",
+                    name(&page)
+                ),
                 Err(_) => {
-                    let pending = PENDING.iter().any(|p| target.ends_with(p) || target == Path::new(ROOT).join(p));
+                    let pending = PENDING
+                        .iter()
+                        .any(|p| target.ends_with(p) || target == Path::new(ROOT).join(p));
                     assert!(pending, "{}: broken link {link}", name(&page));
                 }
             }
@@ -187,20 +208,33 @@ fn links_resolve_inside_the_repository_and_nothing_points_at_shared() {
 #[test]
 fn the_readme_is_a_short_guide_that_reaches_every_page() {
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
-    assert!(readme.lines().count() <= 150, "README has {} lines", readme.lines().count());
+    assert!(
+        readme.lines().count() <= 150,
+        "README has {} lines",
+        readme.lines().count()
+    );
     assert!(readme.contains("cargo run --release") && readme.contains("cargo test"));
     assert!(readme.contains("cargo install --path ."));
     for page in pages().iter().skip(1) {
         let link = format!("docs/{}", page.file_name().unwrap().to_string_lossy());
-        assert!(readme.contains(&format!("]({link})")), "README does not link {link}");
+        assert!(
+            readme.contains(&format!("]({link})")),
+            "README does not link {link}"
+        );
     }
     for pending in PENDING {
-        assert!(readme.contains(&format!("]({pending})")), "README does not link {pending}");
+        assert!(
+            readme.contains(&format!("]({pending})")),
+            "README does not link {pending}"
+        );
     }
     let admin = std::fs::read_to_string(Path::new(ROOT).join("docs/admin.md")).unwrap();
     for pending in PENDING {
         let file = pending.trim_start_matches("docs/");
-        assert!(admin.contains(&format!("]({file})")), "docs/admin.md does not link {file}");
+        assert!(
+            admin.contains(&format!("]({file})")),
+            "docs/admin.md does not link {file}"
+        );
     }
 }
 
@@ -210,7 +244,8 @@ fn each_vendor_page_names_every_route_of_its_vendor() {
         let page = Path::new(ROOT).join(format!("docs/{}.md", entry.vendor.name()));
         let text = std::fs::read_to_string(&page).unwrap();
         assert!(
-            text.contains(&format!("`{}`", entry.route.path)) && text.contains(&format!("`{}`", entry.route.operation)),
+            text.contains(&format!("`{}`", entry.route.path))
+                && text.contains(&format!("`{}`", entry.route.operation)),
             "{} does not list {} {} ({})",
             name(&page),
             entry.route.method,
