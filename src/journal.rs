@@ -561,6 +561,45 @@ mod tests {
         }
     }
 
+    /// Waits registered while entries pour in each see every matching entry exactly once, in
+    /// order: none is missed between a wait's first look and the matcher's rounds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waits_joining_a_busy_journal_miss_nothing_and_count_nothing_twice() {
+        let journal = Arc::new(Journal::new(10_000));
+        let want = spec(serde_json::json!({"operation": "a"}));
+        let pusher = {
+            let j = Arc::clone(&journal);
+            tokio::spawn(async move {
+                for i in 0..400 {
+                    let op = if i % 2 == 0 { "a" } else { "b" };
+                    j.end(j.begin(0), entry(op, b"{}"));
+                    if i % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        };
+        let mut waits = Vec::new();
+        for _ in 0..20 {
+            let (j, s) = (Arc::clone(&journal), want.clone());
+            waits.push(tokio::spawn(async move {
+                j.wait(&s, 200, Duration::from_secs(20)).await
+            }));
+            tokio::task::yield_now().await;
+        }
+        pusher.await.unwrap();
+        for w in waits {
+            let got = w.await.unwrap().expect("all 200 arrive");
+            assert_eq!(got.len(), 200);
+            assert!(got.iter().all(|e| e.operation == Some("a")));
+            assert!(
+                got.windows(2).all(|p| p[0].seq < p[1].seq),
+                "in order, no repeats"
+            );
+        }
+        assert_eq!(journal.pending_waits(), 0);
+    }
+
     #[tokio::test]
     async fn a_wait_counts_entries_already_there_restarts_after_a_clear_and_times_out() {
         let journal = Journal::new(10);
