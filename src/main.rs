@@ -35,6 +35,35 @@ struct Cli {
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
+    /// Events one webhook target may hold waiting; more are dropped and logged as dropped.
+    #[arg(long, default_value_t = 16_384)]
+    webhook_backlog: usize,
+    /// Delivery attempts the webhook log keeps (GET /_ccemu/webhooks/deliveries).
+    #[arg(long, default_value_t = 20_000)]
+    webhook_log_size: usize,
+    /// Real milliseconds one delivery attempt may take before it counts as failed.
+    #[arg(long, default_value_t = 5_000)]
+    webhook_timeout_ms: u64,
+    /// Virtual milliseconds before each retry of a failed delivery, comma-separated; "" = none.
+    #[arg(long, default_value = "1000,5000,30000")]
+    webhook_retries: String,
+    /// An extra CA certificate (PEM) trusted for https callbacks, e.g. a receiver's self-signed one.
+    #[arg(long, value_name = "PEM")]
+    webhook_ca: Option<PathBuf>,
+}
+
+/// `--webhook-retries`: virtual milliseconds, comma-separated.
+fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse::<i64>() {
+            Ok(ms) if ms >= 0 => Ok(ms),
+            _ => Err(format!(
+                "--webhook-retries: {p:?} is not a number of milliseconds"
+            )),
+        })
+        .collect()
 }
 
 fn main() {
@@ -48,6 +77,19 @@ fn main() {
         admin_public: cli.admin_public,
         scenarios: cli.scenarios,
         journal_size: cli.journal_size,
+        events: ccemu::events::EventsConfig {
+            backlog: cli.webhook_backlog.max(1),
+            log_size: cli.webhook_log_size,
+            attempt_timeout: std::time::Duration::from_millis(cli.webhook_timeout_ms.max(1)),
+            backoff_ms: match parse_retries(&cli.webhook_retries) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("ccemu: {e}");
+                    std::process::exit(2);
+                }
+            },
+            ca_file: cli.webhook_ca,
+        },
         ..Config::default()
     };
     let fixture = match config.load_fixture() {
