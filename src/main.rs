@@ -67,11 +67,26 @@ struct ServeArgs {
     /// (atomically: it appears complete or not at all), for scripts that start ccemu on port 0.
     #[arg(long, value_name = "PATH")]
     ready_file: Option<PathBuf>,
+    /// Events one webhook target may hold waiting; more are dropped and logged as dropped.
+    #[arg(long, default_value_t = 16_384)]
+    webhook_backlog: usize,
+    /// Delivery attempts the webhook log keeps (GET /_ccemu/webhooks/deliveries).
+    #[arg(long, default_value_t = 20_000)]
+    webhook_log_size: usize,
+    /// Real milliseconds one delivery attempt may take before it counts as failed.
+    #[arg(long, default_value_t = 5_000)]
+    webhook_timeout_ms: u64,
+    /// Virtual milliseconds before each retry of a failed delivery, comma-separated; "" = none.
+    #[arg(long, default_value = "1000,5000,30000")]
+    webhook_retries: String,
+    /// An extra CA certificate (PEM) trusted for https callbacks, e.g. a receiver's self-signed one.
+    #[arg(long, value_name = "PEM")]
+    webhook_ca: Option<PathBuf>,
 }
 
 impl ServeArgs {
-    fn config(&self) -> Config {
-        Config {
+    fn config(&self) -> Result<Config, String> {
+        Ok(Config {
             bind: self.bind,
             port: self.port,
             fixture: self.fixture.clone(),
@@ -80,9 +95,30 @@ impl ServeArgs {
             admin_public: self.admin_public,
             scenarios: self.scenarios.clone(),
             journal_size: self.journal_size,
+            events: ccemu::events::EventsConfig {
+                backlog: self.webhook_backlog.max(1),
+                log_size: self.webhook_log_size,
+                attempt_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
+                backoff_ms: parse_retries(&self.webhook_retries)?,
+                ca_file: self.webhook_ca.clone(),
+            },
             ..Config::default()
-        }
+        })
     }
+}
+
+/// `--webhook-retries`: virtual milliseconds, comma-separated.
+fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse::<i64>() {
+            Ok(ms) if ms >= 0 => Ok(ms),
+            _ => Err(format!(
+                "--webhook-retries: {p:?} is not a number of milliseconds"
+            )),
+        })
+        .collect()
 }
 
 fn main() {
@@ -116,7 +152,13 @@ fn write_ready_file(path: &Path, url: &str) -> std::io::Result<()> {
 }
 
 fn serve(args: ServeArgs) {
-    let config = args.config();
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ccemu: {e}");
+            std::process::exit(2);
+        }
+    };
     let fixture = match config.load_fixture() {
         Ok(f) => f,
         Err(e) => {

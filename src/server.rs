@@ -55,6 +55,7 @@ pub async fn serve(
         .keep_alive(true)
         .header_read_timeout(ctx.config.header_read_timeout);
     tokio::spawn(scenarios::ticker(ctx.clone()));
+    tokio::spawn(crate::events::dispatcher(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -174,7 +175,10 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
-                admin::handle(ctx, api).await
+                let reply = admin::handle(ctx, api).await;
+                // The call may have moved the clock: deliveries waiting for an instant look again.
+                ctx.events.poke();
+                reply
             }
             Err(why) => admin::reject(why),
         });

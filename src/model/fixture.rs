@@ -113,7 +113,7 @@ pub fn merge(model: &mut Model, fragment: &Value) -> Result<(), String> {
     merge_value(&mut current, fragment, None);
     let mut merged: Model = serde_json::from_value(current).map_err(|e| format!("fixture: {e}"))?;
     validate(&merged)?;
-    merged.events = std::mem::take(&mut model.events);
+    merged.outbox = std::mem::take(&mut model.outbox);
     merged.tokens = std::mem::take(&mut model.tokens);
     *model = merged;
     Ok(())
