@@ -65,7 +65,7 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
     let mut fields = Map::new();
     let mut limit = None;
     for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
-        // An empty value filters nothing, so the README's `?vendor=&method=…` template works as is.
+        // An empty value filters nothing, so docs/admin.md's `?vendor=&method=…` template works as is.
         if v.is_empty() && FILTERS.contains(&k.as_ref()) {
             continue;
         }

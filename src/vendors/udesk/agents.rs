@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Udesk `State` numbers. Only 4 = offline is pinned by the document; the rest is ccemu's table
-/// (README): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
+/// (docs/udesk.md): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
 pub fn state_code(s: AgentState) -> (u8, &'static str) {
     match s {
         AgentState::Idle => (0, "idle"),
@@ -391,7 +391,7 @@ pub fn modify(call: &Call) -> Result<Answer, UdeskError> {
     Ok(Answer::null())
 }
 
-/// Paging of `GET /agents` (README): page 1 and 20 per page by default, at most 100 per page.
+/// Paging of `GET /agents` (docs/udesk.md): page 1 and 20 per page by default, at most 100 per page.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
