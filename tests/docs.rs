@@ -171,6 +171,18 @@ fn links(text: &str) -> Vec<String> {
     out
 }
 
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
 #[test]
 fn links_resolve_inside_the_repository_and_nothing_points_at_shared() {
     let root = Path::new(ROOT).canonicalize().unwrap();
@@ -186,8 +198,19 @@ fn links_resolve_inside_the_repository_and_nothing_points_at_shared() {
             {
                 continue;
             }
-            let file = link.split('#').next().unwrap_or_default();
+            let (file, anchor) = link.split_once('#').unwrap_or((&link, ""));
             let target = page.parent().unwrap().join(file);
+            if !anchor.is_empty() && target.exists() {
+                let heads = std::fs::read_to_string(&target).unwrap_or_default();
+                assert!(
+                    heads
+                        .lines()
+                        .filter_map(|l| l.strip_prefix('#'))
+                        .any(|h| slug(h) == anchor),
+                    "{}: {link}: no such heading",
+                    name(&page)
+                );
+            }
             match target.canonicalize() {
                 Ok(t) => assert!(
                     t.starts_with(&root),
