@@ -115,6 +115,29 @@ fn signed_lines_work_against_a_frozen_and_moved_clock_for_every_vendor() {
     let script = script.replace(ccemu::cli::sign::DEFAULT_URL, &url);
     assert_eq!(paste(&script)["returnCode"], "0", "{script}");
 
+    // A tenant whose clock a scenario skewed is signed at its own clock.
+    for (tenant, offset) in [(UDESK_APP_ID, 1_200_000), ("144", -120_000)] {
+        let r = admin(
+            &emu,
+            "POST",
+            "/skews",
+            Some(json!({"tenant": tenant, "offset_ms": offset})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let (line, _, _) = ccemu(&["sign", "udesk", "GET", "spnumbers", "--url", &url]);
+    assert_eq!(paste(&line)["ErrCode"], "000000", "{line}");
+    let (line, _, _) = ccemu(&[
+        "sign",
+        "nxcloud",
+        "POST",
+        "agentGroup/member/list",
+        body,
+        "--url",
+        &url,
+    ]);
+    assert_eq!(paste(&line)["code"], 0, "{line}");
+
     // --auth-only prints just the signed parts.
     let (query, _, _) = ccemu(&[
         "sign",

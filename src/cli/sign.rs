@@ -12,6 +12,7 @@ use crate::model::{fixture, Credentials, Model};
 use crate::vendors::nxcloud::auth::{self as nx, Algorithm};
 use crate::vendors::udesk::auth as udesk;
 use clap::ValueEnum;
+use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where the curl line points when no `--url` is given: `cargo run --release`'s address.
@@ -105,20 +106,44 @@ fn wall_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The instant to sign at: `--ts`, else the running emulator's clock, else wall time.
-fn instant(args: &SignArgs) -> Result<i64, String> {
+/// The instant to sign at: `--ts`, else the running emulator's clock as the signing tenant sees
+/// it (its skew added, when a scenario gave it one), else wall time. `owns` picks the tenant by
+/// its `credentials` in `GET /_ccemu/state`.
+fn instant(args: &SignArgs, owns: impl Fn(&Value) -> bool) -> Result<i64, String> {
     if let Some(ts) = args.ts {
         return Ok(ts);
     }
     let Some(url) = &args.url else {
         return Ok(wall_ms());
     };
-    let (status, body) = fetch::request(url, "GET", "/_ccemu/clock", &[], b"")?;
-    let clock: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|_| format!("{url}/_ccemu/clock answered {status} {body:?}, not the clock"))?;
-    clock["now_ms"]
+    let clock = get_json(url, "/_ccemu/clock")?;
+    let now = clock["now_ms"]
         .as_i64()
-        .ok_or_else(|| format!("{url}/_ccemu/clock answered {status} {body:?}, not the clock"))
+        .ok_or_else(|| format!("{url}/_ccemu/clock answered {clock}, not the clock"))?;
+    Ok(now.saturating_add(skew(url, owns)?))
+}
+
+fn get_json(url: &str, path: &str) -> Result<Value, String> {
+    let (status, body) = fetch::request(url, "GET", path, &[], b"")?;
+    serde_json::from_str(&body).map_err(|_| format!("{url}{path} answered {status} {body:?}"))
+}
+
+/// The signing tenant's clock skew: 0 unless some tenant has one (then the state is read once to
+/// find which tenant the credentials belong to).
+fn skew(url: &str, owns: impl Fn(&Value) -> bool) -> Result<i64, String> {
+    let skews = get_json(url, "/_ccemu/skews")?;
+    let Some(skews) = skews["skews"].as_object().filter(|m| !m.is_empty()) else {
+        return Ok(0);
+    };
+    let state = get_json(url, "/_ccemu/state")?;
+    let tenant = state["tenants"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| owns(&t["credentials"])))
+        .and_then(|t| t["id"].as_str());
+    Ok(tenant
+        .and_then(|t| skews.get(t))
+        .and_then(Value::as_i64)
+        .unwrap_or(0))
 }
 
 fn full_path(prefix: &str, path: &str) -> String {
@@ -175,7 +200,7 @@ fn sign_udesk(args: &SignArgs, method: &str, base: &str) -> Result<Signed, Strin
     let app_id = args.app_id.clone().unwrap_or(demo_app);
     let sid = args.sid.clone().unwrap_or(demo_sid);
     let token = args.auth_token.clone().unwrap_or(demo_token);
-    let ts = instant(args)?.to_string();
+    let ts = instant(args, |c| c["app_id"] == app_id.as_str())?.to_string();
     let sign = udesk::sign(&sid, &token, &ts);
     let query = format!(
         "AppId={}&Timestamp={ts}&Sign={sign}&Sid={}",
@@ -221,7 +246,7 @@ fn sign_nxcloud(args: &SignArgs, method: &str, base: &str) -> Result<Signed, Str
     .unwrap_or_default();
     let key = args.access_key.clone().unwrap_or(demo_key);
     let secret = args.access_secret.clone().unwrap_or(demo_secret);
-    let ts = instant(args)?.to_string();
+    let ts = instant(args, |c| c["access_key"] == key.as_str())?.to_string();
     let body = args.body.as_deref().unwrap_or("");
     let signed = [
         ("accessKey", key.as_bytes()),
