@@ -4,6 +4,7 @@
 //! sits behind one `parking_lot::Mutex`; handlers take it for a few microseconds, never across an
 //! `.await`, and serialise their answers after letting it go.
 
+use crate::calls::Calls;
 use crate::clock::Clock;
 use crate::events::{Events, EventsConfig, Outbound};
 use crate::journal::Journal;
@@ -86,6 +87,8 @@ pub struct Shared {
     pub scenarios: Scenarios,
     /// Outbound events: queues, workers, the delivery log.
     pub events: Events,
+    /// The simulated calls.
+    pub calls: Calls,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -110,6 +113,7 @@ impl Ctx {
             journal: Journal::new(config.journal_size),
             scenarios: Scenarios::new(config.seed),
             events: Events::new(config.events.clone()),
+            calls: Calls::new(config.seed),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -130,6 +134,7 @@ impl Ctx {
     /// Back to the loaded fixture and a fresh RNG from the configured seed. The clock is left
     /// alone: a test that froze it expects it frozen.
     pub fn reset(&self) {
+        self.0.calls.clear();
         self.0.events.clear();
         *self.0.model.lock() = self.0.fixture.clone();
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);

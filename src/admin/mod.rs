@@ -4,6 +4,7 @@
 //!
 //! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
 
+pub mod calls;
 pub mod faults;
 mod refusal;
 pub mod requests;
@@ -86,6 +87,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if webhooks::serves(path) {
         return webhooks::handle(ctx, &req, path).await;
+    }
+    if calls::serves(path) {
+        return calls::handle(ctx, &req, path);
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),

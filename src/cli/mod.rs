@@ -56,7 +56,12 @@ mod tests {
         assert!(text.contains("agentGroup/member/list"));
         assert!(text.contains("tokenByAkSk"));
         let json: serde_json::Value = serde_json::from_str(&routes(true)).unwrap();
-        assert_eq!(json["routes"].as_array().unwrap().len(), 42);
+        assert_eq!(json["routes"].as_array().unwrap().len(), catalogue().len());
+        assert_eq!(
+            text.lines().count(),
+            catalogue().len() + 1,
+            "a header and one line a route"
+        );
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -1,7 +1,7 @@
 //! The call-center OpenAPI routing table. Every endpoint is a POST with a JSON body; the
 //! operation name is the path after `/saas/cc/openapi/`, as the vendor's pages title them.
 
-use super::{agent_groups, agents, Handler};
+use super::{agent_groups, agents, cdr, Handler};
 use crate::routing::Route;
 use hyper::Method;
 
@@ -47,5 +47,15 @@ pub static ROUTES: &[Route<Handler>] = &[
         "agentGroup/updateMembers",
         agent_groups::update_members,
         "NXCC/NXLink OpenAPI wiki, agent group members (agentGroup/updateMembers)"
+    ),
+    post!(
+        "cdr/page",
+        cdr::page,
+        "NXCC/NXLink OpenAPI wiki, call detail records (cdr/page)"
+    ),
+    post!(
+        "cdr/queryByOrderId",
+        cdr::query_by_order_id,
+        "NXCC/NXLink OpenAPI wiki, call detail record by order id (cdr/queryByOrderId)"
     ),
 ];
