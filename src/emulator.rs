@@ -37,6 +37,8 @@ pub struct Config {
     pub journal_size: usize,
     /// Outbound events: backlog, log size, attempt timeout, retry schedule, extra CA.
     pub events: EventsConfig,
+    /// Strict mode from the start (`--strict`): contract findings recorded per request.
+    pub strict: bool,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             scenarios: Vec::new(),
             journal_size: 1000,
             events: EventsConfig::default(),
+            strict: false,
         }
     }
 }
@@ -89,6 +92,8 @@ pub struct Shared {
     pub events: Events,
     /// The simulated calls.
     pub calls: Calls,
+    /// Strict mode and the contract coverage counts (`crate::contract`).
+    pub contract: crate::contract::report::Contract,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -114,6 +119,7 @@ impl Ctx {
             scenarios: Scenarios::new(config.seed),
             events: Events::new(config.events.clone()),
             calls: Calls::new(config.seed),
+            contract: crate::contract::report::Contract::new(config.strict),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),

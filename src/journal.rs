@@ -193,6 +193,9 @@ pub struct Entry {
     pub request: Message,
     /// The answer's headers and body (its status is `status`); `None` when none was sent.
     pub response: Option<Message>,
+    /// Strict mode's contract findings on the request (docs/contract.md); empty when it is off.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::contract::strict::Finding>,
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -651,6 +654,7 @@ mod tests {
             fault: None,
             request: Message::new([("content-type", &b"application/json"[..])], body),
             response: None,
+            findings: Vec::new(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod calls;
 pub mod cli;
 pub mod clock;
+pub mod contract;
 pub mod emulator;
 pub mod events;
 pub mod http;

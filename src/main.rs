@@ -82,6 +82,10 @@ struct ServeArgs {
     /// An extra CA certificate (PEM) trusted for https callbacks, e.g. a receiver's self-signed one.
     #[arg(long, value_name = "PEM")]
     webhook_ca: Option<PathBuf>,
+    /// Strict mode: record per request the contract findings the real vendor lets pass
+    /// (docs/contract.md); POST /_ccemu/strict switches it at runtime.
+    #[arg(long)]
+    strict: bool,
 }
 
 impl ServeArgs {
@@ -102,6 +106,7 @@ impl ServeArgs {
                 backoff_ms: parse_retries(&self.webhook_retries)?,
                 ca_file: self.webhook_ca.clone(),
             },
+            strict: self.strict,
             ..Config::default()
         })
     }

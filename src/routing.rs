@@ -10,6 +10,8 @@ pub struct Route<H> {
     pub operation: &'static str,
     /// The vendor document (and section) the endpoint comes from, for `ccemu routes`.
     pub doc: &'static str,
+    /// The route's contract: request fields, answer envelope, documented error codes.
+    pub contract: &'static crate::contract::Op,
     pub handler: H,
 }
 
@@ -20,6 +22,7 @@ pub struct Described {
     pub path: &'static str,
     pub operation: &'static str,
     pub doc: &'static str,
+    pub contract: &'static crate::contract::Op,
 }
 
 /// A routing table described, in table order.
@@ -29,6 +32,7 @@ pub fn describe<H>(routes: &[Route<H>]) -> impl Iterator<Item = Described> + '_ 
         path: r.pattern,
         operation: r.operation,
         doc: r.doc,
+        contract: r.contract,
     })
 }
 
@@ -183,6 +187,16 @@ pub fn operation<H>(routes: &[Route<H>], method: &Method, path: &str) -> Option<
 mod tests {
     use super::*;
 
+    static TEST_OP: crate::contract::Op = crate::contract::Op {
+        auth: crate::contract::Auth::Bearer,
+        request: &[],
+        has_body: false,
+        envelope: "",
+        answer: &[],
+        errors: &[],
+        example: None,
+    };
+
     fn table() -> Vec<Route<u8>> {
         vec![
             Route {
@@ -190,6 +204,7 @@ mod tests {
                 pattern: "/v2/agents",
                 operation: "list",
                 doc: "",
+                contract: &TEST_OP,
                 handler: 1,
             },
             Route {
@@ -197,6 +212,7 @@ mod tests {
                 pattern: "/v2/agents/{id}",
                 operation: "get",
                 doc: "",
+                contract: &TEST_OP,
                 handler: 2,
             },
             Route {
@@ -204,6 +220,7 @@ mod tests {
                 pattern: "/v2/agents/{id}",
                 operation: "put",
                 doc: "",
+                contract: &TEST_OP,
                 handler: 3,
             },
             Route {
@@ -211,6 +228,7 @@ mod tests {
                 pattern: "/v2/agents/extensions",
                 operation: "bind",
                 doc: "",
+                contract: &TEST_OP,
                 handler: 4,
             },
         ]

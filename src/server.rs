@@ -190,18 +190,43 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         return Action::Send(not_found(&api));
     };
     let pending = ctx.journal.begin(ctx.now_ms());
+    let mut findings = Vec::new();
     let (outcome, fired) = match read {
         Ok(bytes) => {
             api.body = bytes;
-            match ctx.scenarios.decide(ctx, vendor, &api) {
-                None => (Outcome::answer(vendor.handle(ctx, &api)), None),
-                Some(fired) => (faults::apply(ctx, vendor, &api, &fired).await, Some(fired)),
+            // Strict mode (docs/contract.md): findings, and a refusal when asked to refuse.
+            let (found, refusal) = crate::contract::before(ctx, vendor.vendor(), &api);
+            findings = found;
+            match (refusal, ctx.scenarios.decide(ctx, vendor, &api)) {
+                (Some(refusal), _) => (Outcome::answer(refusal), None),
+                (None, None) => (Outcome::answer(vendor.handle(ctx, &api)), None),
+                (None, Some(fired)) => {
+                    (faults::apply(ctx, vendor, &api, &fired).await, Some(fired))
+                }
             }
         }
         Err(why) => (Outcome::answer(vendor.reject(ctx, &api, why)), None),
     };
+    let operation = outcome.meta.operation.or_else(|| vendor.operation(&api));
+    crate::contract::after(
+        ctx,
+        vendor.vendor(),
+        &api,
+        operation,
+        outcome.status.map(|s| s.as_u16()),
+        outcome.meta.code.as_deref(),
+        &findings,
+    );
     if ctx.journal.enabled() {
-        record(ctx, vendor, pending, api, &outcome, fired.as_ref());
+        record(
+            ctx,
+            vendor,
+            pending,
+            api,
+            &outcome,
+            fired.as_ref(),
+            findings,
+        );
     }
     outcome.action
 }
@@ -215,6 +240,7 @@ fn record(
     mut api: ApiRequest,
     outcome: &Outcome,
     fired: Option<&Fired>,
+    findings: Vec<crate::contract::strict::Finding>,
 ) {
     let meta = &outcome.meta;
     let operation = meta.operation.or_else(|| vendor.operation(&api));
@@ -246,6 +272,7 @@ fn record(
                 }
                 _ => None,
             },
+            findings,
         },
     );
 }

@@ -5,6 +5,7 @@
 //! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
 
 pub mod calls;
+pub mod contract;
 pub mod faults;
 mod refusal;
 pub mod requests;
@@ -90,6 +91,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if calls::serves(path) {
         return calls::handle(ctx, &req, path);
+    }
+    if contract::serves(path) {
+        return contract::handle(ctx, &req, path);
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),

@@ -1,10 +1,17 @@
 //! The ccapi v2 routing table, in the document's order. Literal segments come before `{id}`
 //! patterns where both could match (`/agents/extensions` before `/agents/{id}`).
+//!
+//! Each route carries its contract (`crate::contract`): the document's request tables (query,
+//! path, body), the envelope it answers in, the return codes it can answer and the document's
+//! example body. The document's blank "Email" rows are read as `Email`; section 18 types
+//! `subscriptions` as `object` while its example (and every client) sends a list, so it is
+//! described as `object[]`.
 
 use super::{
     agents, callback, extensions, queue_members, queues, relay_numbers, sessions, subscriptions,
     Envelope, Handler,
 };
+use crate::contract::{opt, req, Auth, Field, In::*, Op, Ty::*};
 use crate::routing::Route;
 use hyper::Method;
 
@@ -13,15 +20,77 @@ use Envelope::*;
 /// The source document of every route: the vendor's ccapi v2 reference, whose sections are
 /// numbered; `$section` is the section's own title.
 macro_rules! route {
-    ($method:ident, $pattern:literal, $op:literal, $handler:path, $env:ident, $section:literal) => {
+    ($method:ident, $pattern:literal, $op:literal, $handler:path, $env:ident, $section:literal,
+     [$($field:expr),* $(,)?], [$($code:literal),*], $example:expr) => {
         Route {
             method: Method::$method,
             pattern: $pattern,
             operation: $op,
             doc: concat!("Udesk CCPaaS ccapi v2 API documentation, ", $section),
+            contract: &Op {
+                auth: Auth::QuerySignature,
+                request: &[$($field),*],
+                has_body: !matches!(Method::$method, Method::GET),
+                envelope: envelope_name($env),
+                answer: answer_of($env),
+                errors: &[
+                    "000001", "000035", "000036", "000060", "100001", "100002", "100003",
+                    "100017", "200020" $(, $code)*
+                ],
+                example: $example,
+            },
             handler: ($handler as Handler, $env),
         }
     };
+}
+
+/// The signature parameters every ccapi v2 call carries in its query (section "Authentication
+/// Method"); `AppId` as the general specification spells it.
+const APP_ID: Field = req(Query, "AppId", String);
+/// Sections 23 and 24 spell the tenant `app_id`.
+const APP_ID_SNAKE: Field = req(Query, "app_id", String);
+const TIMESTAMP: Field = req(Query, "Timestamp", TimestampMs);
+const SIGN: Field = req(Query, "Sign", String);
+const SID: Field = req(Query, "Sid", String);
+
+const fn envelope_name(e: Envelope) -> &'static str {
+    match e {
+        Standard => "udesk.standard",
+        Session => "udesk.session",
+        Callback => "udesk.callback",
+    }
+}
+
+const STANDARD: &[Field] = &[
+    req(Body, "ErrCode", String),
+    req(Body, "ErrDesc", String),
+    req(Body, "Result", Any),
+];
+const SESSION: &[Field] = &[
+    req(Body, "ErrCode", String),
+    req(Body, "ErrDesc", String),
+    req(Body, "msg_id", String),
+    req(Body, "results", String),
+    req(Body, "data", Any),
+];
+const CALLBACK: &[Field] = &[
+    req(Body, "code", String),
+    req(Body, "message", String),
+    req(Body, "results", Any),
+];
+/// Section 18's members of each subscription.
+const SUBSCRIPTION: &[Field] = &[
+    req(Body, "callback", String),
+    req(Body, "events", StringList),
+    req(Body, "name", String),
+];
+
+const fn answer_of(e: Envelope) -> &'static [Field] {
+    match e {
+        Standard => STANDARD,
+        Session => SESSION,
+        Callback => CALLBACK,
+    }
 }
 
 /// The table described, for the route catalogue.
@@ -36,7 +105,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getRelayNumberList",
         relay_numbers::list,
         Standard,
-        "01. Get Relay Number List"
+        "01. Get Relay Number List",
+        [APP_ID, TIMESTAMP, SIGN, SID],
+        [],
+        None
     ),
     route!(
         PUT,
@@ -44,7 +116,16 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "modifyDefaultRelayNumber",
         relay_numbers::set_default,
         Standard,
-        "02. Modify Default Relay Number"
+        "02. Modify Default Relay Number",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            opt(Body, "DefSpNumber", String)
+        ],
+        ["100005"],
+        Some(r#"{"DefSpNumber":"057126200670"}"#)
     ),
     route!(
         DELETE,
@@ -52,7 +133,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "deleteDefaultRelayNumber",
         relay_numbers::clear_default,
         Standard,
-        "03. Delete Default Relay Number"
+        "03. Delete Default Relay Number",
+        [APP_ID, TIMESTAMP, SIGN, SID],
+        [],
+        None
     ),
     route!(
         POST,
@@ -60,7 +144,26 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "createAgent",
         agents::create,
         Standard,
-        "04. Create Agent"
+        "04. Create Agent",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "AgentId", String),
+            req(Body, "WorkId", String),
+            opt(Body, "Name", String),
+            opt(Body, "Mobile", String),
+            opt(Body, "Email", String),
+            opt(Body, "Role", String),
+            opt(Body, "Enable", Boolean),
+            opt(Body, "IsCreateExtension", Integer),
+            opt(Body, "WrapUpTime", Integer),
+            opt(Body, "OutWrapUpTime", Integer),
+            opt(Body, "AssistantAccessRight", Integer),
+        ],
+        ["100006", "100015"],
+        Some(r#"{"AgentId": "9415", "WorkId": "199"}"#)
     ),
     route!(
         GET,
@@ -68,7 +171,21 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getAgentList",
         agents::list,
         Standard,
-        "06. Get Seat List"
+        "06. Get Seat List",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            opt(Query, "Role", String),
+            opt(Query, "Enable", String),
+            opt(Query, "State", String),
+            opt(Query, "FuzzyQuery", String),
+            opt(Query, "PageNum", String),
+            opt(Query, "PageSize", String),
+        ],
+        [],
+        None
     ),
     route!(
         POST,
@@ -76,7 +193,30 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "bindAgentExtensions",
         extensions::bind,
         Standard,
-        "07. Seat Extension Binding"
+        "07. Seat Extension Binding",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "AgentId", String),
+            opt(Body, "WorkId", String),
+            opt(Body, "Name", String),
+            opt(Body, "Mobile", String),
+            opt(Body, "Email", String),
+            opt(Body, "Role", String),
+            opt(Body, "Queues", StringList),
+            opt(Body, "QueuesNames", StringList),
+            req(Body, "Extensions", StringList),
+            opt(Body, "State", Integer),
+            opt(Body, "ExtState", Integer),
+            opt(Body, "WrapUpTime", Integer),
+            opt(Body, "OutWrapUpTime", Integer),
+            opt(Body, "Enable", Boolean),
+            opt(Body, "AssistantAccessRight", Integer),
+        ],
+        ["100018", "100022"],
+        Some(r#"{"AgentId":"9415","Extensions":["1135"]}"#)
     ),
     route!(
         DELETE,
@@ -84,7 +224,17 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "unbindAgentExtensions",
         extensions::unbind,
         Standard,
-        "08. Unbinding Extensions for Agents"
+        "08. Unbinding Extensions for Agents",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "Extensions", StringList),
+            req(Body, "AgentId", String),
+        ],
+        ["100018", "100022"],
+        Some(r#"{"AgentId":"9415","Extensions":["1135"]}"#)
     ),
     route!(
         POST,
@@ -92,7 +242,18 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "enrolAgentInQueues",
         queue_members::enrol,
         Standard,
-        "16. Batch Agent Queue Enrollment"
+        "16. Batch Agent Queue Enrollment",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "AgentId", String),
+            req(Body, "Queues", StringList),
+            opt(Body, "IsFull", Integer),
+        ],
+        ["100018"],
+        Some(r#"{"AgentId":"9415","Queues":["551","114"],"IsFull":1}"#)
     ),
     route!(
         DELETE,
@@ -100,7 +261,17 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "dequeueAgent",
         queue_members::dequeue,
         Standard,
-        "17. Batch Agent Dequeue"
+        "17. Batch Agent Dequeue",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "AgentId", String),
+            req(Body, "Queues", StringList),
+        ],
+        ["100018"],
+        Some(r#"{"AgentId":"9415","Queues":["551","114"]}"#)
     ),
     route!(
         PUT,
@@ -108,7 +279,26 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "modifyAgent",
         agents::modify,
         Standard,
-        "05. Modify Agent"
+        "05. Modify Agent",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Path, "id", String),
+            opt(Body, "AgentId", String),
+            opt(Body, "WorkId", String),
+            opt(Body, "Name", String),
+            opt(Body, "Mobile", String),
+            opt(Body, "Email", String),
+            opt(Body, "Role", String),
+            opt(Body, "Enable", Boolean),
+            opt(Body, "WrapUpTime", Integer),
+            opt(Body, "OutWrapUpTime", Integer),
+            opt(Body, "AssistantAccessRight", Integer),
+        ],
+        ["100006", "100018", "100021"],
+        Some(r#"{"AgentId":"9415","Enable":false}"#)
     ),
     route!(
         GET,
@@ -116,7 +306,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getAgentInformation",
         agents::get,
         Standard,
-        "25. Get Agent Information"
+        "25. Get Agent Information",
+        [APP_ID, TIMESTAMP, SIGN, SID, req(Path, "id", String)],
+        ["100018"],
+        None
     ),
     route!(
         DELETE,
@@ -124,7 +317,19 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "deleteExtension",
         extensions::delete,
         Standard,
-        "09. Delete Extension"
+        "09. Delete Extension",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "Extension", String),
+            opt(Body, "Password", String),
+            opt(Body, "Number", String),
+            opt(Body, "SignalType", Integer),
+        ],
+        ["100018", "100022"],
+        Some(r#"{"Extension":"1002"}"#)
     ),
     route!(
         POST,
@@ -132,7 +337,18 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "createExtension",
         extensions::create,
         Standard,
-        "10. Create Extension"
+        "10. Create Extension",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "Extension", String),
+            opt(Body, "Password", String),
+            opt(Body, "SignalType", Integer),
+        ],
+        ["100015"],
+        Some(r#"{"Extension":"1002","Password":"802411d4","SignalType":0}"#)
     ),
     route!(
         GET,
@@ -140,7 +356,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getQueueList",
         queues::list,
         Standard,
-        "11. Get Queue List"
+        "11. Get Queue List",
+        [APP_ID, TIMESTAMP, SIGN, SID],
+        [],
+        None
     ),
     route!(
         POST,
@@ -148,7 +367,20 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "createQueue",
         queues::create,
         Standard,
-        "12. Creating a Queue"
+        "12. Creating a Queue",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            opt(Body, "QueueId", String),
+            opt(Body, "QueueName", String),
+            opt(Body, "WaitMusic", String),
+            opt(Body, "Strategy", Integer),
+            opt(Body, "Timeout", Integer),
+        ],
+        ["100006"],
+        Some(r#"{"QueueId":"9008","QueueName":"Test Create Queue 007","WaitMusic":""}"#)
     ),
     route!(
         PUT,
@@ -156,7 +388,20 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "modifyQueue",
         queues::modify,
         Standard,
-        "13. Modify Queue"
+        "13. Modify Queue",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "QueueId", String),
+            opt(Body, "QueueName", String),
+            opt(Body, "Strategy", Integer),
+            opt(Body, "Timeout", Integer),
+            opt(Body, "WaitMusic", String),
+        ],
+        ["100006", "100018"],
+        Some(r#"{"QueueId":"9009"}"#)
     ),
     route!(
         DELETE,
@@ -164,7 +409,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "deleteQueue",
         queues::delete,
         Standard,
-        "14. Delete Queue"
+        "14. Delete Queue",
+        [APP_ID, TIMESTAMP, SIGN, SID, req(Body, "QueueId", String)],
+        ["100018", "100022"],
+        Some(r#"{"QueueId":"9009"}"#)
     ),
     route!(
         POST,
@@ -172,7 +420,17 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "batchAddAgentsToQueue",
         queue_members::add_agents,
         Standard,
-        "15. Batch Add Agents to Queue"
+        "15. Batch Add Agents to Queue",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "QueueId", String),
+            req(Body, "AgentIds", StringList),
+        ],
+        ["100018"],
+        Some(r#"{"QueueId":"9009","AgentIds":["9009","9008","9007","9006"]}"#)
     ),
     route!(
         POST,
@@ -180,7 +438,18 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "subscribeEvents",
         subscriptions::subscribe,
         Standard,
-        "18. Subscription to Events"
+        "18. Subscription to Events",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "subscriptions", ObjectList).with(SUBSCRIPTION),
+        ],
+        ["200019"],
+        Some(
+            r#"{"subscriptions":[{"callback":"http://s-km5.udesk.cn/as/api/v1/dialog/6/c6d4c463-5c60-43ba-a522-c972dd60e058","events":["begin","end"],"name":"lymtest"}]}"#
+        )
     ),
     route!(
         PUT,
@@ -188,7 +457,22 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "updateEventSubscription",
         subscriptions::update,
         Standard,
-        "19. Update Event Subscription"
+        "19. Update Event Subscription",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Path, "id", String),
+            req(Body, "callback", String),
+            req(Body, "name", String),
+            req(Body, "events", StringList),
+            req(Body, "enable", Boolean),
+        ],
+        ["100018", "200019"],
+        Some(
+            r#"{"callback":"https://qa.udesk.cn/api/v2/middleware/","name":"ymtest111","events":["acd_agent_state"],"enable":false}"#
+        )
     ),
     route!(
         DELETE,
@@ -196,7 +480,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "deleteEvent",
         subscriptions::delete,
         Standard,
-        "20. Delete Event"
+        "20. Delete Event",
+        [APP_ID, TIMESTAMP, SIGN, SID, req(Path, "id", String)],
+        ["100018"],
+        None
     ),
     route!(
         GET,
@@ -204,7 +491,10 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getEventList",
         subscriptions::list,
         Standard,
-        "21. Get Event List"
+        "21. Get Event List",
+        [APP_ID, TIMESTAMP, SIGN, SID],
+        [],
+        None
     ),
     route!(
         POST,
@@ -212,7 +502,20 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "agentSignIn",
         sessions::login,
         Session,
-        "22. Agent Sign-In"
+        "22. Agent Sign-In",
+        [
+            APP_ID,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Query, "MsgId", String),
+            req(Body, "agent_id", String),
+            opt(Body, "work_id", String),
+            opt(Body, "queue_ids", StringList),
+            opt(Body, "state", Integer),
+        ],
+        ["100018", "100021"],
+        Some(r#"{"agent_id":"10032"}"#)
     ),
     route!(
         POST,
@@ -220,7 +523,17 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "agentLogout",
         sessions::logout,
         Session,
-        "23. Agent Logout"
+        "23. Agent Logout",
+        [
+            APP_ID_SNAKE,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            opt(Query, "MsgId", String),
+            req(Body, "agent_id", String),
+        ],
+        ["100018", "100021"],
+        Some(r#"{"agent_id":"1802"}"#)
     ),
     route!(
         POST,
@@ -228,7 +541,19 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "callbackUserToIvr",
         callback::callback2ivr,
         Callback,
-        "24. Callback User to IVR"
+        "24. Callback User to IVR",
+        [
+            APP_ID_SNAKE,
+            TIMESTAMP,
+            SIGN,
+            SID,
+            req(Body, "caller", String),
+            req(Body, "called", String),
+            req(Body, "called_display", String),
+            opt(Body, "variables", String),
+        ],
+        ["100005"],
+        Some(r#"{"caller":"18789998765","called":"02863208944","called_display":"02863208944"}"#)
     ),
     route!(
         GET,
@@ -236,6 +561,9 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
         "getQueueAgentList",
         queues::agents,
         Standard,
-        "26. Get Queue Agent List"
+        "26. Get Queue Agent List",
+        [APP_ID, TIMESTAMP, SIGN, SID, req(Path, "queue_id", String)],
+        ["100018"],
+        None
     ),
 ];

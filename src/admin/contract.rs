@@ -1,0 +1,84 @@
+//! `/_ccemu/openapi/{vendor}.json`, `/_ccemu/strict` and `/_ccemu/contract/report`: the
+//! contract side of the admin API (docs/contract.md).
+
+use super::{error, ok, parse, refusal, AdminResult};
+use crate::contract::{openapi, report};
+use crate::emulator::Ctx;
+use crate::http::{ApiRequest, Rejection, Reply};
+use crate::model::Vendor;
+use hyper::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn serves(path: &str) -> bool {
+    path.starts_with("/_ccemu/openapi/")
+        || path == "/_ccemu/strict"
+        || path == "/_ccemu/contract/report"
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictSwitch {
+    on: bool,
+    #[serde(default)]
+    refuse: bool,
+}
+
+pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
+    result(ctx, req, path).unwrap_or_else(Reply::from)
+}
+
+fn result(ctx: &Ctx, req: &ApiRequest, path: &str) -> AdminResult {
+    if let Some(name) = path.strip_prefix("/_ccemu/openapi/") {
+        if req.method != Method::GET {
+            return Err(refusal(Rejection::MethodNotAllowed));
+        }
+        let vendor = match name {
+            "udesk.json" => Vendor::Udesk,
+            "nxcloud.json" => Vendor::Nxcloud,
+            "huawei.json" => Vendor::Huawei,
+            _ => {
+                return Err(error(
+                    StatusCode::NOT_FOUND,
+                    "no such document; try udesk.json, nxcloud.json or huawei.json",
+                ))
+            }
+        };
+        return Ok(ok(openapi::document(vendor)));
+    }
+    let strict_state =
+        |ctx: &Ctx| json!({"on": ctx.contract.strict(), "refuse": ctx.contract.refuse()});
+    match (&req.method, path) {
+        (&Method::GET, "/_ccemu/strict") => Ok(ok(strict_state(ctx))),
+        (&Method::POST, "/_ccemu/strict") => {
+            let s: StrictSwitch = parse(req)?;
+            ctx.contract.set_strict(s.on, s.on && s.refuse);
+            Ok(ok(strict_state(ctx)))
+        }
+        (&Method::GET, "/_ccemu/contract/report") => {
+            let report = ctx.contract.report();
+            match req.query_param("format").as_deref() {
+                None | Some("json") => Ok(ok(report)),
+                Some("markdown") => Ok(Reply::raw(
+                    StatusCode::OK,
+                    "text/markdown;charset=utf-8",
+                    report::markdown(&report),
+                )),
+                Some("junit") => Ok(Reply::raw(
+                    StatusCode::OK,
+                    "application/xml;charset=utf-8",
+                    report::junit(&report),
+                )),
+                Some(other) => Err(error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown format {other}; use json, markdown or junit"),
+                )),
+            }
+        }
+        (&Method::DELETE, "/_ccemu/contract/report") => {
+            ctx.contract.clear();
+            Ok(ok(json!({"cleared": true})))
+        }
+        _ => Err(refusal(Rejection::MethodNotAllowed)),
+    }
+}
