@@ -34,6 +34,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a running emulator's contract report (JSON, Markdown, JUnit) into a directory.
+    Report(ccemu::cli::report::ReportArgs),
 }
 
 /// Every flag of the server, in one place.
@@ -134,6 +136,19 @@ fn main() {
         Some(Command::Routes { json }) => {
             let _ = std::io::stdout().write_all(ccemu::cli::routes(json).as_bytes());
         }
+        Some(Command::Report(args)) => match ccemu::cli::report::run(&args) {
+            Ok(outcome) => {
+                let _ = std::io::stdout().write_all(outcome.summary.as_bytes());
+                if !outcome.failed.is_empty() {
+                    eprintln!("ccemu report: gate failed: {}", outcome.failed.join("; "));
+                    std::process::exit(3);
+                }
+            }
+            Err(e) => {
+                eprintln!("ccemu report: {e}");
+                std::process::exit(1);
+            }
+        },
         Some(Command::Sign(args)) => match ccemu::cli::sign::run(&args) {
             Ok(signed) => {
                 let _ = std::io::stderr().write_all(signed.stderr.as_bytes());

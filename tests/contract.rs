@@ -623,3 +623,44 @@ fn the_coverage_report_lists_exactly_the_calls_made() {
     let report = admin(&emu, "GET", "/contract/report", None).json;
     assert_eq!(report["summary"]["operations_covered"], 0);
 }
+
+#[test]
+fn ccemu_report_writes_the_three_files_and_gates() {
+    let emu = start();
+    udesk_ok(&emu, "GET", "/queues", None);
+    let dir = std::env::temp_dir().join(format!("ccemu-report-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ccemu"))
+            .args(["report", "--url", &emu.url(), "--out"])
+            .arg(&dir)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--min-coverage", "0.01", "--fail-on-findings"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("operations called 1/"));
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("contract-report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["summary"]["operations_covered"], 1);
+    assert!(std::fs::read_to_string(dir.join("contract-report.md"))
+        .unwrap()
+        .contains("`getQueueList` | 1 |"));
+    assert!(std::fs::read_to_string(dir.join("contract-junit.xml"))
+        .unwrap()
+        .starts_with("<?xml"));
+    let out = run(&["--min-coverage", "0.5"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("below 0.5"));
+    // A finding fails the findings gate.
+    strict(&emu, true, false);
+    udesk(&emu, "GET", "/queues?Colour=red", None);
+    let out = run(&["--fail-on-findings"]);
+    assert_eq!(out.status.code(), Some(3));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,6 +4,7 @@
 //! the emulator checks.
 
 mod fetch;
+pub mod report;
 pub mod sign;
 
 use crate::vendors::catalogue;
