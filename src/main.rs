@@ -34,6 +34,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Forward every vendor request to the real vendor and report where ccemu's own answer
+    /// differs in shape (GET /_ccemu/drift); docs/contract.md.
+    Proxy {
+        /// The vendor's base URL, e.g. https://service.besclouds.com.
+        #[arg(long)]
+        upstream: String,
+        /// Forward this vendor only (udesk, nxcloud or huawei).
+        #[arg(long)]
+        vendor: Option<String>,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Write a running emulator's contract report (JSON, Markdown, JUnit) into a directory.
     Report(ccemu::cli::report::ReportArgs),
 }
@@ -136,6 +148,11 @@ fn main() {
         Some(Command::Routes { json }) => {
             let _ = std::io::stdout().write_all(ccemu::cli::routes(json).as_bytes());
         }
+        Some(Command::Proxy {
+            upstream,
+            vendor,
+            serve,
+        }) => proxy(&upstream, vendor.as_deref(), serve),
         Some(Command::Report(args)) => match ccemu::cli::report::run(&args) {
             Ok(outcome) => {
                 let _ = std::io::stdout().write_all(outcome.summary.as_bytes());
@@ -303,4 +320,54 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// `ccemu proxy`: the scratch emulator behind a forwarding front (`contract::drift`).
+fn proxy(upstream: &str, vendor: Option<&str>, args: ServeArgs) {
+    let fail = |code: i32, e: String| -> ! {
+        eprintln!("ccemu proxy: {e}");
+        std::process::exit(code)
+    };
+    let only = match vendor {
+        None => None,
+        Some("udesk") => Some(ccemu::model::Vendor::Udesk),
+        Some("nxcloud") => Some(ccemu::model::Vendor::Nxcloud),
+        Some("huawei") => Some(ccemu::model::Vendor::Huawei),
+        Some(other) => fail(2, format!("--vendor {other}: use udesk, nxcloud or huawei")),
+    };
+    if !(upstream.starts_with("http://") || upstream.starts_with("https://")) {
+        fail(
+            2,
+            format!("--upstream must be an http(s) URL, not {upstream:?}"),
+        );
+    }
+    let config = args.config().unwrap_or_else(|e| fail(2, e));
+    let fixture = config.load_fixture().unwrap_or_else(|e| fail(2, e));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fail(1, e.to_string()));
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+            .await
+            .unwrap_or_else(|e| fail(1, format!("cannot listen: {e}")));
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let ctx = Ctx::new(config, fixture);
+        let proxy = ccemu::contract::drift::Proxy::new(ctx, upstream, only)
+            .unwrap_or_else(|e| fail(1, e));
+        // The upstream URL only: credentials pass through and are never printed.
+        let _ = writeln!(
+            std::io::stdout(),
+            "ccemu proxy listening on http://{addr}, forwarding to {upstream}; differences: http://{addr}/_ccemu/drift"
+        );
+        if let Some(path) = &args.ready_file {
+            if let Err(e) = write_ready_file(path, &format!("http://{addr}")) {
+                fail(1, format!("cannot write --ready-file {}: {e}", path.display()));
+            }
+        }
+        ccemu::contract::drift::serve(listener, proxy, shutdown_signal()).await;
+    });
 }
