@@ -53,6 +53,9 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .keep_alive(true)
+        // A client that sends its request and then shuts down its write side (netcat and socat
+        // health checks do) still gets its answer: EOF on read is not a reason to drop it.
+        .half_close(true)
         .header_read_timeout(ctx.config.header_read_timeout);
     tokio::spawn(scenarios::ticker(ctx.clone()));
     tokio::pin!(shutdown);
