@@ -29,6 +29,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// Serve `/_ccemu/` to any client, not only loopback.
     pub admin_public: bool,
+    /// When set, every admin request but `GET /_ccemu/health` needs `Authorization: Bearer <it>`.
+    pub admin_token: Option<String>,
     /// Scenario files loaded at start (and again after `POST /_ccemu/reset`).
     pub scenarios: Vec<PathBuf>,
     /// How many requests the journal keeps; 0 disables it.
@@ -45,6 +47,7 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             admin_public: false,
+            admin_token: None,
             scenarios: Vec::new(),
             journal_size: 1000,
         }

@@ -29,6 +29,10 @@ struct Cli {
     /// Serve the /_ccemu admin API to non-loopback clients too.
     #[arg(long)]
     admin_public: bool,
+    /// Require `Authorization: Bearer TOKEN` on every admin request but GET /_ccemu/health
+    /// (protects an --admin-public API).
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
     /// A scenario file (JSON) to load at start; repeatable, loaded in order.
     #[arg(long = "scenario", value_name = "FILE")]
     scenarios: Vec<PathBuf>,
@@ -46,6 +50,7 @@ fn main() {
         seed: cli.seed,
         body_limit: cli.body_limit,
         admin_public: cli.admin_public,
+        admin_token: cli.admin_token.filter(|t| !t.is_empty()),
         scenarios: cli.scenarios,
         journal_size: cli.journal_size,
         ..Config::default()

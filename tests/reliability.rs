@@ -45,3 +45,123 @@ fn half_closed_clients_are_answered_on_admin_and_vendor_paths() {
     let queues = udesk_ok(&emu, "GET", "/queues", None)["Queues"].to_string();
     assert!(queues.contains("half-closed"), "{queues}");
 }
+
+/// An admin request as a browser would send it: explicit Host, optional Origin and Content-Type.
+fn browser(
+    emu: &ccemu::Emulator,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Resp {
+    send(
+        method,
+        &format!("{}/_ccemu{path}", emu.url()),
+        headers,
+        body,
+    )
+}
+
+#[test]
+fn the_admin_api_refuses_web_pages_from_other_origins() {
+    let emu = start();
+    let before = admin(&emu, "GET", "/state", None).json;
+    let fragment = br#"{"tenants":[{"id":"evil","credentials":{"vendor":"nxcloud","access_key":"k","access_secret":"s"}}]}"#;
+    // The cross-site "simple" POST a page can send without a preflight.
+    let r = browser(
+        &emu,
+        "POST",
+        "/fixture",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        Some(fragment),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    // A foreign Origin is refused even with the right content type.
+    let r = browser(
+        &emu,
+        "POST",
+        "/fixture",
+        &[
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "application/json"),
+        ],
+        Some(fragment),
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(r.text.contains("Origin"), "{}", r.text);
+    // No Origin, but not JSON: a write must say application/json.
+    let r = browser(
+        &emu,
+        "POST",
+        "/fixture",
+        &[("Content-Type", "text/plain")],
+        Some(fragment),
+    );
+    assert_eq!(r.status, 415, "{}", r.text);
+    let r = browser(&emu, "POST", "/fixture", &[], Some(fragment));
+    assert_eq!(r.status, 415, "{}", r.text);
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+    // DNS rebinding: the page's own name in Host.
+    let r = browser(
+        &emu,
+        "GET",
+        "/state",
+        &[("Host", "evil.example:8080")],
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert!(!r.text.contains("udesk-demo-token"), "{}", r.text);
+    // The developer's own tools: loopback names and addresses, same-origin or loopback Origins,
+    // a bodyless POST without a content type.
+    for host in ["localhost:8080", "127.0.0.1", "[::1]:1"] {
+        let r = browser(&emu, "GET", "/state", &[("Host", host)], None);
+        assert_eq!(r.status, 200, "{host}: {}", r.text);
+    }
+    let r = browser(
+        &emu,
+        "POST",
+        "/clock",
+        &[
+            ("Origin", "http://localhost:3000"),
+            ("Content-Type", "application/json; charset=utf-8"),
+        ],
+        Some(br#"{"advance_ms": 1}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(browser(&emu, "POST", "/reset", &[], None).status, 200);
+    // Health answers probes that call ccemu by a service name.
+    let r = browser(&emu, "GET", "/health", &[("Host", "ccemu:8080")], None);
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn an_admin_token_guards_every_admin_path_but_health() {
+    let emu = start_with(ccemu::Config {
+        admin_token: Some("s3cret".into()),
+        admin_public: true,
+        ..ccemu::Config::ephemeral()
+    });
+    let r = browser(&emu, "GET", "/state", &[], None);
+    assert_eq!(r.status, 401, "{}", r.text);
+    let r = browser(
+        &emu,
+        "GET",
+        "/state",
+        &[("Authorization", "Bearer wrong!")],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.text);
+    // --admin-public: callers use ccemu's name on their network, so any Host is served.
+    let r = browser(
+        &emu,
+        "GET",
+        "/state",
+        &[("Authorization", "Bearer s3cret"), ("Host", "ccemu:8080")],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(browser(&emu, "GET", "/health", &[], None).status, 200);
+}

@@ -2,9 +2,12 @@
 //! merges. Its paths and shapes are a public contract that tests outside the project rely on:
 //! extend them, never rename them.
 //!
-//! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
+//! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state;
+//! `guard` keeps web pages (foreign Origin or Host, non-JSON writes) and, with `--admin-token`,
+//! callers without the token out.
 
 pub mod faults;
+mod guard;
 mod refusal;
 pub mod requests;
 
@@ -68,15 +71,10 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
-    // Canonical first: through a dual-stack `--bind ::`, 127.0.0.1 arrives as ::ffff:127.0.0.1.
-    if !ctx.config.admin_public && !req.remote.ip().to_canonical().is_loopback() {
-        return error(
-            StatusCode::FORBIDDEN,
-            "the /_ccemu admin API answers loopback clients only (start with --admin-public to open it)",
-        )
-        .into();
-    }
     let path = req.path.trim_end_matches('/');
+    if let Err(refused) = guard::check(ctx, &req, path) {
+        return refused.into();
+    }
     if faults::serves(path) {
         return faults::handle(ctx, &req, path);
     }
