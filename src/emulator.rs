@@ -16,6 +16,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// `--max-connections` unless given: far above what a test suite opens, low enough that a flood of
+/// slow clients cannot take more than a few tens of MB.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
 /// Everything the CLI can set; `Config::default()` is what `cargo run` uses.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +31,8 @@ pub struct Config {
     pub seed: u64,
     pub body_limit: usize,
     pub header_read_timeout: Duration,
+    /// Open connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
     /// Serve `/_ccemu/` to any client, not only loopback.
     pub admin_public: bool,
     /// When set, every admin request but `GET /_ccemu/health` needs `Authorization: Bearer <it>`.
@@ -46,6 +52,7 @@ impl Default for Config {
             seed: 0,
             body_limit: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             admin_public: false,
             admin_token: None,
             scenarios: Vec::new(),

@@ -36,6 +36,10 @@ struct Cli {
     /// A scenario file (JSON) to load at start; repeatable, loaded in order.
     #[arg(long = "scenario", value_name = "FILE")]
     scenarios: Vec<PathBuf>,
+    /// Connections served at once; past it a new connection is answered 503 (Retry-After: 1) and
+    /// closed.
+    #[arg(long, default_value_t = ccemu::emulator::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
+    max_connections: usize,
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
@@ -53,6 +57,7 @@ fn main() {
         admin_token: cli.admin_token.filter(|t| !t.is_empty()),
         scenarios: cli.scenarios,
         journal_size: cli.journal_size,
+        max_connections: cli.max_connections,
         ..Config::default()
     };
     let fixture = match config.load_fixture() {
@@ -111,6 +116,13 @@ fn main() {
         // stdout may be a closed pipe by now; a farewell is not worth a panic.
         let _ = writeln!(std::io::stdout(), "ccemu: stopped");
     });
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a whole number of at least 1")),
+    }
 }
 
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must

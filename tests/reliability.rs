@@ -165,3 +165,34 @@ fn an_admin_token_guards_every_admin_path_but_health() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(browser(&emu, "GET", "/health", &[], None).status, 200);
 }
+
+#[test]
+fn past_max_connections_a_client_is_answered_503_and_a_freed_slot_serves_again() {
+    let emu = start_with(ccemu::Config {
+        max_connections: 4,
+        ..ccemu::Config::ephemeral()
+    });
+    // Four slow clients, each in the middle of its request head.
+    let slow: Vec<TcpStream> = (0..4)
+        .map(|_| {
+            let mut s = TcpStream::connect(emu.addr()).unwrap();
+            s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let answer = String::from_utf8_lossy(&out);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(answer.contains("max-connections"), "{answer}");
+    // The slow clients give up: their slots serve new clients again.
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
+}
