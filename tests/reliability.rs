@@ -196,3 +196,58 @@ fn past_max_connections_a_client_is_answered_503_and_a_freed_slot_serves_again()
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
 }
+
+#[test]
+fn a_fixture_that_contradicts_itself_is_refused_with_the_field_named() {
+    let emu = start();
+    let before = admin(&emu, "GET", "/state", None).json;
+    let udesk_tenant = UDESK_APP_ID;
+    for (fragment, names) in [
+        (
+            json!({"tenants": [{"id": udesk_tenant, "agnets": [{"id": "x"}]}]}),
+            "agnets",
+        ),
+        (json!({"tenant": {"id": "t"}}), "tenant"),
+        (
+            json!({"tenants": [{"id": "copycat", "credentials": {"vendor": "nxcloud", "access_key": NX_ACCESS_KEY, "access_secret": "mine"}}]}),
+            "access_key",
+        ),
+        (
+            json!({"tenants": [{"id": "0-copycat", "credentials": {"vendor": "udesk", "app_id": UDESK_APP_ID, "sid": UDESK_SID, "auth_token": "mine"}}]}),
+            "sid",
+        ),
+        (
+            json!({"tenants": [{"id": "hw-copycat", "credentials": {"vendor": "huawei", "apps": [{"app_key": HW_APP_KEY, "app_secret": "x"}]}}]}),
+            "app_key",
+        ),
+    ] {
+        let r = admin(&emu, "POST", "/fixture", Some(fragment.clone()));
+        assert_eq!(r.status, 400, "{fragment}: {}", r.text);
+        assert!(
+            r.json["message"].as_str().unwrap().contains(names),
+            "{fragment}: {}",
+            r.text
+        );
+    }
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+    // The demo NXCloud client is not locked out.
+    let r = nx_call(
+        &emu,
+        "agent/page",
+        &json!({"tenantId": NX_TENANT, "size": 10, "page": 1}),
+    );
+    assert_eq!(r.json["code"], 0, "{}", r.text);
+    // The same rules hold for a fixture file at start.
+    let dir = std::env::temp_dir().join(format!("ccemu-fixture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("typo.json");
+    std::fs::write(&path, r#"{"tenants": [], "agents": []}"#).unwrap();
+    let err = ccemu::Config {
+        fixture: Some(path.clone()),
+        ..ccemu::Config::ephemeral()
+    }
+    .load_fixture()
+    .unwrap_err();
+    assert!(err.contains("unknown field agents"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
