@@ -251,3 +251,22 @@ fn a_fixture_that_contradicts_itself_is_refused_with_the_field_named() {
     assert!(err.contains("unknown field agents"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_agent_state_change_dated_in_the_future_is_refused_and_leaves_the_agent_free() {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let change = |at_ms: i64| {
+        admin(
+            &emu,
+            "POST",
+            "/agent-state",
+            Some(json!({"tenant": UDESK_APP_ID, "agent": "189", "state": "idle", "at_ms": at_ms})),
+        )
+    };
+    let r = change(1_800_000_060_000);
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("at_ms"), "{}", r.text);
+    // Nothing was written: a change dated now still goes through.
+    assert_eq!(change(1_800_000_000_000).status, 200);
+}

@@ -191,7 +191,16 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .state
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    let at_ms = change.at_ms.unwrap_or_else(|| ctx.now_ms());
+    let now = ctx.now_ms();
+    let at_ms = change.at_ms.unwrap_or(now);
+    // A change dated after now would be the agent's state before its time, and would bar every
+    // change until the clock passed it (login refused, agent-state 409): the past and now only.
+    if at_ms > now {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("at_ms {at_ms} is after the virtual clock's now ({now}); a state change is dated now or earlier"),
+        ));
+    }
     let mut model = ctx.model();
     if let Some(v) = change.vendor {
         let tenant = model
