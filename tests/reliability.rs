@@ -238,9 +238,8 @@ fn a_fixture_that_contradicts_itself_is_refused_with_the_field_named() {
     );
     assert_eq!(r.json["code"], 0, "{}", r.text);
     // The same rules hold for a fixture file at start.
-    let dir = std::env::temp_dir().join(format!("ccemu-fixture-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("typo.json");
+    let dir = Scratch::new("fixture");
+    let path = dir.path("typo.json");
     std::fs::write(&path, r#"{"tenants": [], "agents": []}"#).unwrap();
     let err = ccemu::Config {
         fixture: Some(path.clone()),
@@ -249,7 +248,6 @@ fn a_fixture_that_contradicts_itself_is_refused_with_the_field_named() {
     .load_fixture()
     .unwrap_err();
     assert!(err.contains("unknown field agents"), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -269,4 +267,60 @@ fn an_agent_state_change_dated_in_the_future_is_refused_and_leaves_the_agent_fre
     assert!(r.text.contains("at_ms"), "{}", r.text);
     // Nothing was written: a change dated now still goes through.
     assert_eq!(change(1_800_000_000_000).status, 200);
+}
+
+/// A scratch directory of this test process, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("ccemu-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn reset_with_a_scenario_file_gone_changes_nothing() {
+    let dir = Scratch::new("reset");
+    let scenario = dir.path("s.json");
+    let text = json!({"name": "s", "rules": [{"match": {"path": "/nowhere"}, "fault": {"kind": "empty"}}]});
+    std::fs::write(&scenario, text.to_string()).unwrap();
+    let emu = start_with(ccemu::Config {
+        scenarios: vec![scenario.clone()],
+        ..ccemu::Config::ephemeral()
+    });
+    udesk_ok(&emu, "POST", "/queues", Some(json!({"QueueName": "kept"})));
+    let before = admin(&emu, "GET", "/state", None).json;
+    std::fs::remove_file(&scenario).unwrap();
+    let r = admin(&emu, "POST", "/reset", None);
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(r.text.contains("nothing changed"), "{}", r.text);
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+    assert_eq!(
+        admin(&emu, "GET", "/faults", None).json["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A broken rule is found before anything is cleared too.
+    let broken = json!({"name": "s", "rules": [{"probability": 7, "fault": {"kind": "empty"}}]});
+    std::fs::write(&scenario, broken.to_string()).unwrap();
+    assert_eq!(admin(&emu, "POST", "/reset", None).status, 500);
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+    // Back in place: reset goes through.
+    std::fs::write(&scenario, text.to_string()).unwrap();
+    assert_eq!(admin(&emu, "POST", "/reset", None).status, 200);
+    assert!(!admin(&emu, "GET", "/state", None).text.contains("kept"));
 }

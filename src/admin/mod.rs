@@ -14,6 +14,7 @@ pub mod requests;
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::{fixture, AgentState, Vendor};
+use crate::scenarios::ScenarioFile;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -111,15 +112,56 @@ fn health(ctx: &Ctx) -> Reply {
 /// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
 /// files loaded afresh (their times counted from now).
 fn reset(ctx: &Ctx) -> Reply {
+    // All or nothing: a `--scenario` file gone or broken since start is found before anything is
+    // cleared, and the emulator stays as it was.
+    let scenarios = match read_configured_scenarios(ctx) {
+        Ok(files) => files,
+        Err(e) => return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into(),
+    };
     // Timeline first: clearing it waits for an event being applied, so no scripted event can
     // land in the model after it is restored.
     ctx.scenarios.clear();
     ctx.reset();
     ctx.journal.clear();
-    if let Err(e) = crate::scenarios::load_configured(ctx) {
-        return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
+    for file in scenarios {
+        // Checked above, so this cannot fail; should it, the answer says so.
+        if let Err(e) = ctx.scenarios.load(ctx, file) {
+            return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
+        }
     }
     ok(json!({"status": "reset"}))
+}
+
+/// The `--scenario` files, read and checked as `Scenarios::load` would check them.
+fn read_configured_scenarios(ctx: &Ctx) -> Result<Vec<ScenarioFile>, String> {
+    ctx.config
+        .scenarios
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "reset refused, nothing changed: cannot read scenario {}: {e}",
+                    path.display()
+                )
+            })?;
+            let file: ScenarioFile = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "reset refused, nothing changed: scenario {}: {e}",
+                    path.display()
+                )
+            })?;
+            for (i, rule) in file.rules.iter().enumerate() {
+                rule.validate().map_err(|e| {
+                    format!(
+                        "reset refused, nothing changed: scenario {}: rule {}: {e}",
+                        path.display(),
+                        i + 1
+                    )
+                })?;
+            }
+            Ok(file)
+        })
+        .collect()
 }
 
 fn state(ctx: &Ctx) -> Reply {
