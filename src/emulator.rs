@@ -90,6 +90,8 @@ pub struct Shared {
     pub journal: Journal,
     /// Fault rules, scenario timelines, clock skews, token revocations.
     pub scenarios: Scenarios,
+    /// Requests a `hang` fault holds, released when their rule goes.
+    pub hangs: crate::scenarios::faults::Hangs,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -113,6 +115,7 @@ impl Ctx {
             clock: Clock::new(),
             journal: Journal::new(config.journal_size),
             scenarios: Scenarios::new(config.seed),
+            hangs: Default::default(),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),

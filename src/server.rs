@@ -166,12 +166,13 @@ async fn respond(
             Err(Dropped)
         }
         Action::Empty => Err(Dropped),
-        Action::Hang => {
+        Action::Hang { rule } => {
             // Holds no thread: a parked future, woken only when the client gives up (so a
-            // long test's abandoned hangs do not pile up) or at shutdown.
+            // long test's abandoned hangs do not pile up), its rule is deleted, or at shutdown.
             tokio::select! {
                 _ = ctx.scenarios.closed() => {}
                 _ = client_gone(&socket) => {}
+                _ = ctx.hangs.released(rule) => {}
             }
             Err(Dropped)
         }

@@ -324,3 +324,77 @@ fn reset_with_a_scenario_file_gone_changes_nothing() {
     assert_eq!(admin(&emu, "POST", "/reset", None).status, 200);
     assert!(!admin(&emu, "GET", "/state", None).text.contains("kept"));
 }
+
+/// A client waiting on a request that a `hang` fault holds.
+fn hung_client(emu: &ccemu::Emulator, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .unwrap();
+    s
+}
+
+/// What the client gets within `wait`: `Some(bytes)` if the server answered or closed, `None`
+/// if it is still waiting.
+fn outcome(s: &mut TcpStream, wait: Duration) -> Option<Vec<u8>> {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut out = Vec::new();
+    match s.read_to_end(&mut out) {
+        Ok(_) => Some(out),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            None
+        }
+        Err(_) => Some(out),
+    }
+}
+
+#[test]
+fn deleting_a_hang_rule_releases_its_hung_requests_with_the_connection_closed() {
+    let emu = start();
+    let rule = |path: &str| {
+        let r = admin(
+            &emu,
+            "POST",
+            "/faults",
+            Some(json!({"match": {"path": path}, "fault": {"kind": "hang"}})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["id"].as_u64().unwrap()
+    };
+    let a = rule("/ccapi/v2/hang-a");
+    rule("/ccapi/v2/hang-b");
+    let mut client_a = hung_client(&emu, "/ccapi/v2/hang-a");
+    let mut client_b = hung_client(&emu, "/ccapi/v2/hang-b");
+    assert!(outcome(&mut client_a, Duration::from_millis(300)).is_none());
+    // Deleting rule a frees a's client only.
+    assert_eq!(
+        admin(&emu, "DELETE", &format!("/faults/{a}"), None).status,
+        200
+    );
+    let freed = outcome(&mut client_a, Duration::from_secs(5)).expect("released");
+    assert!(freed.is_empty(), "closed without an answer: {freed:?}");
+    assert!(outcome(&mut client_b, Duration::from_millis(300)).is_none());
+    // Deleting every rule frees the rest.
+    assert_eq!(admin(&emu, "DELETE", "/faults", None).status, 200);
+    assert!(outcome(&mut client_b, Duration::from_secs(5)).is_some());
+}
+
+#[test]
+fn a_rate_limit_that_refills_slowly_sends_a_sane_retry_after() {
+    let emu = start();
+    let r = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(json!({"fault": {"kind": "rate_limit", "per_second": 1e-12, "burst": 0}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = udesk(&emu, "GET", "/spnumbers", None);
+    assert_eq!(r.status, 429, "{}", r.text);
+    let after: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(after, 3600);
+}

@@ -121,6 +121,7 @@ fn reset(ctx: &Ctx) -> Reply {
     // Timeline first: clearing it waits for an event being applied, so no scripted event can
     // land in the model after it is restored.
     ctx.scenarios.clear();
+    ctx.hangs.release_all();
     ctx.reset();
     ctx.journal.clear();
     for file in scenarios {
