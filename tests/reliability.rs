@@ -398,3 +398,37 @@ fn a_rate_limit_that_refills_slowly_sends_a_sane_retry_after() {
     let after: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert_eq!(after, 3600);
 }
+
+#[test]
+fn invalid_json_inside_an_unknown_field_is_refused_by_udesk_and_huawei() {
+    let emu = start();
+    let before = admin(&emu, "GET", "/state", None).json;
+    for extra in [r#""\ud800""#, "1e999"] {
+        // Udesk: 000001, the format error, and no queue created.
+        let body = format!(r#"{{"QueueName": "sneaky", "Junk": {extra}}}"#);
+        let url = format!(
+            "{}/ccapi/v2/queues?{}",
+            emu.url(),
+            udesk_query(now_ms(&emu))
+        );
+        let r = send(
+            "POST",
+            &url,
+            &[("Content-Type", "application/json")],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.json["ErrCode"], "000001", "{extra}: {}", r.text);
+        // Huawei: 400 on the token exchange.
+        let body = format!(
+            r#"{{"app_key": "{HW_APP_KEY}", "app_secret": "{HW_APP_SECRET}", "junk": {extra}}}"#
+        );
+        let r = send(
+            "POST",
+            &format!("{}{HW_TOKEN_PATH}", emu.url()),
+            &[("Content-Type", "application/json")],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(r.status, 400, "{extra}: {}", r.text);
+    }
+    assert_eq!(admin(&emu, "GET", "/state", None).json, before);
+}

@@ -9,6 +9,7 @@ use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::Vendor;
 
 pub mod huawei;
+pub mod json;
 pub mod nxcloud;
 pub mod udesk;
 
