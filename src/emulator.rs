@@ -41,6 +41,10 @@ pub struct Config {
     pub scenarios: Vec<PathBuf>,
     /// How many requests the journal keeps; 0 disables it.
     pub journal_size: usize,
+    /// Where the state is kept across restarts (`crate::persist`); `None` keeps nothing.
+    pub state_file: Option<PathBuf>,
+    /// How often the state file is written while running; zero writes it at shutdown only.
+    pub state_interval: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +61,8 @@ impl Default for Config {
             admin_token: None,
             scenarios: Vec::new(),
             journal_size: 1000,
+            state_file: None,
+            state_interval: Duration::from_secs(5),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `ccemu`: flags → Config → serve.
 
 use ccemu::model::Credentials;
+use ccemu::persist::Start;
 use ccemu::{Config, Ctx};
 use clap::Parser;
 use std::io::Write;
@@ -40,6 +41,14 @@ struct Cli {
     /// closed.
     #[arg(long, default_value_t = ccemu::emulator::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
     max_connections: usize,
+    /// Keep the state (model, tokens, clock, scenarios, faults) in this file across restarts:
+    /// restored at start when it exists, written periodically and at a clean shutdown.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// How often --state-file is written while running, in milliseconds; 0 writes it at
+    /// shutdown only.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    state_interval_ms: u64,
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
@@ -58,6 +67,8 @@ fn main() {
         scenarios: cli.scenarios,
         journal_size: cli.journal_size,
         max_connections: cli.max_connections,
+        state_file: cli.state_file,
+        state_interval: std::time::Duration::from_millis(cli.state_interval_ms),
         ..Config::default()
     };
     let fixture = match config.load_fixture() {
@@ -93,25 +104,20 @@ fn main() {
             .map(|a| a.to_string())
             .unwrap_or_default();
         let ctx = Ctx::new(config, fixture);
-        let loaded = match ccemu::scenarios::load_configured(&ctx) {
-            Ok(loaded) => loaded,
+        let start = match ccemu::persist::restore_or_load(&ctx) {
+            Ok(start) => start,
             Err(e) => {
                 eprintln!("ccemu: {e}");
                 std::process::exit(2);
             }
         };
-        print_banner(&ctx, &addr);
-        for s in loaded {
-            println!(
-                "  scenario {}: {} rule(s), {} event(s)",
-                s.name,
-                s.rules.len(),
-                s.events
-            );
-        }
-        if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
+        print_banner(&ctx, &addr, &start);
+        if let Err(e) = ccemu::server::serve(listener, ctx.clone(), shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
+        }
+        if let Err(e) = ccemu::persist::save(&ctx) {
+            eprintln!("ccemu: {e}");
         }
         // stdout may be a closed pipe by now; a farewell is not worth a panic.
         let _ = writeln!(std::io::stdout(), "ccemu: stopped");
@@ -127,9 +133,24 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
 /// not bring the emulator down.
-fn print_banner(ctx: &Ctx, addr: &str) {
+fn print_banner(ctx: &Ctx, addr: &str, start: &Start) {
     let mut out =
         format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
+    match start {
+        Start::Restored(path) => {
+            out.push_str(&format!("  state restored from {}\n", path.display()));
+        }
+        Start::Loaded(loaded) => {
+            for s in loaded {
+                out.push_str(&format!(
+                    "  scenario {}: {} rule(s), {} event(s)\n",
+                    s.name,
+                    s.rules.len(),
+                    s.events
+                ));
+            }
+        }
+    }
     let model = ctx.model().clone();
     for t in model.tenants.values() {
         match &t.credentials {

@@ -64,6 +64,7 @@ pub async fn serve(
         .max_buf_size(MAX_BUF_SIZE);
     let slots = Arc::new(Semaphore::new(ctx.config.max_connections.max(1)));
     tokio::spawn(scenarios::ticker(ctx.clone()));
+    tokio::spawn(crate::persist::writer(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {

@@ -113,12 +113,19 @@ fn unknown_key(input: &Value, known: &Value, list: Option<&str>, path: &str) -> 
         }),
         (Value::Array(i), Value::Array(k)) => {
             let field = list.and_then(identity_field);
+            let by_id: BTreeMap<String, &Value> = field
+                .map(|f| {
+                    k.iter()
+                        .filter_map(|e| Some((id_text(e.get(f)?), e)))
+                        .collect()
+                })
+                .unwrap_or_default();
             i.iter().enumerate().find_map(|(n, v)| {
                 let (kv, at) = match field {
                     Some(f) => {
-                        let id = v.get(f)?;
-                        let at = format!("{path}[{f}={}]", id_text(id));
-                        (k.iter().find(|e| e.get(f) == Some(id))?, at)
+                        let id = id_text(v.get(f)?);
+                        let at = format!("{path}[{f}={id}]");
+                        (*by_id.get(&id)?, at)
                     }
                     None => (k.get(n)?, format!("{path}[{n}]")),
                 };
@@ -221,12 +228,27 @@ fn merge_value(target: &mut Value, patch: &Value, list_name: Option<&str>) {
         }
         (Value::Array(t), Value::Array(p)) if list_name.and_then(identity_field).is_some() => {
             let field = list_name.and_then(identity_field).unwrap_or("id");
+            // Indexed by identity: a merge of thousands of entries must not compare each with
+            // every other.
+            let mut at: BTreeMap<String, usize> = t
+                .iter()
+                .enumerate()
+                .filter_map(|(n, e)| Some((id_text(e.get(field)?), n)))
+                .collect();
             for item in p {
-                let key = item.get(field);
-                let existing = key.and_then(|k| t.iter_mut().find(|e| e.get(field) == Some(k)));
-                match existing {
+                let key = item.get(field).map(id_text);
+                match key
+                    .as_ref()
+                    .and_then(|k| at.get(k))
+                    .and_then(|&n| t.get_mut(n))
+                {
                     Some(e) => merge_value(e, item, None),
-                    None => t.push(item.clone()),
+                    None => {
+                        if let Some(k) = key {
+                            at.insert(k, t.len());
+                        }
+                        t.push(item.clone());
+                    }
                 }
             }
         }
