@@ -269,27 +269,6 @@ fn an_agent_state_change_dated_in_the_future_is_refused_and_leaves_the_agent_fre
     assert_eq!(change(1_800_000_000_000).status, 200);
 }
 
-/// A scratch directory of this test process, removed when dropped.
-struct Scratch(std::path::PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("ccemu-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-    fn path(&self, file: &str) -> std::path::PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn reset_with_a_scenario_file_gone_changes_nothing() {
     let dir = Scratch::new("reset");
