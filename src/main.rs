@@ -4,6 +4,7 @@ use ccemu::model::Credentials;
 use ccemu::persist::Start;
 use ccemu::{Config, Ctx};
 use clap::Parser;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -49,6 +50,10 @@ struct Cli {
     /// shutdown only.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     state_interval_ms: u64,
+    /// Print every tenant's secrets in the banner. Without it, secrets of your own fixture are
+    /// shown as ******** (the embedded demo credentials always print).
+    #[arg(long)]
+    show_secrets: bool,
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
@@ -56,6 +61,7 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
+    let show_secrets = cli.show_secrets;
     let config = Config {
         bind: cli.bind,
         port: cli.port,
@@ -111,7 +117,7 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        print_banner(&ctx, &addr, &start);
+        print_banner(&ctx, &addr, &start, show_secrets);
         if let Err(e) = ccemu::server::serve(listener, ctx.clone(), shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
@@ -133,7 +139,19 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
 /// not bring the emulator down.
-fn print_banner(ctx: &Ctx, addr: &str, start: &Start) {
+fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
+    // The demo credentials are the documented contract and print as they are; any other secret
+    // is a user's own and stays off stdout (CI logs keep it) unless asked for.
+    let demo = demo_secrets();
+    let mut hidden = false;
+    let mut secret = |value: &str| -> String {
+        if show_secrets || demo.contains(value) {
+            value.to_string()
+        } else {
+            hidden = true;
+            "********".to_string()
+        }
+    };
     let mut out =
         format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
     match start {
@@ -159,30 +177,59 @@ fn print_banner(ctx: &Ctx, addr: &str, start: &Start) {
                 sid,
                 auth_token,
             } => out.push_str(&format!(
-                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={auth_token}\n",
-                t.id
+                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={}\n",
+                t.id,
+                secret(auth_token)
             )),
             Credentials::Nxcloud {
                 access_key,
                 access_secret,
                 ..
             } => out.push_str(&format!(
-                "  nxcloud tenant {}: accessKey={access_key} accessSecret={access_secret}\n",
-                t.id
+                "  nxcloud tenant {}: accessKey={access_key} accessSecret={}\n",
+                t.id,
+                secret(access_secret)
             )),
             Credentials::Huawei { apps, .. } => {
                 for app in apps {
                     out.push_str(&format!(
                         "  huawei  tenant {}: app_key={} app_secret={}\n",
-                        t.id, app.app_key, app.app_secret
+                        t.id,
+                        app.app_key,
+                        secret(&app.app_secret)
                     ));
                 }
             }
         }
     }
+    if hidden {
+        out.push_str("  secrets of your fixture are hidden; --show-secrets prints them\n");
+    }
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The secrets of the embedded default fixture: public demo values, safe to print anywhere.
+fn demo_secrets() -> BTreeSet<String> {
+    let Ok(model) = ccemu::model::fixture::parse(ccemu::model::fixture::DEFAULT_FIXTURE) else {
+        return BTreeSet::new();
+    };
+    let mut secrets = BTreeSet::new();
+    for t in model.tenants.values() {
+        match &t.credentials {
+            Credentials::Udesk { auth_token, .. } => {
+                secrets.insert(auth_token.clone());
+            }
+            Credentials::Nxcloud { access_secret, .. } => {
+                secrets.insert(access_secret.clone());
+            }
+            Credentials::Huawei { apps, .. } => {
+                secrets.extend(apps.iter().map(|a| a.app_secret.clone()));
+            }
+        }
+    }
+    secrets
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -411,3 +411,57 @@ fn invalid_json_inside_an_unknown_field_is_refused_by_udesk_and_huawei() {
     }
     assert_eq!(admin(&emu, "GET", "/state", None).json, before);
 }
+
+/// The binary's banner, up to and including the first line containing `last`.
+fn banner(args: &[&str], last: &str) -> String {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ccemu"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        text.push_str(&line);
+        if line.contains(last) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    text
+}
+
+#[test]
+fn the_banner_hides_a_users_own_secrets_but_not_the_demo_credentials() {
+    let dir = Scratch::new("banner");
+    let path = dir.path("mine.json");
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(ccemu::model::fixture::DEFAULT_FIXTURE).unwrap();
+    fixture["tenants"].as_array_mut().unwrap().push(json!({
+        "id": "zz-mine",
+        "credentials": {"vendor": "nxcloud", "access_key": "mine-key", "access_secret": "my-own-secret"}
+    }));
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+    let text = banner(&["--port", "0", "--fixture", path], "hidden");
+    assert!(
+        text.contains("accessKey=mine-key accessSecret=********"),
+        "{text}"
+    );
+    assert!(!text.contains("my-own-secret"), "{text}");
+    assert!(text.contains("AuthToken=udesk-demo-token"), "{text}");
+    assert!(text.contains("accessSecret=nx-demo-secret"), "{text}");
+    let text = banner(
+        &["--port", "0", "--fixture", path, "--show-secrets"],
+        "mine-key",
+    );
+    assert!(text.contains("accessSecret=my-own-secret"), "{text}");
+}
