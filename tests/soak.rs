@@ -4,12 +4,11 @@
 #![cfg(target_os = "linux")]
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const HEALTH: &[u8] = b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
@@ -46,21 +45,7 @@ fn spawn_client(
 
 #[test]
 fn mixed_hostile_traffic_keeps_the_process_answering_with_flat_memory() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccemu"))
-        .args(["--port", "0", "--journal-size", "100"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("ccemu listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, url) = spawn_ccemu(&["--journal-size".as_ref(), "100".as_ref()]);
     let addr: SocketAddr = url.strip_prefix("http://").unwrap().parse().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let counters: Vec<Arc<AtomicU64>> = (0..4).map(|_| Arc::new(AtomicU64::new(0))).collect();

@@ -3,9 +3,7 @@
 mod common;
 use common::*;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const T: i64 = 1_800_000_000_000;
@@ -110,31 +108,16 @@ fn a_snapshot_from_another_version_is_refused_with_a_clear_error() {
 
 /// The binary with a state file written as often as it can be, its port read from the banner.
 fn spawn_writing(file: &Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ccemu"))
-        .args([
-            "--port",
-            "0",
-            "--max-connections",
-            "100000",
-            "--state-interval-ms",
-            "1",
-            "--state-file",
-        ])
-        .arg(file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("ccemu listening on ")
-        .expect(&first)
-        .to_string();
-    (child, url)
+    let args = [
+        "--max-connections",
+        "100000",
+        "--state-interval-ms",
+        "1",
+        "--state-file",
+    ];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    args.push(file.as_os_str());
+    spawn_ccemu(&args)
 }
 
 #[test]
