@@ -5,8 +5,9 @@
 //! `.await`, and serialise their answers after letting it go.
 
 use crate::clock::Clock;
+use crate::events::{Events, EventsConfig, Outbound};
 use crate::journal::Journal;
-use crate::model::{fixture, Model};
+use crate::model::{fixture, Model, ModelEvent};
 use crate::scenarios::Scenarios;
 use parking_lot::{Mutex, MutexGuard};
 use rand::rngs::StdRng;
@@ -45,6 +46,8 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// How often the state file is written while running; zero writes it at shutdown only.
     pub state_interval: Duration,
+    /// Outbound events: backlog, log size, attempt timeout, retry schedule, extra CA.
+    pub events: EventsConfig,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
             journal_size: 1000,
             state_file: None,
             state_interval: Duration::from_secs(5),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct Shared {
     pub scenarios: Scenarios,
     /// Requests a `hang` fault holds, released when their rule goes.
     pub hangs: crate::scenarios::faults::Hangs,
+    /// Outbound events: queues, workers, the delivery log.
+    pub events: Events,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -122,6 +128,7 @@ impl Ctx {
             journal: Journal::new(config.journal_size),
             scenarios: Scenarios::new(config.seed),
             hangs: Default::default(),
+            events: Events::new(config.events.clone()),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -130,14 +137,19 @@ impl Ctx {
     }
 
     /// The model lock. Hold the guard for the model operation only: no I/O, no `.await`, no
-    /// serialisation of the answer under it.
-    pub fn model(&self) -> MutexGuard<'_, Model> {
-        self.0.model.lock()
+    /// serialisation of the answer under it. Events the operation recorded are handed to the
+    /// event engine when the guard is dropped.
+    pub fn model(&self) -> ModelGuard<'_> {
+        ModelGuard {
+            guard: Some(self.0.model.lock()),
+            shared: &self.0,
+        }
     }
 
     /// Back to the loaded fixture and a fresh RNG from the configured seed. The clock is left
     /// alone: a test that froze it expects it frozen.
     pub fn reset(&self) {
+        self.0.events.clear();
         *self.0.model.lock() = self.0.fixture.clone();
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);
     }
@@ -170,4 +182,50 @@ impl Ctx {
     pub fn token_revoked(&self, tenant: &str, issued_ms: i64) -> bool {
         self.scenarios.token_revoked(tenant, issued_ms)
     }
+}
+
+/// The model lock's guard. On release it turns the events the operation recorded into
+/// deliveries: the tenant's vendor picks the receivers while the lock is still held (so a
+/// subscription changed by the next call cannot be half-seen), and the queues are filled after
+/// the lock is let go.
+pub struct ModelGuard<'a> {
+    guard: Option<MutexGuard<'a, Model>>,
+    shared: &'a Shared,
+}
+
+impl std::ops::Deref for ModelGuard<'_> {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        self.guard.as_deref().expect("guard held until drop")
+    }
+}
+
+impl std::ops::DerefMut for ModelGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Model {
+        self.guard.as_deref_mut().expect("guard held until drop")
+    }
+}
+
+impl Drop for ModelGuard<'_> {
+    fn drop(&mut self) {
+        let Some(mut model) = self.guard.take() else {
+            return;
+        };
+        if model.outbox.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut model.outbox);
+        let outs = route(&model, &events, &self.shared.events);
+        drop(model);
+        self.shared.events.enqueue(outs);
+    }
+}
+
+fn route(model: &Model, events: &[ModelEvent], engine: &Events) -> Vec<Outbound> {
+    let ids = || engine.next_event_id();
+    events
+        .iter()
+        .filter_map(|e| model.tenants.get(e.tenant()).map(|t| (t, e)))
+        .flat_map(|(t, e)| crate::vendors::by_vendor(t.vendor()).route_event(t, e, &ids))
+        .collect()
 }

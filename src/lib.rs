@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod clock;
 pub mod emulator;
+pub mod events;
 pub mod http;
 pub mod journal;
 pub mod model;
@@ -41,6 +42,11 @@ impl Emulator {
         let fixture = config
             .load_fixture()
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        // A bad --webhook-ca is reported now, not as failed deliveries later.
+        if let Some(ca) = &config.events.ca_file {
+            events::client::build(Some(ca))
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        }
         let listener = TcpListener::bind((config.bind, config.port)).await?;
         let addr = listener.local_addr()?;
         let ctx = Ctx::new(config, fixture);

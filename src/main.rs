@@ -57,6 +57,35 @@ struct Cli {
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
+    /// Events one webhook target may hold waiting; more are dropped and logged as dropped.
+    #[arg(long, default_value_t = 16_384)]
+    webhook_backlog: usize,
+    /// Delivery attempts the webhook log keeps (GET /_ccemu/webhooks/deliveries).
+    #[arg(long, default_value_t = 20_000)]
+    webhook_log_size: usize,
+    /// Real milliseconds one delivery attempt may take before it counts as failed.
+    #[arg(long, default_value_t = 5_000)]
+    webhook_timeout_ms: u64,
+    /// Virtual milliseconds before each retry of a failed delivery, comma-separated; "" = none.
+    #[arg(long, default_value = "1000,5000,30000")]
+    webhook_retries: String,
+    /// An extra CA certificate (PEM) trusted for https callbacks, e.g. a receiver's self-signed one.
+    #[arg(long, value_name = "PEM")]
+    webhook_ca: Option<PathBuf>,
+}
+
+/// `--webhook-retries`: virtual milliseconds, comma-separated.
+fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.parse::<i64>() {
+            Ok(ms) if ms >= 0 => Ok(ms),
+            _ => Err(format!(
+                "--webhook-retries: {p:?} is not a number of milliseconds"
+            )),
+        })
+        .collect()
 }
 
 fn main() {
@@ -75,6 +104,19 @@ fn main() {
         max_connections: cli.max_connections,
         state_file: cli.state_file,
         state_interval: std::time::Duration::from_millis(cli.state_interval_ms),
+        events: ccemu::events::EventsConfig {
+            backlog: cli.webhook_backlog.max(1),
+            log_size: cli.webhook_log_size,
+            attempt_timeout: std::time::Duration::from_millis(cli.webhook_timeout_ms.max(1)),
+            backoff_ms: match parse_retries(&cli.webhook_retries) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("ccemu: {e}");
+                    std::process::exit(2);
+                }
+            },
+            ca_file: cli.webhook_ca,
+        },
         ..Config::default()
     };
     let fixture = match config.load_fixture() {

@@ -65,6 +65,7 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(ctx.config.max_connections.max(1)));
     tokio::spawn(scenarios::ticker(ctx.clone()));
     tokio::spawn(crate::persist::writer(ctx.clone()));
+    tokio::spawn(crate::events::dispatcher(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -217,7 +218,10 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
-                admin::handle(ctx, api).await
+                let reply = admin::handle(ctx, api).await;
+                // The call may have moved the clock: deliveries waiting for an instant look again.
+                ctx.events.poke();
+                reply
             }
             Err(why) => admin::reject(why),
         });

@@ -10,6 +10,7 @@ pub mod faults;
 mod guard;
 mod refusal;
 pub mod requests;
+pub mod webhooks;
 
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
@@ -81,6 +82,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if requests::serves(path) {
         return requests::handle(ctx, &req, path).await;
+    }
+    if webhooks::serves(path) {
+        return webhooks::handle(ctx, &req, path).await;
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),

@@ -108,6 +108,9 @@ fn from_value(input: Value) -> Result<Model, String> {
 fn unknown_key(input: &Value, known: &Value, list: Option<&str>, path: &str) -> Option<String> {
     match (input, known) {
         (Value::Object(i), Value::Object(k)) => i.iter().find_map(|(key, v)| match k.get(key) {
+            // An optional field left out of the written form when empty (`call_mode`) may be
+            // given as null; that says nothing either way.
+            None if v.is_null() => None,
             None => Some(format!("{path}.{key}").trim_start_matches('.').to_string()),
             Some(kv) => unknown_key(v, kv, Some(key), &format!("{path}.{key}")),
         }),
@@ -208,7 +211,7 @@ pub fn merge(model: &mut Model, fragment: &Value) -> Result<(), String> {
     let mut current = serde_json::to_value(&*model).map_err(|e| e.to_string())?;
     merge_value(&mut current, fragment, None);
     let mut merged = from_value(current)?;
-    merged.events = std::mem::take(&mut model.events);
+    merged.outbox = std::mem::take(&mut model.outbox);
     merged.tokens = std::mem::take(&mut model.tokens);
     *model = merged;
     Ok(())

@@ -11,14 +11,16 @@
 //!   its operations in `ops.rs`; NXCloud groups and scenario events may empty a queue);
 //! - a timeline is ordered by time.
 
+pub mod events;
 pub mod fixture;
 pub mod ops;
 pub mod state;
 pub mod tokens;
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
+pub use events::{line_of, ModelEvent};
 pub use state::{AgentState, Durations, RestReason, StateChange};
 
 /// Which vendor a tenant's credentials belong to.
@@ -141,6 +143,10 @@ pub struct Agent {
     pub recording_storage_days: u32,
     pub created_ms: i64,
     pub modified_ms: i64,
+    /// The signal type (0 SIP, 1 WebRTC) the agent calls with, as Udesk agents switch it in the
+    /// console; `None` = the first bound type (see [`Agent::call_mode`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_mode: Option<u8>,
     /// What the vendor faces read the agent's state and durations from; ordered by time.
     pub timeline: Vec<StateChange>,
 }
@@ -173,6 +179,7 @@ impl Default for Agent {
             recording_storage_days: 0,
             created_ms: 0,
             modified_ms: 0,
+            call_mode: None,
             timeline: Vec::new(),
         }
     }
@@ -194,6 +201,20 @@ impl Agent {
 
     pub fn last_change_ms(&self) -> Option<i64> {
         self.timeline.last().map(|c| c.at_ms)
+    }
+
+    /// The extension the agent calls on: the one of its chosen signal type, else its first bound
+    /// one (SIP before WebRTC). `None` without extensions.
+    pub fn call_extension<'a>(&self, t: &'a Tenant) -> Option<&'a Extension> {
+        let bound = || self.extensions.iter().filter_map(|e| t.extensions.get(e));
+        self.call_mode
+            .and_then(|m| bound().find(|e| e.signal_type == m))
+            .or_else(|| bound().min_by_key(|e| e.signal_type))
+    }
+
+    /// The signal type the agent calls with now, as `agent_call_mode_change` reports it.
+    pub fn call_mode(&self, t: &Tenant) -> Option<u8> {
+        self.call_extension(t).map(|e| e.signal_type)
     }
 }
 
@@ -320,6 +341,11 @@ pub struct Tenant {
     pub next_queue_id: u64,
     #[serde(default = "first_subscription_id")]
     pub next_subscription_id: u64,
+    /// Reshapes the body of every event pushed for this tenant, for teams whose real payload
+    /// differs from ccemu's: a JSON value whose `"{{path}}"` strings are filled from ccemu's own
+    /// payload (see `events::template`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_template: Option<serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -489,29 +515,14 @@ impl std::fmt::Display for ModelError {
     }
 }
 
-/// Something that happened in the model, for journals and (later) webhook delivery.
-/// Every change of agent state goes through [`Model::set_agent_state`], which records one of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ModelEvent {
-    AgentState {
-        tenant: String,
-        agent: String,
-        at_ms: i64,
-        from: AgentState,
-        to: AgentState,
-    },
-}
-
-/// How many recent events the model keeps for inspection.
-const EVENT_LOG_CAPACITY: usize = 4096;
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     #[serde(default, with = "fixture::keyed_list")]
     pub tenants: BTreeMap<String, Tenant>,
+    /// Events recorded under the lock and not yet handed to the event engine; the model guard
+    /// drains it on release (see `model::events`).
     #[serde(skip)]
-    pub events: VecDeque<ModelEvent>,
+    pub outbox: Vec<ModelEvent>,
     /// Bearer tokens issued by token exchanges (Huawei tokenByAkSk); cleared by reset.
     #[serde(skip)]
     pub tokens: tokens::Tokens,
@@ -538,11 +549,9 @@ impl Model {
         self.tenants.values().find(|t| pred(&t.credentials))
     }
 
-    fn record(&mut self, event: ModelEvent) {
-        if self.events.len() == EVENT_LOG_CAPACITY {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
+    /// Records an event for delivery once the model lock is released.
+    pub fn emit(&mut self, event: ModelEvent) {
+        self.outbox.push(event);
     }
 
     /// The one place an agent's state changes. Login is leaving offline, logout is entering it.
@@ -572,14 +581,127 @@ impl Model {
             return Ok(());
         }
         a.timeline.push(StateChange { at_ms, state: to });
-        let event = ModelEvent::AgentState {
+        let (line_from, line_to) = (line_of(from), line_of(to));
+        let line = if line_from == line_to {
+            None
+        } else {
+            let t = self.tenant(tenant)?;
+            t.agents
+                .get(agent)
+                .and_then(|a| a.call_extension(t))
+                .map(|e| e.extension.clone())
+        };
+        self.emit(ModelEvent::AgentState {
             tenant: tenant.into(),
             agent: agent.into(),
             at_ms,
             from,
             to,
+        });
+        if let Some(extension) = line {
+            self.emit(ModelEvent::ExtensionLine {
+                tenant: tenant.into(),
+                agent: agent.into(),
+                extension,
+                at_ms,
+                from: line_from,
+                to: line_to,
+            });
+        }
+        Ok(())
+    }
+
+    /// Binds (`bind: true`) or unbinds extensions through the tenant's rules, recording a
+    /// binding event per extension whose binding changed and a call-mode event when the signal
+    /// type the agent calls with changes with it.
+    pub fn bind_extensions(
+        &mut self,
+        tenant: &str,
+        agent: &str,
+        extensions: &[String],
+        bind: bool,
+        at_ms: i64,
+    ) -> ModelResult<()> {
+        let t = self.tenant_mut(tenant)?;
+        let mode_before = t.agents.get(agent).and_then(|a| a.call_mode(t));
+        let bound_before = t
+            .agents
+            .get(agent)
+            .map(|a| a.extensions.clone())
+            .unwrap_or_default();
+        if bind {
+            t.bind_extensions(agent, extensions)?;
+        } else {
+            t.unbind_extensions(agent, extensions)?;
+        }
+        let Some(a) = t.agents.get(agent) else {
+            return Ok(());
         };
-        self.record(event);
+        let mode_after = a.call_mode(t);
+        let changed: Vec<String> = if bind {
+            a.extensions.difference(&bound_before).cloned().collect()
+        } else {
+            bound_before.difference(&a.extensions).cloned().collect()
+        };
+        for extension in changed {
+            self.emit(ModelEvent::ExtensionBinding {
+                tenant: tenant.into(),
+                agent: agent.into(),
+                extension,
+                at_ms,
+                bound: bind,
+            });
+        }
+        if mode_before != mode_after {
+            self.emit(ModelEvent::CallMode {
+                tenant: tenant.into(),
+                agent: agent.into(),
+                at_ms,
+                from: mode_before,
+                to: mode_after,
+            });
+        }
+        Ok(())
+    }
+
+    /// The agent switches the extension type it calls with (Udesk: "the agent needs to manually
+    /// switch to the extension type that matches the current outgoing call method"). The agent
+    /// must bind an extension of that type.
+    pub fn set_call_mode(
+        &mut self,
+        tenant: &str,
+        agent: &str,
+        signal_type: u8,
+        at_ms: i64,
+    ) -> ModelResult<()> {
+        let t = self.tenant_mut(tenant)?;
+        let a = t
+            .agents
+            .get(agent)
+            .ok_or_else(|| ModelError::AgentNotFound(agent.into()))?;
+        let before = a.call_mode(t);
+        let has_type = a
+            .extensions
+            .iter()
+            .filter_map(|e| t.extensions.get(e))
+            .any(|e| e.signal_type == signal_type);
+        if !has_type {
+            return Err(ModelError::Invalid(format!(
+                "agent {agent} binds no extension of signal type {signal_type}"
+            )));
+        }
+        if let Some(a) = t.agents.get_mut(agent) {
+            a.call_mode = Some(signal_type);
+        }
+        if before != Some(signal_type) {
+            self.emit(ModelEvent::CallMode {
+                tenant: tenant.into(),
+                agent: agent.into(),
+                at_ms,
+                from: before,
+                to: Some(signal_type),
+            });
+        }
         Ok(())
     }
 

@@ -98,6 +98,12 @@ pub enum Fault {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<Value>,
     },
+    /// Deliveries only: the event is never sent (logged as dropped).
+    Drop,
+    /// Deliveries only: the event is sent twice with the same event id.
+    Duplicate,
+    /// Deliveries only: the next event of the same target is sent before this one.
+    Reorder,
 }
 
 impl Fault {
@@ -112,7 +118,23 @@ impl Fault {
             Fault::Hang { .. } => "hang",
             Fault::SlowBody { .. } => "slow_body",
             Fault::RateLimit { .. } => "rate_limit",
+            Fault::Drop => "drop",
+            Fault::Duplicate => "duplicate",
+            Fault::Reorder => "reorder",
         }
+    }
+
+    /// Which faults a delivery rule may use (`delay` serves both requests and deliveries).
+    pub fn for_delivery(&self) -> bool {
+        matches!(
+            self,
+            Fault::Drop | Fault::Duplicate | Fault::Reorder | Fault::Delay { .. }
+        )
+    }
+
+    /// Which faults a request rule may use.
+    pub fn for_request(&self) -> bool {
+        !matches!(self, Fault::Drop | Fault::Duplicate | Fault::Reorder)
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -403,6 +425,8 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
             let meta = run_handler(ctx, vendor, req, *phase).unwrap_or_default();
             Outcome::closed(Action::Hang { rule: fired.rule }, meta)
         }
+        // Refused for request rules by `RuleSpec::validate`; answered normally if one got here.
+        Fault::Drop | Fault::Duplicate | Fault::Reorder => Outcome::answer(vendor.handle(ctx, req)),
     }
 }
 

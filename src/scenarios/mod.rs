@@ -202,10 +202,29 @@ impl Scenarios {
         let mut set = self.rules.lock();
         let RuleSet { rules, rng, .. } = &mut *set;
         for rule in rules.iter_mut() {
-            if !rule.spec.matcher.matches_request(&view) {
+            if rule.spec.delivery.is_some() || !rule.spec.matcher.matches_request(&view) {
                 continue;
             }
             if let Some(fired) = rule.consider(now, rng) {
+                return Some(fired);
+            }
+        }
+        None
+    }
+
+    /// Whether a fault fires for an outbound delivery, and which: the same rules, counters and
+    /// fault RNG as requests, restricted to the rules with a `delivery` match.
+    pub fn decide_delivery(&self, now_ms: i64, view: &rules::DeliveryView) -> Option<Fired> {
+        if self.rule_count.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut set = self.rules.lock();
+        let RuleSet { rules, rng, .. } = &mut *set;
+        for rule in rules.iter_mut() {
+            if !rule.spec.delivery.as_ref().is_some_and(|m| m.matches(view)) {
+                continue;
+            }
+            if let Some(fired) = rule.consider(now_ms, rng) {
                 return Some(fired);
             }
         }
@@ -457,7 +476,11 @@ pub async fn ticker(ctx: Ctx) {
     tokio::pin!(closed);
     loop {
         tokio::select! {
-            _ = interval.tick() => ctx.scenarios.apply_due(&ctx),
+            _ = interval.tick() => {
+                ctx.scenarios.apply_due(&ctx);
+                // A running clock moved 50 ms: deliveries waiting for an instant look again.
+                ctx.events.poke();
+            }
             _ = &mut closed => break,
         }
     }

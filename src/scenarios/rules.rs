@@ -237,12 +237,53 @@ impl MatchSpec {
     }
 }
 
+/// What an outbound delivery (a webhook, a CDR push) looks like to the rules.
+pub struct DeliveryView<'a> {
+    pub vendor: Vendor,
+    pub tenant: &'a str,
+    pub event: &'a str,
+    pub subscription: Option<u64>,
+    pub url: &'a str,
+}
+
+/// The match of a delivery rule: a rule with `"delivery": {...}` applies to outbound events and
+/// never to requests. Every field left out matches anything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryMatchSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<Vendor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The vendor's event name (`acd_agent_state`, `general_hangup`, `cdr`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<u64>,
+    /// The receiver's URL; `*` wildcards allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl DeliveryMatchSpec {
+    pub fn matches(&self, d: &DeliveryView) -> bool {
+        self.vendor.is_none_or(|v| v == d.vendor)
+            && self.tenant.as_deref().is_none_or(|t| t == d.tenant)
+            && self.event.as_deref().is_none_or(|e| e == d.event)
+            && self.subscription.is_none_or(|s| d.subscription == Some(s))
+            && self.url.as_deref().is_none_or(|u| glob(u, d.url))
+    }
+}
+
 /// A rule as written: in `POST /_ccemu/faults` or a scenario file's `rules`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     #[serde(rename = "match", default)]
     pub matcher: MatchSpec,
+    /// Makes this a delivery rule: it applies to outbound events matching this, not to requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryMatchSpec>,
     /// Let the first `after` matching requests through untouched.
     #[serde(default)]
     pub after: u64,
@@ -269,6 +310,24 @@ pub struct RuleSpec {
 impl RuleSpec {
     pub fn validate(&self) -> Result<(), String> {
         self.matcher.check_for_rule()?;
+        match &self.delivery {
+            Some(_) if self.matcher != MatchSpec::default() => {
+                return Err("a delivery rule matches with `delivery`, not `match`".into())
+            }
+            Some(_) if !self.fault.for_delivery() => {
+                return Err(format!(
+                    "a delivery rule's fault is drop, duplicate, reorder or delay, not {}",
+                    self.fault.kind()
+                ))
+            }
+            None if !self.fault.for_request() => {
+                return Err(format!(
+                    "{} applies to deliveries only: give the rule a `delivery` match (e.g. {{\"delivery\": {{\"event\": \"acd_agent_state\"}}}})",
+                    self.fault.kind()
+                ))
+            }
+            _ => {}
+        }
         if let Some(p) = self.probability {
             if !(0.0..=1.0).contains(&p) {
                 return Err(format!("probability {p} is not between 0 and 1"));

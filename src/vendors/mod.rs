@@ -5,8 +5,9 @@
 //! file per group of documented endpoints.
 
 use crate::emulator::Ctx;
+use crate::events::Outbound;
 use crate::http::{ApiRequest, Rejection, Reply};
-use crate::model::Vendor;
+use crate::model::{ModelEvent, Tenant, Vendor};
 
 pub mod huawei;
 pub mod json;
@@ -31,6 +32,21 @@ pub trait VendorApi: Send + Sync {
     /// match on the tenant before the handler runs (a refused call must not reach the model).
     fn tenant_hint(&self, _ctx: &Ctx, _req: &ApiRequest) -> Option<String> {
         None
+    }
+    /// Who among `tenant`'s receivers (subscriptions, a CDR URL) gets `event`, and the body each
+    /// is sent, in the vendor's own words. `ids` draws a fresh event id per delivery. Runs under
+    /// the model lock: build values, do no I/O.
+    fn route_event(
+        &self,
+        _tenant: &Tenant,
+        _event: &ModelEvent,
+        _ids: &dyn Fn() -> String,
+    ) -> Vec<Outbound> {
+        Vec::new()
+    }
+    /// Whether `name` is an event this vendor pushes (for `POST /_ccemu/events`).
+    fn knows_event(&self, _name: &str) -> bool {
+        false
     }
 }
 

@@ -3,6 +3,8 @@
 //! emulator's own code, the way a client would write it.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use ccemu::{Config, Emulator};
 use serde_json::Value;
 use sha1::{Digest, Sha1};

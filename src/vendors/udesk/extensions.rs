@@ -28,10 +28,9 @@ fn parse_binding(call: &Call) -> Result<AgentExtensions, UdeskError> {
 /// ends with at most one extension of each signal type (100022).
 pub fn bind(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse_binding(call)?;
+    let now = call.now_ms();
     let mut model = call.ctx.model();
-    model
-        .tenant_mut(&call.tenant)?
-        .bind_extensions(&b.agent_id, &b.extensions)?;
+    model.bind_extensions(&call.tenant, &b.agent_id, &b.extensions, true, now)?;
     Ok(Answer::null())
 }
 
@@ -40,10 +39,9 @@ pub fn bind(call: &Call) -> Result<Answer, UdeskError> {
 /// Every extension must be bound to this agent (100022; 100018 if it does not exist).
 pub fn unbind(call: &Call) -> Result<Answer, UdeskError> {
     let b = parse_binding(call)?;
+    let now = call.now_ms();
     let mut model = call.ctx.model();
-    model
-        .tenant_mut(&call.tenant)?
-        .unbind_extensions(&b.agent_id, &b.extensions)?;
+    model.bind_extensions(&call.tenant, &b.agent_id, &b.extensions, false, now)?;
     Ok(Answer::null())
 }
 

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod auth;
 pub mod callback;
 pub mod errors;
+pub mod events;
 pub mod extensions;
 pub mod queue_members;
 pub mod queues;
@@ -281,5 +282,18 @@ impl VendorApi for Udesk {
             |c| matches!(c, crate::model::Credentials::Udesk { app_id, .. } if *app_id == app),
         )?;
         Some(tenant.id.clone())
+    }
+
+    fn route_event(
+        &self,
+        tenant: &crate::model::Tenant,
+        event: &crate::model::ModelEvent,
+        ids: &dyn Fn() -> String,
+    ) -> Vec<crate::events::Outbound> {
+        events::route(tenant, event, ids)
+    }
+
+    fn knows_event(&self, name: &str) -> bool {
+        events::is_event_type(name)
     }
 }

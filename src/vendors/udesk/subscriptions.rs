@@ -49,6 +49,11 @@ fn check(callback: &str, events: &[String], name: &str) -> Result<(), UdeskError
     if events.is_empty() || events.iter().any(|e| e.is_empty()) {
         return Err(UdeskError::EmptyParameter("events is required".into()));
     }
+    if let Some(bad) = events.iter().find(|e| !super::events::is_subscribable(e)) {
+        return Err(UdeskError::InvalidParameter(format!(
+            "unknown event {bad:?}: use an event type or category of the subscription table (e.g. acd_agent_state, agent_state, call)"
+        )));
+    }
     Ok(())
 }
 
@@ -56,7 +61,7 @@ fn check(callback: &str, events: &[String], name: &str) -> Result<(), UdeskError
 ///
 /// All or nothing: a name the app already has (or a name twice in the request) answers 200019 and
 /// nothing is created, so `sub_fail` is always null. Ids come from the app's counter. Event names
-/// are not checked against the table: the document's own example subscribes to "begin" and "end".
+/// must be a type or category of the table, or the example's own "begin"/"end" (000001 otherwise).
 pub fn subscribe(call: &Call) -> Result<Answer, UdeskError> {
     let subscriptions = call.body::<Subscribe>()?.list()?;
     if subscriptions.is_empty() {
