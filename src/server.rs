@@ -59,8 +59,9 @@ pub async fn serve(
         .half_close(true)
         .header_read_timeout(ctx.config.header_read_timeout)
         // hyper starts every connection with an 8 KiB read buffer and grows it while a request
-        // head is incomplete; the cap bounds what one slow client can make it grow to (and is
-        // the largest request head accepted). Bodies stream through it in pieces.
+        // head is incomplete: the two caps bound what one slow client can make it grow to (a
+        // larger head is 431). Bodies stream through the buffer in pieces.
+        .max_header_size(MAX_BUF_SIZE)
         .max_buf_size(MAX_BUF_SIZE);
     let slots = Arc::new(Semaphore::new(ctx.config.max_connections.max(1)));
     tokio::spawn(scenarios::ticker(ctx.clone()));
@@ -105,7 +106,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// The per-connection buffer cap (hyper's minimum is 8 KiB, its default ~400 KiB).
+/// The per-connection buffer cap and the largest request head (hyper's minimum is 8 KiB, its
+/// default ~400 KiB).
 const MAX_BUF_SIZE: usize = 64 * 1024;
 
 /// The answer past `--max-connections`: 503 with `Retry-After: 1`, sent without reading the

@@ -465,3 +465,23 @@ fn the_banner_hides_a_users_own_secrets_but_not_the_demo_credentials() {
     );
     assert!(text.contains("accessSecret=my-own-secret"), "{text}");
 }
+
+#[test]
+fn a_request_head_over_64_kib_is_refused_and_one_under_it_served() {
+    let emu = start();
+    let ask = |filler: usize| {
+        let mut s = TcpStream::connect(emu.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = format!(
+            "GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(filler)
+        );
+        let _ = s.write_all(head.as_bytes());
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    assert!(ask(40 * 1024).starts_with("HTTP/1.1 200"));
+    let answer = ask(70 * 1024);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+}
