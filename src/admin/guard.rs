@@ -70,7 +70,7 @@ pub fn check(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> 
         if !is_json(ct) {
             return Err(refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("Content-Type {ct:?} is refused: admin writes send Content-Type: application/json"),
+                format!("Content-Type {ct:?} is refused: admin writes send Content-Type: application/json (with curl: -H 'Content-Type: application/json')"),
             ));
         }
     }
