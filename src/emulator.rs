@@ -4,6 +4,7 @@
 //! sits behind one `parking_lot::Mutex`; handlers take it for a few microseconds, never across an
 //! `.await`, and serialise their answers after letting it go.
 
+use crate::calls::Calls;
 use crate::clock::Clock;
 use crate::events::{Events, EventsConfig, Outbound};
 use crate::journal::Journal;
@@ -104,6 +105,8 @@ pub struct Shared {
     pub hangs: crate::scenarios::faults::Hangs,
     /// Outbound events: queues, workers, the delivery log.
     pub events: Events,
+    /// The simulated calls.
+    pub calls: Calls,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -129,6 +132,7 @@ impl Ctx {
             scenarios: Scenarios::new(config.seed),
             hangs: Default::default(),
             events: Events::new(config.events.clone()),
+            calls: Calls::new(config.seed),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -149,6 +153,7 @@ impl Ctx {
     /// Back to the loaded fixture and a fresh RNG from the configured seed. The clock is left
     /// alone: a test that froze it expects it frozen.
     pub fn reset(&self) {
+        self.0.calls.clear();
         self.0.events.clear();
         *self.0.model.lock() = self.0.fixture.clone();
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);

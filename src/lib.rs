@@ -10,6 +10,7 @@
 //! ```
 
 pub mod admin;
+pub mod calls;
 pub mod clock;
 pub mod emulator;
 pub mod events;

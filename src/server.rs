@@ -214,14 +214,17 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         remote,
     };
     let read = read_body(ctx, &api, body).await;
-    // A frozen clock moved since the last request: scripted events due by now happen first.
-    ctx.scenarios.apply_due(ctx);
+    // A frozen clock moved since the last request: scripted events and call steps due by now
+    // happen first.
+    crate::calls::advance(ctx);
     if admin::serves(&api.path) {
         return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
                 let reply = admin::handle(ctx, api).await;
-                // The call may have moved the clock: deliveries waiting for an instant look again.
+                // The call may have moved the clock or freed an agent: call steps now due run,
+                // waiting calls are offered, deliveries waiting for an instant look again.
+                crate::calls::advance(ctx);
                 ctx.events.poke();
                 reply
             }

@@ -6,6 +6,7 @@
 //! `guard` keeps web pages (foreign Origin or Host, non-JSON writes) and, with `--admin-token`,
 //! callers without the token out.
 
+pub mod calls;
 pub mod faults;
 mod guard;
 mod refusal;
@@ -85,6 +86,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if webhooks::serves(path) {
         return webhooks::handle(ctx, &req, path).await;
+    }
+    if calls::serves(path) {
+        return calls::handle(ctx, &req, path);
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),

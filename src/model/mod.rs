@@ -346,6 +346,12 @@ pub struct Tenant {
     /// payload (see `events::template`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_template: Option<serde_json::Value>,
+    /// NXCloud: where each finished call's CDR is POSTed (set in the vendor's console), and the
+    /// `token` header sent with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdr_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdr_token: Option<String>,
 }
 
 fn yes() -> bool {

@@ -285,32 +285,43 @@ impl Scenarios {
             .map_err(|e| format!("scenario {}: {e}", path.display()))
     }
 
-    /// Applies every event whose time has come, in time order, each dated at its own time.
-    /// Called at the start of every request and by a ticker, so a frozen clock moved by the admin
-    /// API is seen by the very next request.
+    /// Applies every event whose time has come, in time order, each dated at its own time, and
+    /// the simulated calls' steps between them (`calls::advance`). Called at the start of every
+    /// request and by a ticker, so a frozen clock moved by the admin API is seen by the very next
+    /// request.
     pub fn apply_due(&self, ctx: &Ctx) {
-        let now = ctx.now_ms();
-        if now < self.next_due_ms.load(Ordering::Acquire) {
-            return;
-        }
+        crate::calls::advance(ctx);
+    }
+
+    /// The earliest pending event's instant (`i64::MAX` when none).
+    pub fn next_due(&self) -> i64 {
+        self.next_due_ms.load(Ordering::Acquire)
+    }
+
+    /// Applies the earliest pending event if it is due by `now`; answers whether one was.
+    pub fn apply_next(&self, ctx: &Ctx, now: i64) -> bool {
         let mut tl = self.timeline.lock();
-        while tl.pending.front().is_some_and(|s| s.at_ms <= now) {
-            let Some(s) = tl.pending.pop_front() else {
-                break;
-            };
-            let error = timeline::apply_event(ctx, s.at_ms, &s.event).err();
-            if tl.applied.len() == APPLIED_LOG {
-                tl.applied.pop_front();
+        let due = tl.pending.front().is_some_and(|s| s.at_ms <= now);
+        let next = if due { tl.pending.pop_front() } else { None };
+        let applied = match next {
+            Some(s) => {
+                let error = timeline::apply_event(ctx, s.at_ms, &s.event).err();
+                if tl.applied.len() == APPLIED_LOG {
+                    tl.applied.pop_front();
+                }
+                tl.applied.push_back(Applied {
+                    scheduled: s,
+                    error,
+                });
+                true
             }
-            tl.applied.push_back(Applied {
-                scheduled: s,
-                error,
-            });
-        }
+            None => false,
+        };
         self.next_due_ms.store(
             tl.pending.front().map_or(i64::MAX, |s| s.at_ms),
             Ordering::Release,
         );
+        applied
     }
 
     pub fn describe(&self) -> Value {
@@ -477,7 +488,7 @@ pub async fn ticker(ctx: Ctx) {
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                ctx.scenarios.apply_due(&ctx);
+                crate::calls::advance(&ctx);
                 // A running clock moved 50 ms: deliveries waiting for an instant look again.
                 ctx.events.poke();
             }

@@ -3,6 +3,7 @@
 //! that must react to changes (webhook delivery, later) hooks in there or in the model's own
 //! event log that `Model::set_agent_state` writes.
 
+use crate::calls::spec::CallSpec;
 use crate::emulator::Ctx;
 use crate::model::{AgentState, LineState};
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,15 @@ pub enum Event {
     /// Every token the tenant holds, issued at or before this instant (on the tenant's own clock),
     /// is refused from now on.
     RevokeTokens { tenant: String },
+    /// A simulated call starts (`calls::spec::CallSpec`; its `at_ms` is the event's).
+    Call { call: CallSpec },
+    /// A load profile: `calls_per_hour` calls arriving as a Poisson process for `duration_ms`
+    /// from the event's instant, each a copy of `call`.
+    Load {
+        calls_per_hour: f64,
+        duration_ms: i64,
+        call: CallSpec,
+    },
 }
 
 /// An event placed on the absolute virtual clock.
@@ -95,6 +105,19 @@ pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
             ctx.scenarios.set_skew(tenant, *offset_ms);
             Ok(())
         }
+        Event::Call { call } => {
+            let mut spec = call.clone();
+            spec.at_ms = Some(at_ms);
+            ctx.calls.start(ctx, spec, None).map(|_| ())
+        }
+        Event::Load {
+            calls_per_hour,
+            duration_ms,
+            call,
+        } => ctx
+            .calls
+            .load(ctx, call, *calls_per_hour, at_ms, *duration_ms)
+            .map(|_| ()),
         Event::RevokeTokens { tenant } => {
             // Tokens are dated on the tenant's own (possibly skewed) clock, as
             // `POST /_ccemu/revoke-tokens` reads "now"; the event's instant is read there too.

@@ -9,6 +9,7 @@
 pub mod agent_groups;
 pub mod agents;
 pub mod auth;
+pub mod cdr;
 pub mod errors;
 pub mod routes;
 
@@ -249,16 +250,29 @@ fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
     reply
 }
 
+/// Operations whose body carries no `tenantId`: the accessKey names the team. Real NXLink clients
+/// call `cdr/page` that way; a `tenantId` given anyway must still be the key's own.
+const TEAM_FROM_KEY: [&str; 1] = ["cdr/page"];
+
 /// Authenticates, reads the body and checks its tenantId, then runs the handler.
-fn run(ctx: &Ctx, req: &ApiRequest, handler: Handler) -> (Result<Data, NxError>, Option<String>) {
+fn run(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    operation: &str,
+    handler: Handler,
+) -> (Result<Data, NxError>, Option<String>) {
     let caller = match auth::authenticate(ctx, req) {
         Ok(c) => c,
         Err(e) => return (Err(e), None),
     };
     let tenant = caller.tenant;
     let outcome = Body::parse(&req.body).and_then(|body| {
-        let tenant_id = body.int("tenantId")?;
-        if tenant_id.to_string() != tenant {
+        let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
+            body.opt_int("tenantId")?
+        } else {
+            Some(body.int("tenantId")?)
+        };
+        if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
             return Err(NxError::Forbidden(format!(
                 "tenantId {tenant_id} is not the team of this accessKey"
             )));
@@ -289,7 +303,7 @@ impl VendorApi for NxCloud {
             Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
-        let (outcome, tenant) = run(ctx, req, route.handler);
+        let (outcome, tenant) = run(ctx, req, route.operation, route.handler);
         let mut reply = render(ctx, outcome).with_operation(route.operation);
         if let Some(t) = tenant {
             reply = reply.with_tenant(t);
@@ -345,5 +359,18 @@ impl VendorApi for NxCloud {
 
     fn tenant_hint(&self, ctx: &Ctx, req: &ApiRequest) -> Option<String> {
         auth::claimed_tenant(&ctx.model(), req)
+    }
+
+    fn route_event(
+        &self,
+        tenant: &crate::model::Tenant,
+        event: &crate::model::ModelEvent,
+        ids: &dyn Fn() -> String,
+    ) -> Vec<crate::events::Outbound> {
+        cdr::route(tenant, event, ids)
+    }
+
+    fn knows_event(&self, name: &str) -> bool {
+        name == "cdr"
     }
 }

@@ -2,6 +2,7 @@
 
 use super::errors::UdeskError;
 use super::{Answer, Call};
+use crate::calls::spec::{CallSpec, DEFAULT_RING_MS};
 use crate::model::ModelError;
 use serde::Deserialize;
 
@@ -26,7 +27,7 @@ fn is_phone_number(n: &str) -> bool {
 ///
 /// caller, called and called_display are required (100001); caller must be a PSTN number (digits,
 /// 000001); called must be one of the app's relay numbers (100005). Answers a call uuid drawn from
-/// the seeded RNG.
+/// the seeded RNG, which is also the id of the simulated call it starts (`GET /_ccemu/calls/{id}`).
 pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
     let b: Callback2Ivr = call.body()?;
     for (name, v) in [
@@ -44,13 +45,17 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
             b.caller
         )));
     }
-    {
+    let queue = {
         let model = call.ctx.model();
         let t = model.tenant(&call.tenant)?;
         if !t.relay_numbers.contains(&b.called) {
             return Err(ModelError::RelayNumberNotFound(b.called).into());
         }
-    }
+        t.default_queue
+            .clone()
+            .filter(|q| t.queues.contains_key(q))
+            .or_else(|| t.queues.keys().next().cloned())
+    };
     let h = call.ctx.random_hex(32);
     let uuid = format!(
         "{}-{}-{}-{}-{}",
@@ -60,5 +65,19 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
         &h[16..20],
         &h[20..32]
     );
+    // The customer's phone rings first; once answered the call enters the inbound flow: the
+    // app's default queue (else its first), routed like any inbound call. An app without queues
+    // has nowhere to route it, and no call is simulated.
+    if let Some(queue) = queue {
+        let spec = CallSpec {
+            tenant: call.tenant.clone(),
+            queue: Some(queue),
+            caller: Some(b.caller),
+            callee: Some(b.called),
+            at_ms: Some(call.now_ms().saturating_add(DEFAULT_RING_MS as i64)),
+            ..CallSpec::default()
+        };
+        let _ = call.ctx.calls.start(call.ctx, spec, Some(uuid.clone()));
+    }
     Answer::of(&uuid)
 }

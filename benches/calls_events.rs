@@ -1,0 +1,182 @@
+//! Two figures the events and calls issues ask for, measured rather than asserted:
+//! 1. a virtual hour of 600 simulated calls (Poisson arrivals, exponential talk) runs in how much
+//!    real time once the frozen clock is moved by the hour;
+//! 2. API latency (p50/p99 of signed Udesk login/logout calls) with no subscription, and with every
+//!    state change subscribed by a receiver that never answers — a slow receiver must not slow an
+//!    API call.
+//!
+//! Run: `cargo bench --bench calls_events` (env BENCH_CALLS_N to change the request count).
+
+use ccemu::{Config, Emulator};
+use serde_json::{json, Value};
+use sha1::{Digest, Sha1};
+use std::io::Read;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+const APP: &str = "4b8dc715-05e0-4340-6cae-a6e3c39a6012";
+const SID: &str = "udesk-demo-sid";
+const TOKEN: &str = "udesk-demo-token";
+const T0: i64 = 1_800_000_000_000;
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
+fn post(a: &ureq::Agent, url: &str, body: &Value) -> Value {
+    match a
+        .post(url)
+        .set("Content-Type", "application/json")
+        .send_json(body)
+    {
+        Ok(r) => r.into_json().unwrap_or(Value::Null),
+        Err(ureq::Error::Status(_, r)) => r.into_json().unwrap_or(Value::Null),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn signed(base: &str, path: &str, ts: i64) -> String {
+    let mut h = Sha1::new();
+    h.update(format!("{SID}{TOKEN}{ts}").as_bytes());
+    let sign: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{base}/ccapi/v2{path}{sep}AppId={APP}&Timestamp={ts}&Sign={sign}&Sid={SID}")
+}
+
+fn busy_hour() {
+    let emu = Emulator::start_background(Config::ephemeral()).expect("start");
+    let base = emu.url();
+    let a = agent();
+    post(
+        &a,
+        &format!("{base}/_ccemu/clock"),
+        &json!({"frozen": true, "now_ms": T0}),
+    );
+    // Twenty agents in one queue, longest idle first.
+    let agents: Vec<Value> = (0..20)
+        .map(|i| json!({"id": format!("{}", 8000 + i), "queues": ["8000"]}))
+        .collect();
+    post(
+        &a,
+        &format!("{base}/_ccemu/fixture"),
+        &json!({"tenants": [{"id": APP, "queues": [{"id": "8000", "name": "bench", "strategy": 2}], "agents": agents}]}),
+    );
+    for i in 0..20 {
+        post(
+            &a,
+            &format!("{base}/_ccemu/agent-state"),
+            &json!({"tenant": APP, "agent": format!("{}", 8000 + i), "state": "idle", "at_ms": T0 - 1000}),
+        );
+    }
+    post(
+        &a,
+        &format!("{base}/_ccemu/scenarios"),
+        &json!({"name": "busy hour", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 600,
+            "duration_ms": 3_600_000, "call": {"tenant": APP, "queue": "8000",
+            "talk_ms": {"mean": 90_000}, "wrapup_ms": {"min": 0, "max": 15_000}}}]}),
+    );
+    let started = Instant::now();
+    post(
+        &a,
+        &format!("{base}/_ccemu/clock"),
+        &json!({"advance_ms": 3_600_000 + 900_000}),
+    );
+    let took = started.elapsed();
+    let calls: Value = a
+        .get(&format!("{base}/_ccemu/calls"))
+        .call()
+        .expect("calls")
+        .into_json()
+        .expect("json");
+    let all = calls["calls"].as_array().cloned().unwrap_or_default();
+    let answered = all.iter().filter(|c| c["outcome"] == "answered").count();
+    let ended = all.iter().filter(|c| c["state"] == "ended").count();
+    println!(
+        "busy hour: {} calls ({answered} answered, {ended} ended) simulated in {:.1} ms of real time",
+        all.len(),
+        took.as_secs_f64() * 1000.0
+    );
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A receiver that accepts connections and reads forever, never answering.
+fn silent_receiver() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = [0u8; 4096];
+                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+fn api_latency(subscribed: bool, n: usize) {
+    let emu = Emulator::start_background(Config::ephemeral()).expect("start");
+    let base = emu.url();
+    let a = agent();
+    post(
+        &a,
+        &format!("{base}/_ccemu/clock"),
+        &json!({"frozen": true, "now_ms": T0}),
+    );
+    if subscribed {
+        let url = silent_receiver();
+        post(
+            &a,
+            &signed(&base, "/subscriptions", T0),
+            &json!({"subscriptions": [{"callback": url, "events": ["agent_state", "ext_state"], "name": "silent"}]}),
+        );
+    }
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let path = if i % 2 == 0 {
+            "/agent/login?MsgId=b"
+        } else {
+            "/agent/logout"
+        };
+        let t = Instant::now();
+        let r = post(&a, &signed(&base, path, T0), &json!({"agent_id": "189"}));
+        lat.push(t.elapsed());
+        assert_eq!(r["ErrCode"], "000000", "{r}");
+    }
+    lat.sort();
+    let backlog: Value = a
+        .get(&format!("{base}/_ccemu/webhooks"))
+        .call()
+        .expect("webhooks")
+        .into_json()
+        .expect("json");
+    println!(
+        "signed login/logout x{n}, {}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; webhook queues {}",
+        if subscribed {
+            "subscribed by a receiver that never answers"
+        } else {
+            "no subscription"
+        },
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+        backlog["targets"]
+    );
+}
+
+fn main() {
+    let n = std::env::var("BENCH_CALLS_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
+    busy_hour();
+    api_latency(false, n);
+    api_latency(true, n);
+}

@@ -1,0 +1,99 @@
+//! Who is offered a call: the queue's distribution strategy over its free agents.
+//!
+//! Udesk (and Huawei skills, which have no strategy of their own) follow the document's
+//! "Modify Queue" table:
+//! - `Strategy` 0: rotate through the agents in the order of their login (the start of their
+//!   current session); after the last agent offered a call comes the next one in that order.
+//! - 1: the agent who answered the fewest calls that (virtual, UTC) day first; ties by login.
+//! - 2: the agent idle the longest (since their last change to idle) first; ties by agent id.
+//!
+//! NXCloud follows the group's `ringPolicy`: 1 rings every free agent at once (the longest idle
+//! answers), 2 rings one at a time in agent order, always from the first.
+//!
+//! A free agent: in the queue, enabled, idle at the instant (and with no later timeline entry),
+//! and not already skipped by this call.
+
+use crate::model::{Agent, AgentState, Tenant, Vendor};
+use std::collections::HashMap;
+
+/// When the agent's current session began (its last change from offline to online).
+fn login_ms(a: &Agent, at: i64) -> i64 {
+    let tl = &a.timeline[..a.timeline.partition_point(|c| c.at_ms <= at)];
+    let mut login = i64::MIN;
+    for (i, c) in tl.iter().enumerate() {
+        let was_online = i > 0 && tl[i - 1].state.is_online();
+        if c.state.is_online() && !was_online {
+            login = c.at_ms;
+        }
+    }
+    login
+}
+
+fn idle_since(a: &Agent, at: i64) -> i64 {
+    let tl = &a.timeline[..a.timeline.partition_point(|c| c.at_ms <= at)];
+    tl.last().map_or(i64::MIN, |c| c.at_ms)
+}
+
+fn free(a: &Agent, at: i64, skipped: &[String]) -> bool {
+    a.enable
+        && a.state_at(at) == AgentState::Idle
+        && a.last_change_ms().is_none_or(|l| l <= at)
+        && !skipped.contains(&a.id)
+}
+
+pub fn choose(
+    t: &Tenant,
+    queue: &str,
+    at: i64,
+    skipped: &[String],
+    last_offered: &HashMap<(String, String), String>,
+    answered: &HashMap<(String, String, i64), u32>,
+) -> Vec<String> {
+    let Some(q) = t.queues.get(queue) else {
+        return Vec::new();
+    };
+    let mut free: Vec<&Agent> = t
+        .queue_members(queue)
+        .filter(|a| free(a, at, skipped))
+        .collect();
+    if free.is_empty() {
+        return Vec::new();
+    }
+    if t.vendor() == Vendor::Nxcloud {
+        return match q.ring_policy {
+            2 => vec![free[0].id.clone()],
+            _ => {
+                free.sort_by_key(|a| (idle_since(a, at), a.id.clone()));
+                free.into_iter().map(|a| a.id.clone()).collect()
+            }
+        };
+    }
+    let pick = match q.strategy {
+        1 => {
+            let day = at.div_euclid(86_400_000);
+            free.into_iter().min_by_key(|a| {
+                let n = answered
+                    .get(&(t.id.clone(), a.id.clone(), day))
+                    .copied()
+                    .unwrap_or(0);
+                (n, login_ms(a, at), a.id.clone())
+            })
+        }
+        2 => free
+            .into_iter()
+            .min_by_key(|a| (idle_since(a, at), a.id.clone())),
+        _ => {
+            free.sort_by_key(|a| (login_ms(a, at), a.id.clone()));
+            let last = last_offered.get(&(t.id.clone(), queue.to_string()));
+            // The next in login order after the last agent offered; wrap around.
+            let after = last.and_then(|l| {
+                let pos_of = |a: &&Agent| (login_ms(a, at), a.id.clone());
+                let last_agent = t.agents.get(l)?;
+                let key = (login_ms(last_agent, at), last_agent.id.clone());
+                free.iter().find(|a| pos_of(a) > key).copied()
+            });
+            after.or_else(|| free.first().copied())
+        }
+    };
+    pick.map(|a| vec![a.id.clone()]).unwrap_or_default()
+}

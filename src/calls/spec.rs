@@ -1,0 +1,147 @@
+//! How a simulated call is asked for: `POST /_ccemu/calls`, a scenario's `call` event, or each
+//! arrival of a `load` profile. Durations are fixed, uniform ranges or exponential means, drawn
+//! from the calls' own seeded RNG and rounded to whole seconds, as the vendors report them.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A duration in milliseconds: `5000`, `{"min": 1000, "max": 9000}` (uniform) or
+/// `{"mean": 180000}` (exponential, as call-center planning models handle time).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Duration {
+    Fixed(u64),
+    Range { min: u64, max: u64 },
+    Exponential { mean: u64 },
+}
+
+/// The longest duration a draw may give: a day. An exponential draw is cut there.
+const MAX_MS: u64 = 86_400_000;
+
+impl Duration {
+    pub fn validate(&self, name: &str) -> Result<(), String> {
+        match *self {
+            Duration::Fixed(ms) if ms > MAX_MS => Err(format!("{name} is over a day")),
+            Duration::Range { min, max } if min > max => {
+                Err(format!("{name}: min {min} is above max {max}"))
+            }
+            Duration::Range { max, .. } if max > MAX_MS => Err(format!("{name} is over a day")),
+            Duration::Exponential { mean } if mean == 0 || mean > MAX_MS => {
+                Err(format!("{name}: mean must be from 1 ms to a day"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Draws a value in whole seconds (as ms).
+    pub fn draw(&self, rng: &mut impl Rng) -> i64 {
+        let ms = match *self {
+            Duration::Fixed(ms) => ms as f64,
+            Duration::Range { min, max } => rng.gen_range(min..=max) as f64,
+            Duration::Exponential { mean } => {
+                let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+                (-u.ln() * mean as f64).min(MAX_MS as f64)
+            }
+        };
+        ((ms / 1000.0).round() as i64) * 1000
+    }
+}
+
+/// Who ends an answered call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HangupBy {
+    #[default]
+    Customer,
+    Agent,
+}
+
+/// A call as asked for. Inbound when `queue` is given, outbound (from `agent`) otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    pub tenant: String,
+    /// Inbound: the queue (Udesk queue, NXCloud agent group, Huawei skill) the call enters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Outbound: the agent who dials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// The customer's number (inbound: who calls; outbound: who is called, also `callee`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// Inbound: the number called (a relay number); outbound: the customer's number.
+    #[serde(default, alias = "called", skip_serializing_if = "Option::is_none")]
+    pub callee: Option<String>,
+    /// How long a phone rings before it is answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_ms: Option<Duration>,
+    /// How long a phone rings before the agent (or the customer) counts as not answering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_timeout_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub talk_ms: Option<Duration>,
+    /// Default: the agent's wrap-up time (Udesk WrapUpTime / OutWrapUpTime, seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_ms: Option<Duration>,
+    /// How long an inbound caller waits in the queue before giving up. Default: the queue's
+    /// `timeout` (seconds) when set, else 60 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_limit_ms: Option<u64>,
+    /// Whether anyone answers (default true): the offered agent for inbound, the customer for
+    /// outbound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<bool>,
+    /// Agents who let this call ring (they are skipped after `ring_timeout_ms`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_answer: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hangup_by: Option<HangupBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// When the call starts (virtual ms); default now. A scenario sets it from its timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
+}
+
+pub const DEFAULT_RING_MS: u64 = 3_000;
+pub const DEFAULT_RING_TIMEOUT_MS: u64 = 20_000;
+pub const DEFAULT_TALK_MS: u64 = 60_000;
+pub const DEFAULT_WAIT_LIMIT_MS: u64 = 60_000;
+
+impl CallSpec {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.tenant.is_empty() {
+            return Err("tenant is required".into());
+        }
+        match (&self.queue, &self.agent) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "give queue (an inbound call) or agent (an outbound call), not both".into(),
+                )
+            }
+            (None, None) => {
+                return Err("give queue (an inbound call) or agent (an outbound call)".into())
+            }
+            _ => {}
+        }
+        for (name, d) in [
+            ("ring_ms", &self.ring_ms),
+            ("talk_ms", &self.talk_ms),
+            ("wrapup_ms", &self.wrapup_ms),
+        ] {
+            if let Some(d) = d {
+                d.validate(name)?;
+            }
+        }
+        for (name, v) in [
+            ("ring_timeout_ms", self.ring_timeout_ms),
+            ("wait_limit_ms", self.wait_limit_ms),
+        ] {
+            if v.is_some_and(|v| v > MAX_MS) {
+                return Err(format!("{name} is over a day"));
+            }
+        }
+        Ok(())
+    }
+}
