@@ -9,8 +9,8 @@
 //! the directory fsynced), so a crash or `kill -9` at any moment leaves either the previous
 //! complete snapshot or the new one, never a torn file.
 //!
-//! Not kept: the request journal (history, not state), the model's event log, and the random
-//! sequences, which start again from `--seed`.
+//! Not kept: the request journal and delivery log (history, not state), queued webhook
+//! deliveries, simulated calls, and the random sequences, which start again from `--seed`.
 
 use crate::clock;
 use crate::emulator::Ctx;
@@ -39,8 +39,9 @@ pub struct Snapshot {
     pub model: Model,
     pub tokens: Tokens,
     pub scenarios: scenarios::Saved,
-    // Webhook delivery state (queue, attempts, delivery log) goes here, as a
-    // `#[serde(default)] pub deliveries: ...` field, when the delivery engine lands.
+    // Not kept yet: the webhook delivery queues (`crate::events`) and the simulated calls with
+    // their CDRs (`crate::calls`). Each goes here as a `#[serde(default)]` field (say
+    // `deliveries`, `calls`), which version-1 files simply lack, restored in `restore`.
 }
 
 /// The virtual clock: a frozen clock is kept at its instant; a running one keeps its distance
