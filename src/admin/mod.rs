@@ -135,21 +135,22 @@ fn reset_with(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     } else {
         parse(req)?
     };
-    if options.clock {
-        ctx.clock.reset();
-    }
-    Ok(reset(ctx))
+    Ok(reset(ctx, options.clock))
 }
 
 /// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
-/// files loaded afresh (their times counted from now).
-fn reset(ctx: &Ctx) -> Reply {
+/// files loaded afresh (their times counted from now); with `clock`, the clock back to wall time
+/// first, so those times count from wall time.
+fn reset(ctx: &Ctx, clock: bool) -> Reply {
     // All or nothing: a `--scenario` file gone or broken since start is found before anything is
     // cleared, and the emulator stays as it was.
     let scenarios = match read_configured_scenarios(ctx) {
         Ok(files) => files,
         Err(e) => return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into(),
     };
+    if clock {
+        ctx.clock.reset();
+    }
     // Timeline first: clearing it waits for an event being applied, so no scripted event can
     // land in the model after it is restored.
     ctx.scenarios.clear();
