@@ -18,6 +18,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// `--max-connections` unless given: far above what a test suite opens, low enough that a flood of
+/// slow clients cannot take more than a few tens of MB.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
 /// Everything the CLI can set; `Config::default()` is what `cargo run` uses.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -29,12 +33,20 @@ pub struct Config {
     pub seed: u64,
     pub body_limit: usize,
     pub header_read_timeout: Duration,
+    /// Open connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
     /// Serve `/_ccemu/` to any client, not only loopback.
     pub admin_public: bool,
+    /// When set, every admin request but `GET /_ccemu/health` needs `Authorization: Bearer <it>`.
+    pub admin_token: Option<String>,
     /// Scenario files loaded at start (and again after `POST /_ccemu/reset`).
     pub scenarios: Vec<PathBuf>,
     /// How many requests the journal keeps; 0 disables it.
     pub journal_size: usize,
+    /// Where the state is kept across restarts (`crate::persist`); `None` keeps nothing.
+    pub state_file: Option<PathBuf>,
+    /// How often the state file is written while running; zero writes it at shutdown only.
+    pub state_interval: Duration,
     /// Outbound events: backlog, log size, attempt timeout, retry schedule, extra CA.
     pub events: EventsConfig,
     /// Strict mode from the start (`--strict`): contract findings recorded per request.
@@ -50,9 +62,13 @@ impl Default for Config {
             seed: 0,
             body_limit: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             admin_public: false,
+            admin_token: None,
             scenarios: Vec::new(),
             journal_size: 1000,
+            state_file: None,
+            state_interval: Duration::from_secs(5),
             events: EventsConfig::default(),
             strict: false,
         }
@@ -88,6 +104,8 @@ pub struct Shared {
     pub journal: Journal,
     /// Fault rules, scenario timelines, clock skews, token revocations.
     pub scenarios: Scenarios,
+    /// Requests a `hang` fault holds, released when their rule goes.
+    pub hangs: crate::scenarios::faults::Hangs,
     /// Outbound events: queues, workers, the delivery log.
     pub events: Events,
     /// The simulated calls.
@@ -117,6 +135,7 @@ impl Ctx {
             clock: Clock::new(),
             journal: Journal::new(config.journal_size),
             scenarios: Scenarios::new(config.seed),
+            hangs: Default::default(),
             events: Events::new(config.events.clone()),
             calls: Calls::new(config.seed),
             contract: crate::contract::report::Contract::new(config.strict),

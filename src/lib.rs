@@ -19,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod journal;
 pub mod model;
+pub mod persist;
 pub mod routing;
 pub mod scenarios;
 pub mod server;
@@ -52,7 +53,7 @@ impl Emulator {
         let listener = TcpListener::bind((config.bind, config.port)).await?;
         let addr = listener.local_addr()?;
         let ctx = Ctx::new(config, fixture);
-        scenarios::load_configured(&ctx)
+        persist::restore_or_load(&ctx)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, ctx.clone(), async {
@@ -134,6 +135,10 @@ impl Drop for Emulator {
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // A clean stop keeps the state, as the binary's does.
+        if let Err(e) = persist::save(&self.ctx) {
+            eprintln!("ccemu: {e}");
         }
     }
 }

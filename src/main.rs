@@ -5,8 +5,10 @@
 
 use ccemu::cli::sign::SignArgs;
 use ccemu::model::Credentials;
+use ccemu::persist::Start;
 use ccemu::{Config, Ctx};
 use clap::{Args, Parser, Subcommand};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -71,9 +73,29 @@ struct ServeArgs {
     /// Serve the /_ccemu admin API to non-loopback clients too.
     #[arg(long)]
     admin_public: bool,
+    /// Require `Authorization: Bearer TOKEN` on every admin request but GET /_ccemu/health
+    /// (protects an --admin-public API).
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
     /// A scenario file (JSON) to load at start; repeatable, loaded in order.
     #[arg(long = "scenario", value_name = "FILE")]
     scenarios: Vec<PathBuf>,
+    /// Connections served at once; past it a new connection is answered 503 (Retry-After: 1) and
+    /// closed.
+    #[arg(long, default_value_t = ccemu::emulator::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
+    max_connections: usize,
+    /// Keep the state (model, tokens, clock, scenarios, faults) in this file across restarts:
+    /// restored at start when it exists, written periodically and at a clean shutdown.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+    /// How often --state-file is written while running, in milliseconds; 0 writes it at
+    /// shutdown only.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    state_interval_ms: u64,
+    /// Print every tenant's secrets in the banner. Without it, secrets of your own fixture are
+    /// shown as ******** (the embedded demo credentials always print).
+    #[arg(long)]
+    show_secrets: bool,
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
@@ -102,30 +124,6 @@ struct ServeArgs {
     strict: bool,
 }
 
-impl ServeArgs {
-    fn config(&self) -> Result<Config, String> {
-        Ok(Config {
-            bind: self.bind,
-            port: self.port,
-            fixture: self.fixture.clone(),
-            seed: self.seed,
-            body_limit: self.body_limit,
-            admin_public: self.admin_public,
-            scenarios: self.scenarios.clone(),
-            journal_size: self.journal_size,
-            events: ccemu::events::EventsConfig {
-                backlog: self.webhook_backlog.max(1),
-                log_size: self.webhook_log_size,
-                attempt_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
-                backoff_ms: parse_retries(&self.webhook_retries)?,
-                ca_file: self.webhook_ca.clone(),
-            },
-            strict: self.strict,
-            ..Config::default()
-        })
-    }
-}
-
 /// `--webhook-retries`: virtual milliseconds, comma-separated.
 fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
     s.split(',')
@@ -138,6 +136,34 @@ fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
             )),
         })
         .collect()
+}
+
+impl ServeArgs {
+    fn config(&self) -> Result<Config, String> {
+        Ok(Config {
+            bind: self.bind,
+            port: self.port,
+            fixture: self.fixture.clone(),
+            seed: self.seed,
+            body_limit: self.body_limit,
+            admin_public: self.admin_public,
+            admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
+            scenarios: self.scenarios.clone(),
+            journal_size: self.journal_size,
+            max_connections: self.max_connections,
+            state_file: self.state_file.clone(),
+            state_interval: std::time::Duration::from_millis(self.state_interval_ms),
+            events: ccemu::events::EventsConfig {
+                backlog: self.webhook_backlog.max(1),
+                log_size: self.webhook_log_size,
+                attempt_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
+                backoff_ms: parse_retries(&self.webhook_retries)?,
+                ca_file: self.webhook_ca.clone(),
+            },
+            strict: self.strict,
+            ..Config::default()
+        })
+    }
 }
 
 fn main() {
@@ -189,6 +215,7 @@ fn write_ready_file(path: &Path, url: &str) -> std::io::Result<()> {
 }
 
 fn serve(args: ServeArgs) {
+    let show_secrets = args.show_secrets;
     let config = match args.config() {
         Ok(c) => c,
         Err(e) => {
@@ -229,22 +256,14 @@ fn serve(args: ServeArgs) {
             .map(|a| a.to_string())
             .unwrap_or_default();
         let ctx = Ctx::new(config, fixture);
-        let loaded = match ccemu::scenarios::load_configured(&ctx) {
-            Ok(loaded) => loaded,
+        let start = match ccemu::persist::restore_or_load(&ctx) {
+            Ok(start) => start,
             Err(e) => {
                 eprintln!("ccemu: {e}");
                 std::process::exit(2);
             }
         };
-        print_banner(&ctx, &addr);
-        for s in loaded {
-            println!(
-                "  scenario {}: {} rule(s), {} event(s)",
-                s.name,
-                s.rules.len(),
-                s.events
-            );
-        }
+        print_banner(&ctx, &addr, &start, show_secrets);
         // After the banner: a script that waits for the file finds the banner complete too.
         if let Some(path) = &args.ready_file {
             if let Err(e) = write_ready_file(path, &format!("http://{addr}")) {
@@ -252,20 +271,57 @@ fn serve(args: ServeArgs) {
                 std::process::exit(1);
             }
         }
-        if let Err(e) = ccemu::server::serve(listener, ctx, shutdown_signal()).await {
+        if let Err(e) = ccemu::server::serve(listener, ctx.clone(), shutdown_signal()).await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
+        }
+        if let Err(e) = ccemu::persist::save(&ctx) {
+            eprintln!("ccemu: {e}");
         }
         // stdout may be a closed pipe by now; a farewell is not worth a panic.
         let _ = writeln!(std::io::stdout(), "ccemu: stopped");
     });
 }
 
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a whole number of at least 1")),
+    }
+}
+
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
 /// not bring the emulator down.
-fn print_banner(ctx: &Ctx, addr: &str) {
+fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
+    // The demo credentials are the documented contract and print as they are; any other secret
+    // is a user's own and stays off stdout (CI logs keep it) unless asked for.
+    let demo = demo_secrets();
+    let mut hidden = false;
+    let mut secret = |value: &str| -> String {
+        if show_secrets || demo.contains(value) {
+            value.to_string()
+        } else {
+            hidden = true;
+            "********".to_string()
+        }
+    };
     let mut out =
         format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
+    match start {
+        Start::Restored(path) => {
+            out.push_str(&format!("  state restored from {}\n", path.display()));
+        }
+        Start::Loaded(loaded) => {
+            for s in loaded {
+                out.push_str(&format!(
+                    "  scenario {}: {} rule(s), {} event(s)\n",
+                    s.name,
+                    s.rules.len(),
+                    s.events
+                ));
+            }
+        }
+    }
     let model = ctx.model().clone();
     for t in model.tenants.values() {
         match &t.credentials {
@@ -274,30 +330,59 @@ fn print_banner(ctx: &Ctx, addr: &str) {
                 sid,
                 auth_token,
             } => out.push_str(&format!(
-                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={auth_token}\n",
-                t.id
+                "  udesk   tenant {}: AppId={app_id} Sid={sid} AuthToken={}\n",
+                t.id,
+                secret(auth_token)
             )),
             Credentials::Nxcloud {
                 access_key,
                 access_secret,
                 ..
             } => out.push_str(&format!(
-                "  nxcloud tenant {}: accessKey={access_key} accessSecret={access_secret}\n",
-                t.id
+                "  nxcloud tenant {}: accessKey={access_key} accessSecret={}\n",
+                t.id,
+                secret(access_secret)
             )),
             Credentials::Huawei { apps, .. } => {
                 for app in apps {
                     out.push_str(&format!(
                         "  huawei  tenant {}: app_key={} app_secret={}\n",
-                        t.id, app.app_key, app.app_secret
+                        t.id,
+                        app.app_key,
+                        secret(&app.app_secret)
                     ));
                 }
             }
         }
     }
+    if hidden {
+        out.push_str("  secrets of your fixture are hidden; --show-secrets prints them\n");
+    }
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The secrets of the embedded default fixture: public demo values, safe to print anywhere.
+fn demo_secrets() -> BTreeSet<String> {
+    let Ok(model) = ccemu::model::fixture::parse(ccemu::model::fixture::DEFAULT_FIXTURE) else {
+        return BTreeSet::new();
+    };
+    let mut secrets = BTreeSet::new();
+    for t in model.tenants.values() {
+        match &t.credentials {
+            Credentials::Udesk { auth_token, .. } => {
+                secrets.insert(auth_token.clone());
+            }
+            Credentials::Nxcloud { access_secret, .. } => {
+                secrets.insert(access_secret.clone());
+            }
+            Credentials::Huawei { apps, .. } => {
+                secrets.extend(apps.iter().map(|a| a.app_secret.clone()));
+            }
+        }
+    }
+    secrets
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -31,6 +31,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 
 /// The response body type: boxed so that a fault can stream a body slowly.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -53,8 +54,18 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .keep_alive(true)
-        .header_read_timeout(ctx.config.header_read_timeout);
+        // A client that sends its request and then shuts down its write side (netcat and socat
+        // health checks do) still gets its answer: EOF on read is not a reason to drop it.
+        .half_close(true)
+        .header_read_timeout(ctx.config.header_read_timeout)
+        // hyper starts every connection with an 8 KiB read buffer and grows it while a request
+        // head is incomplete: the two caps bound what one slow client can make it grow to (a
+        // larger head is 431). Bodies stream through the buffer in pieces.
+        .max_header_size(MAX_BUF_SIZE)
+        .max_buf_size(MAX_BUF_SIZE);
+    let slots = Arc::new(Semaphore::new(ctx.config.max_connections.max(1)));
     tokio::spawn(scenarios::ticker(ctx.clone()));
+    tokio::spawn(crate::persist::writer(ctx.clone()));
     tokio::spawn(crate::events::dispatcher(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
@@ -69,6 +80,12 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
+        // Past the limit a client gets a plain 503 at once instead of a slot: memory stays
+        // bounded by the limit whatever a flood of slow clients does.
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            tokio::spawn(turn_away(stream));
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
         let stream = Arc::new(stream);
@@ -79,6 +96,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // A client that goes away mid-request is not an error worth reporting.
             let _ = conn.await;
+            drop(permit);
         });
     }
     drop(listener);
@@ -86,6 +104,32 @@ pub async fn serve(
     ctx.scenarios.close();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+/// The per-connection buffer cap and the largest request head (hyper's minimum is 8 KiB, its
+/// default ~400 KiB).
+const MAX_BUF_SIZE: usize = 64 * 1024;
+
+/// The answer past `--max-connections`: 503 with `Retry-After: 1`, sent without reading the
+/// request. The socket is then drained briefly, so the client reads the answer rather than
+/// a reset caused by its own unread request bytes.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 96\r\n\r\n{\"error\":\"too_many_connections\",\"message\":\"ccemu is at --max-connections; retry after a second\"}";
+
+async fn turn_away(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let drain = async {
+        let _ = stream.write_all(BUSY).await;
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 512];
+        let mut left = 64 * 1024usize;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 /// The error that makes hyper drop a connection without answering (the `reset`, `empty` and
@@ -126,12 +170,13 @@ async fn respond(
             Err(Dropped)
         }
         Action::Empty => Err(Dropped),
-        Action::Hang => {
+        Action::Hang { rule } => {
             // Holds no thread: a parked future, woken only when the client gives up (so a
-            // long test's abandoned hangs do not pile up) or at shutdown.
+            // long test's abandoned hangs do not pile up), its rule is deleted, or at shutdown.
             tokio::select! {
                 _ = ctx.scenarios.closed() => {}
                 _ = client_gone(&socket) => {}
+                _ = ctx.hangs.released(rule) => {}
             }
             Err(Dropped)
         }

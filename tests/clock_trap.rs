@@ -145,3 +145,26 @@ fn reset_keeps_the_clock_unless_asked_and_a_running_clock_says_so() {
     assert!(detail.contains("running and moved 1d"), "{detail}");
     assert!(detail.contains("behind wall time"), "{detail}");
 }
+
+#[test]
+fn a_refused_reset_leaves_the_clock_alone_too() {
+    let dir = std::env::temp_dir().join(format!("ccemu-clock-reset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.json");
+    std::fs::write(&file, r#"{"name": "s", "rules": [], "timeline": []}"#).unwrap();
+    let emu = start_with(ccemu::Config {
+        scenarios: vec![file.clone()],
+        ..ccemu::Config::ephemeral()
+    });
+    freeze_at(&emu, 1_800_000_000_000);
+    std::fs::remove_file(&file).unwrap();
+    let r = admin(&emu, "POST", "/reset", Some(json!({"clock": true})));
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert!(emu.ctx().clock.is_frozen());
+    assert_eq!(
+        now_ms(&emu),
+        1_800_000_000_000,
+        "all or nothing, the clock included"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

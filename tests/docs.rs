@@ -137,7 +137,7 @@ fn every_shell_block_runs_against_a_live_emulator() {
         for b in runnable {
             let script = format!("set -e\n{}", b.text.replace(DOCS_URL, &emu.url()));
             let out = Command::new("timeout")
-                .args(["60", "sh", "-c", &script])
+                .args(["30", "sh", "-c", &script])
                 .env("PATH", &path)
                 .output()
                 .expect("sh runs");

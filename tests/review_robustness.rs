@@ -173,15 +173,25 @@ fn far_off_scenario_events_and_agent_states_answer_everywhere() {
             {"at_ms": i64::MAX, "event": "skew", "tenant": "144", "offset_ms": 0}]})),
     );
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = admin(
-        &emu,
-        "POST",
-        "/agent-state",
-        Some(json!({"tenant": "144", "agent": "NXAgent0001", "state": "idle", "at_ms": i64::MAX})),
-    );
+    let far_state = || {
+        admin(
+            &emu,
+            "POST",
+            "/agent-state",
+            Some(
+                json!({"tenant": "144", "agent": "NXAgent0001", "state": "idle", "at_ms": i64::MAX}),
+            ),
+        )
+    };
+    // Dated after now, the change is refused (it would wedge the agent until then)...
+    let r = far_state();
+    assert_eq!(r.status, 400, "{}", r.text);
+    all_answer(&emu);
+    // ...and once the clock is at the far end, the same change goes through.
+    freeze_at(&emu, i64::MAX);
+    let r = far_state();
     assert_eq!(r.status, 200, "{}", r.text);
     all_answer(&emu);
-    freeze_at(&emu, i64::MAX);
     let body = json!({"tenantId": NX_TENANT, "userName": "NXAgent0001",
                       "startDateTime": 1_700_000_000, "endDateTime": 1_700_086_400});
     let r = nx_call(&emu, "agent/status/info", &body);

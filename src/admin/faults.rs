@@ -36,6 +36,7 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
         (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": ctx.scenarios.list_rules()}))),
         (&Method::DELETE, "/_ccemu/faults") => {
             ctx.scenarios.clear_rules();
+            ctx.hangs.release_all();
             Ok(ok(json!({"status": "cleared"})))
         }
         (&Method::POST, "/_ccemu/scenarios") => load_scenario(ctx, req),
@@ -57,6 +58,7 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
                 match *method {
                     Method::GET => ctx.scenarios.rule(id).map(ok).ok_or_else(missing),
                     Method::DELETE if ctx.scenarios.remove_rule(id) => {
+                        ctx.hangs.release_rule(id);
                         Ok(ok(json!({"status": "deleted", "id": id})))
                     }
                     Method::DELETE => Err(missing()),

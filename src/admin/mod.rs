@@ -2,11 +2,14 @@
 //! merges. Its paths and shapes are a public contract that tests outside the project rely on:
 //! extend them, never rename them.
 //!
-//! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state.
+//! Served to loopback clients only unless `--admin-public` is given, since it can rewrite state;
+//! `guard` keeps web pages (foreign Origin or Host, non-JSON writes) and, with `--admin-token`,
+//! callers without the token out.
 
 pub mod calls;
 pub mod contract;
 pub mod faults;
+mod guard;
 mod refusal;
 pub mod requests;
 pub mod webhooks;
@@ -14,6 +17,7 @@ pub mod webhooks;
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::{fixture, AgentState, Vendor};
+use crate::scenarios::ScenarioFile;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,15 +75,10 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
-    // Canonical first: through a dual-stack `--bind ::`, 127.0.0.1 arrives as ::ffff:127.0.0.1.
-    if !ctx.config.admin_public && !req.remote.ip().to_canonical().is_loopback() {
-        return error(
-            StatusCode::FORBIDDEN,
-            "the /_ccemu admin API answers loopback clients only (start with --admin-public to open it)",
-        )
-        .into();
-    }
     let path = req.path.trim_end_matches('/');
+    if let Err(refused) = guard::check(ctx, &req, path) {
+        return refused.into();
+    }
     if faults::serves(path) {
         return faults::handle(ctx, &req, path);
     }
@@ -140,24 +139,67 @@ fn reset_with(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     } else {
         parse(req)?
     };
-    if options.clock {
-        ctx.clock.reset();
-    }
-    Ok(reset(ctx))
+    Ok(reset(ctx, options.clock))
 }
 
 /// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
-/// files loaded afresh (their times counted from now).
-fn reset(ctx: &Ctx) -> Reply {
+/// files loaded afresh (their times counted from now); with `clock`, the clock back to wall time
+/// first, so those times count from wall time.
+fn reset(ctx: &Ctx, clock: bool) -> Reply {
+    // All or nothing: a `--scenario` file gone or broken since start is found before anything is
+    // cleared, and the emulator stays as it was.
+    let scenarios = match read_configured_scenarios(ctx) {
+        Ok(files) => files,
+        Err(e) => return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into(),
+    };
+    if clock {
+        ctx.clock.reset();
+    }
     // Timeline first: clearing it waits for an event being applied, so no scripted event can
     // land in the model after it is restored.
     ctx.scenarios.clear();
+    ctx.hangs.release_all();
     ctx.reset();
     ctx.journal.clear();
-    if let Err(e) = crate::scenarios::load_configured(ctx) {
-        return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
+    for file in scenarios {
+        // Checked above, so this cannot fail; should it, the answer says so.
+        if let Err(e) = ctx.scenarios.load(ctx, file) {
+            return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
+        }
     }
     ok(json!({"status": "reset"}))
+}
+
+/// The `--scenario` files, read and checked as `Scenarios::load` would check them.
+fn read_configured_scenarios(ctx: &Ctx) -> Result<Vec<ScenarioFile>, String> {
+    ctx.config
+        .scenarios
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                format!(
+                    "reset refused, nothing changed: cannot read scenario {}: {e}",
+                    path.display()
+                )
+            })?;
+            let file: ScenarioFile = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "reset refused, nothing changed: scenario {}: {e}",
+                    path.display()
+                )
+            })?;
+            for (i, rule) in file.rules.iter().enumerate() {
+                rule.validate().map_err(|e| {
+                    format!(
+                        "reset refused, nothing changed: scenario {}: rule {}: {e}",
+                        path.display(),
+                        i + 1
+                    )
+                })?;
+            }
+            Ok(file)
+        })
+        .collect()
 }
 
 fn state(ctx: &Ctx) -> Reply {
@@ -251,7 +293,16 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .state
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    let at_ms = change.at_ms.unwrap_or_else(|| ctx.now_ms());
+    let now = ctx.now_ms();
+    let at_ms = change.at_ms.unwrap_or(now);
+    // A change dated after now would be the agent's state before its time, and would bar every
+    // change until the clock passed it (login refused, agent-state 409): the past and now only.
+    if at_ms > now {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("at_ms {at_ms} is after the virtual clock's now ({now}); a state change is dated now or earlier"),
+        ));
+    }
     let mut model = ctx.model();
     if let Some(v) = change.vendor {
         let tenant = model

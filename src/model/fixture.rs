@@ -4,15 +4,17 @@
 //! `extension` for extensions); the model keeps them in `BTreeMap`s so lookups are by key and
 //! listings come out in a stable order.
 
-use super::{Agent, Extension, Model, Queue, Subscription, Tenant};
+use super::{Agent, Credentials, Extension, Model, Queue, Subscription, Tenant};
+use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The fixture compiled into the binary, used when no `--fixture` is given.
 pub const DEFAULT_FIXTURE: &str = include_str!("../../fixtures/default.json");
 
 /// Something stored in a keyed list.
 pub trait Keyed {
-    type Key: Ord + Clone;
+    type Key: Ord + Clone + std::fmt::Display;
     fn key(&self) -> Self::Key;
 }
 
@@ -67,19 +69,116 @@ pub mod keyed_list {
         V: Keyed + Deserialize<'de>,
     {
         let items = Vec::<V>::deserialize(d)?;
-        Ok(items.into_iter().map(|v| (v.key(), v)).collect())
+        let mut map = BTreeMap::new();
+        for v in items {
+            let key = v.key();
+            // Two entries with one key contradict each other: neither may silently win.
+            if map.insert(key.clone(), v).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "{key} appears twice in one list"
+                )));
+            }
+        }
+        Ok(map)
     }
 }
 
 /// Parses a fixture and checks the model's invariants, so a broken fixture fails at start with a
 /// message instead of misbehaving later.
 pub fn parse(json: &str) -> Result<Model, String> {
-    let model: Model = serde_json::from_str(json).map_err(|e| format!("fixture: {e}"))?;
+    let input: Value = serde_json::from_str(json).map_err(|e| format!("fixture: {e}"))?;
+    from_value(input)
+}
+
+/// The model a fixture value describes, refused if any key in it means nothing to ccemu (a typo
+/// like `"agnets"` would otherwise load as "no agents") or it contradicts itself.
+fn from_value(input: Value) -> Result<Model, String> {
+    let model: Model = Model::deserialize(&input).map_err(|e| format!("fixture: {e}"))?;
+    let known = serde_json::to_value(&model).map_err(|e| format!("fixture: {e}"))?;
+    if let Some(path) = unknown_key(&input, &known, None, "") {
+        return Err(format!("fixture: unknown field {path}"));
+    }
     validate(&model)?;
     Ok(model)
 }
 
+/// The path of the first key of `input` that the model does not have. `known` is the model
+/// written back out, which holds every field it knows (defaults included); keyed lists come back
+/// in key order, so their entries are paired by identity rather than by position.
+fn unknown_key(input: &Value, known: &Value, list: Option<&str>, path: &str) -> Option<String> {
+    match (input, known) {
+        (Value::Object(i), Value::Object(k)) => i.iter().find_map(|(key, v)| match k.get(key) {
+            // An optional field left out of the written form when empty (`call_mode`) may be
+            // given as null; that says nothing either way.
+            None if v.is_null() => None,
+            None => Some(format!("{path}.{key}").trim_start_matches('.').to_string()),
+            Some(kv) => unknown_key(v, kv, Some(key), &format!("{path}.{key}")),
+        }),
+        (Value::Array(i), Value::Array(k)) => {
+            let field = list.and_then(identity_field);
+            let by_id: BTreeMap<String, &Value> = field
+                .map(|f| {
+                    k.iter()
+                        .filter_map(|e| Some((id_text(e.get(f)?), e)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            i.iter().enumerate().find_map(|(n, v)| {
+                let (kv, at) = match field {
+                    Some(f) => {
+                        let id = id_text(v.get(f)?);
+                        let at = format!("{path}[{f}={id}]");
+                        (*by_id.get(&id)?, at)
+                    }
+                    None => (k.get(n)?, format!("{path}[{n}]")),
+                };
+                unknown_key(v, kv, None, &at)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn id_text(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn validate(model: &Model) -> Result<(), String> {
+    // Credentials pick the tenant a signed request belongs to: two tenants with the same ones
+    // would leave one unreachable (the first in id order wins every lookup).
+    let mut owners: BTreeMap<String, &str> = BTreeMap::new();
+    for t in model.tenants.values() {
+        let claims: Vec<(String, String)> = match &t.credentials {
+            Credentials::Udesk { app_id, sid, .. } => vec![(
+                format!("udesk Sid {sid:?} with AppId {app_id:?}"),
+                "credentials.sid".into(),
+            )],
+            Credentials::Nxcloud { access_key, .. } => vec![(
+                format!("nxcloud accessKey {access_key:?}"),
+                "credentials.access_key".into(),
+            )],
+            Credentials::Huawei { apps, .. } => apps
+                .iter()
+                .map(|a| {
+                    (
+                        format!("huawei app_key {:?}", a.app_key),
+                        "credentials.apps.app_key".into(),
+                    )
+                })
+                .collect(),
+        };
+        for (claim, field) in claims {
+            if let Some(other) = owners.insert(claim.clone(), &t.id) {
+                return Err(format!(
+                    "fixture: tenants[id={}].{field}: the {claim} already belongs to tenant {other}",
+                    t.id
+                ));
+            }
+        }
+    }
     for (key, t) in &model.tenants {
         if key != &t.id {
             return Err(format!(
@@ -111,8 +210,7 @@ pub fn merge(model: &mut Model, fragment: &Value) -> Result<(), String> {
     }
     let mut current = serde_json::to_value(&*model).map_err(|e| e.to_string())?;
     merge_value(&mut current, fragment, None);
-    let mut merged: Model = serde_json::from_value(current).map_err(|e| format!("fixture: {e}"))?;
-    validate(&merged)?;
+    let mut merged = from_value(current)?;
     merged.outbox = std::mem::take(&mut model.outbox);
     merged.tokens = std::mem::take(&mut model.tokens);
     *model = merged;
@@ -133,12 +231,27 @@ fn merge_value(target: &mut Value, patch: &Value, list_name: Option<&str>) {
         }
         (Value::Array(t), Value::Array(p)) if list_name.and_then(identity_field).is_some() => {
             let field = list_name.and_then(identity_field).unwrap_or("id");
+            // Indexed by identity: a merge of thousands of entries must not compare each with
+            // every other.
+            let mut at: BTreeMap<String, usize> = t
+                .iter()
+                .enumerate()
+                .filter_map(|(n, e)| Some((id_text(e.get(field)?), n)))
+                .collect();
             for item in p {
-                let key = item.get(field);
-                let existing = key.and_then(|k| t.iter_mut().find(|e| e.get(field) == Some(k)));
-                match existing {
+                let key = item.get(field).map(id_text);
+                match key
+                    .as_ref()
+                    .and_then(|k| at.get(k))
+                    .and_then(|&n| t.get_mut(n))
+                {
                     Some(e) => merge_value(e, item, None),
-                    None => t.push(item.clone()),
+                    None => {
+                        if let Some(k) = key {
+                            at.insert(k, t.len());
+                        }
+                        t.push(item.clone());
+                    }
                 }
             }
         }
@@ -167,6 +280,23 @@ mod tests {
         merge(&mut m, &frag).unwrap();
         let a = &m.tenants[&tid].agents["merged-1"];
         assert_eq!((a.name.as_str(), a.mobile.as_str()), ("M", "1"));
+    }
+
+    #[test]
+    fn unknown_keys_and_duplicate_ids_are_refused_with_their_path() {
+        let mut doc: Value = serde_json::from_str(DEFAULT_FIXTURE).unwrap();
+        doc["tenants"][0]["agents"][0]["nick"] = "typo".into();
+        let e = parse(&doc.to_string()).unwrap_err();
+        assert!(e.contains("unknown field tenants[id="), "{e}");
+        assert!(e.ends_with(".nick"), "{e}");
+        let mut doc: Value = serde_json::from_str(DEFAULT_FIXTURE).unwrap();
+        let first = doc["tenants"][0]["queues"][0].clone();
+        doc["tenants"][0]["queues"]
+            .as_array_mut()
+            .unwrap()
+            .push(first);
+        let e = parse(&doc.to_string()).unwrap_err();
+        assert!(e.contains("appears twice"), "{e}");
     }
 
     #[test]

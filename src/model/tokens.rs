@@ -11,7 +11,7 @@ use std::collections::HashMap;
 /// grow the model without bound. The oldest is dropped first.
 pub const MAX_LIVE_PER_APP: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AccessToken {
     /// The tenant (space) whose app asked for it.
     pub tenant: String,
@@ -27,7 +27,8 @@ impl AccessToken {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialisable for a `--state-file` (the model skips it everywhere else).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
     /// By the token string. A `HashMap` because lookups by value are the only hot operation.
     by_value: HashMap<String, AccessToken>,

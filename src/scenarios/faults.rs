@@ -177,6 +177,9 @@ impl Fault {
     }
 }
 
+/// The longest Retry-After a `rate_limit` sends, in seconds.
+pub const MAX_RETRY_AFTER_S: u64 = 3600;
+
 /// What the server does with the connection.
 pub enum Action {
     Send(Reply),
@@ -190,8 +193,53 @@ pub enum Action {
     Reset,
     /// Close without an answer.
     Empty,
-    /// Never answer.
-    Hang,
+    /// Never answer (until the client leaves, the rule is deleted, or ccemu stops).
+    Hang {
+        rule: u64,
+    },
+}
+
+/// Releases hung requests: a `hang` is meant to last until the client gives up, but a test that
+/// deletes the rule (or all rules, or resets) is done with it, and its clients are freed with
+/// the connection closed rather than left to their own timeouts.
+#[derive(Default)]
+pub struct Hangs {
+    wake: tokio::sync::Notify,
+    /// Bumped by `release_all`: a hang that began under an older generation ends.
+    generation: std::sync::atomic::AtomicU64,
+    /// Rules deleted one by one. Rule ids are never reused, so an id stays here for good.
+    released: parking_lot::Mutex<std::collections::HashSet<u64>>,
+}
+
+impl Hangs {
+    /// Resolves when the hang of a request that `rule` fired on is released.
+    pub async fn released(&self, rule: u64) {
+        use std::sync::atomic::Ordering;
+        let began = self.generation.load(Ordering::Acquire);
+        loop {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            // Registered before the checks, so a release between check and await is not missed.
+            woken.as_mut().enable();
+            if self.generation.load(Ordering::Acquire) != began
+                || self.released.lock().contains(&rule)
+            {
+                return;
+            }
+            woken.await;
+        }
+    }
+
+    pub fn release_all(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.wake.notify_waiters();
+    }
+
+    pub fn release_rule(&self, rule: u64) {
+        self.released.lock().insert(rule);
+        self.wake.notify_waiters();
+    }
 }
 
 pub struct Outcome {
@@ -335,7 +383,9 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
                 ),
             };
             reply.status = StatusCode::TOO_MANY_REQUESTS;
-            let after = HeaderValue::from(fired.retry_after_s);
+            // A bucket that refills once a year would say so to the second; a client that obeys
+            // Retry-After must not be told to sleep longer than an hour.
+            let after = HeaderValue::from(fired.retry_after_s.min(MAX_RETRY_AFTER_S));
             Outcome::answer(reply.with_header(RETRY_AFTER, after))
         }
         Fault::Delay { ms, .. } => {
@@ -373,7 +423,7 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
         }
         Fault::Hang { phase } => {
             let meta = run_handler(ctx, vendor, req, *phase).unwrap_or_default();
-            Outcome::closed(Action::Hang, meta)
+            Outcome::closed(Action::Hang { rule: fired.rule }, meta)
         }
         // Refused for request rules by `RuleSpec::validate`; answered normally if one got here.
         Fault::Drop | Fault::Duplicate | Fault::Reorder => Outcome::answer(vendor.handle(ctx, req)),

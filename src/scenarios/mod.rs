@@ -52,7 +52,7 @@ pub struct ScenarioFile {
 }
 
 /// A loaded scenario, for `GET /_ccemu/scenarios`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Loaded {
     pub name: String,
     pub description: String,
@@ -405,6 +405,67 @@ impl Scenarios {
 
     pub fn close(&self) {
         self.closing.send_replace(true);
+    }
+}
+
+/// What a `--state-file` keeps of the scenarios: rules with their counters, the pending
+/// timeline, skews and revocations. The fault RNG and the applied-event log are not kept: the
+/// RNG starts again from the seed, and the log is history, not state.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Saved {
+    pub rules: Vec<Rule>,
+    pub next_rule_id: u64,
+    pub loaded: Vec<Loaded>,
+    pub pending: Vec<Scheduled>,
+    pub skews: HashMap<String, i64>,
+    pub revoked: HashMap<String, i64>,
+}
+
+impl Scenarios {
+    /// A copy of everything `Saved` holds, each part under its own lock.
+    pub fn save(&self) -> Saved {
+        let (rules, next_rule_id) = {
+            let set = self.rules.lock();
+            (set.rules.clone(), set.next_id)
+        };
+        let (loaded, pending) = {
+            let tl = self.timeline.lock();
+            (tl.loaded.clone(), tl.pending.iter().cloned().collect())
+        };
+        Saved {
+            rules,
+            next_rule_id,
+            loaded,
+            pending,
+            skews: self.skews(),
+            revoked: self.revocations(),
+        }
+    }
+
+    /// Replaces every part `Saved` holds (a restored state file).
+    pub fn restore(&self, saved: Saved) {
+        {
+            let mut set = self.rules.lock();
+            set.rules = saved.rules;
+            set.next_id = saved.next_rule_id.max(1);
+            self.refresh(&set);
+        }
+        {
+            let mut tl = self.timeline.lock();
+            let mut pending: Vec<Scheduled> = saved.pending;
+            pending.sort_by_key(|s| s.at_ms);
+            tl.pending = pending.into();
+            tl.loaded = saved.loaded;
+            tl.applied.clear();
+            self.next_due_ms.store(
+                tl.pending.front().map_or(i64::MAX, |s| s.at_ms),
+                Ordering::Release,
+            );
+        }
+        self.any_skew
+            .store(!saved.skews.is_empty(), Ordering::Release);
+        *self.skews.write() = saved.skews;
+        *self.revoked.write() = saved.revoked;
     }
 }
 

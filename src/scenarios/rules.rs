@@ -377,7 +377,7 @@ impl RuleSpec {
 }
 
 /// A token bucket on the virtual clock, for `rate_limit`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bucket {
     tokens: f64,
     last_ms: Option<i64>,
@@ -409,8 +409,8 @@ impl Bucket {
     }
 }
 
-/// A live rule: its spec, counters and bucket.
-#[derive(Debug, Clone)]
+/// A live rule: its spec, counters and bucket (serde: kept whole in a `--state-file`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rule {
     pub id: u64,
     pub spec: RuleSpec,

@@ -56,7 +56,7 @@ pub enum Event {
 }
 
 /// An event placed on the absolute virtual clock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scheduled {
     pub at_ms: i64,
     pub scenario: String,

@@ -10,6 +10,7 @@ use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::{ModelEvent, Tenant, Vendor};
 
 pub mod huawei;
+pub mod json;
 pub mod nxcloud;
 pub mod udesk;
 

@@ -49,6 +49,9 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(HuaweiError::BadRequest("The request body is empty.".into()));
     }
+    // The whole document first: a field the type does not name is otherwise never decoded.
+    crate::vendors::json::check(body)
+        .map_err(|e| HuaweiError::BadRequest(format!("Invalid request body: {e}.")))?;
     serde_json::from_slice(body).map_err(body_error)
 }
 

@@ -3,7 +3,7 @@
 use super::errors::UdeskError;
 use super::{Answer, Call};
 use crate::model::ops::AgentPatch;
-use crate::model::{Agent, AgentState, Extension, RestReason, Tenant, SIGNAL_WEBRTC};
+use crate::model::{Agent, AgentState, Extension, ModelEvent, RestReason, Tenant, SIGNAL_WEBRTC};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -308,13 +308,34 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let created = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        t.create_agent(
+        let created = t.create_agent(
             &b.agent_id,
             fields,
             with_ext,
             &mut || call.ctx.random_hex(16),
             now,
-        )?
+        )?;
+        // Extensions created with the agent are bound to it: the same events as a binding.
+        let mode = created.iter().map(|e| e.signal_type).min();
+        for e in &created {
+            model.emit(ModelEvent::ExtensionBinding {
+                tenant: call.tenant.clone(),
+                agent: b.agent_id.clone(),
+                extension: e.extension.clone(),
+                at_ms: now,
+                bound: true,
+            });
+        }
+        if mode.is_some() {
+            model.emit(ModelEvent::CallMode {
+                tenant: call.tenant.clone(),
+                agent: b.agent_id.clone(),
+                at_ms: now,
+                from: None,
+                to: mode,
+            });
+        }
+        created
     };
     let first = created.first();
     let infos: Vec<ExtenInfo> = created

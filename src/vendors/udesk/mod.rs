@@ -45,6 +45,10 @@ impl Call<'_> {
         if self.req.body.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(UdeskError::EmptyParameter("request body is empty".into()));
         }
+        // The whole document first: a field the type does not name is otherwise never decoded.
+        crate::vendors::json::check(&self.req.body).map_err(|e| {
+            UdeskError::InvalidParameter(format!("request body is not valid JSON: {e}"))
+        })?;
         serde_json::from_slice(&self.req.body).map_err(parse_error)
     }
 
