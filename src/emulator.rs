@@ -49,6 +49,8 @@ pub struct Config {
     pub state_interval: Duration,
     /// Outbound events: backlog, log size, attempt timeout, retry schedule, extra CA.
     pub events: EventsConfig,
+    /// HTTPS beside plain HTTP (`--tls`); `None` serves plain HTTP only.
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             state_file: None,
             state_interval: Duration::from_secs(5),
             events: EventsConfig::default(),
+            tls: None,
         }
     }
 }
