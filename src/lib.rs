@@ -57,7 +57,7 @@ impl Emulator {
         let (tls, tls_listener) = match &config.tls {
             None => (None, None),
             Some(tls_config) => {
-                let (info, listener) = tls::listen(tls_config, config.bind, addr.port())
+                let (info, listener) = tls::listen(tls_config, config.bind, config.port)
                     .await
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
                 (Some(info), Some(listener))

@@ -173,7 +173,6 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        let plain_port = listener.local_addr().map_or(config.port, |a| a.port());
         let addr = listener
             .local_addr()
             .map(|a| a.to_string())
@@ -181,7 +180,7 @@ fn main() {
         let (tls, tls_listener) = match &config.tls {
             None => (None, None),
             Some(tls_config) => {
-                match ccemu::tls::listen(tls_config, config.bind, plain_port).await {
+                match ccemu::tls::listen(tls_config, config.bind, config.port).await {
                     Ok((info, l)) => (Some(info), Some(l)),
                     Err(e) => {
                         eprintln!("ccemu: {e}");
