@@ -19,6 +19,7 @@ pub mod journal;
 pub mod model;
 pub mod persist;
 pub mod routing;
+pub mod sandbox;
 pub mod scenarios;
 pub mod server;
 pub mod tls;

@@ -87,6 +87,13 @@ struct Cli {
     /// The private key (PEM) for --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Live sandboxes (POST /_ccemu/sandboxes) at most; one more is refused with 429.
+    #[arg(long, default_value_t = ccemu::sandbox::DEFAULT_MAX_SANDBOXES)]
+    max_sandboxes: usize,
+    /// Delete a sandbox that no request or admin call has named for this many real
+    /// milliseconds; 0 keeps sandboxes until deleted.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    sandbox_ttl_ms: u64,
     /// Where ccemu keeps files across runs (the local CA); default $XDG_DATA_HOME/ccemu or
     /// ~/.local/share/ccemu.
     #[arg(long, value_name = "DIR")]
@@ -143,6 +150,9 @@ fn main() {
             cert: cli.tls_cert,
             key: cli.tls_key,
         }),
+        max_sandboxes: cli.max_sandboxes,
+        sandbox_ttl: (cli.sandbox_ttl_ms > 0)
+            .then(|| std::time::Duration::from_millis(cli.sandbox_ttl_ms)),
         ..Config::default()
     };
     let fixture = match config.load_fixture() {

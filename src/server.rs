@@ -310,7 +310,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     let (outcome, fired) = match read {
         Ok(bytes) => {
             api.body = bytes;
-            match ctx.scenarios.decide(ctx, vendor, &api) {
+            match decide_fault(ctx, vendor, &api) {
                 None => (Outcome::answer(vendor.handle(ctx, &api)), None),
                 Some(fired) => (faults::apply(ctx, vendor, &api, &fired).await, Some(fired)),
             }
@@ -321,6 +321,20 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         record(ctx, vendor, pending, api, &outcome, fired.as_ref());
     }
     outcome.action
+}
+
+/// The fault rules a request meets: its sandbox's (on the sandbox's clock) when its credentials
+/// name a sandboxed tenant, else the global ones. Global rules never reach into a sandbox.
+fn decide_fault(ctx: &Ctx, vendor: &dyn VendorApi, api: &ApiRequest) -> Option<Fired> {
+    if !ctx.sandboxes.is_empty() {
+        let tenant = vendor.tenant_hint(ctx, api);
+        if let Some(sb) = tenant.and_then(|t| ctx.sandboxes.of_tenant(&t)) {
+            return sb
+                .scenarios
+                .decide_at(ctx, vendor, api, || sb.clock.now_ms());
+        }
+    }
+    ctx.scenarios.decide(ctx, vendor, api)
 }
 
 /// One journal entry; the vendor is asked for operation and tenant only when the answer did not

@@ -11,6 +11,7 @@ pub mod faults;
 mod guard;
 mod refusal;
 pub mod requests;
+pub mod sandboxes;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -77,6 +78,10 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = guard::check(ctx, &req, path) {
         return refused.into();
+    }
+    // Sandbox paths, and `?sandbox=ID` on the clock, faults, journal and delivery log.
+    if let Some(reply) = sandboxes::handle(ctx, &req, path).await {
+        return reply;
     }
     if faults::serves(path) {
         return faults::handle(ctx, &req, path);

@@ -56,7 +56,7 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
             .filter(|q| t.queues.contains_key(q))
             .or_else(|| t.queues.keys().next().cloned())
     };
-    let h = call.ctx.random_hex(32);
+    let h = call.ctx.random_hex_for(Some(&call.tenant), 32);
     let uuid = format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
