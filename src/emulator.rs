@@ -230,6 +230,16 @@ impl Ctx {
         }
     }
 
+    /// The clock's standing as `tenant` sees it (frozen or running, moved, skewed; its
+    /// sandbox's clock when it is in one), for the vendors' window and expiry refusals.
+    pub fn clock_standing(&self, tenant: &str) -> String {
+        let skew = self.scenarios.skew_for(tenant);
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.clock.standing(skew),
+            None => self.clock.standing(skew),
+        }
+    }
+
     /// Whether a token issued to `tenant` at `issued_ms` was revoked early by a scenario or
     /// `POST /_ccemu/revoke-tokens`; token-based vendors (Huawei) check it beside the lifetime.
     pub fn token_revoked(&self, tenant: &str, issued_ms: i64) -> bool {

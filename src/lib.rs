@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod calls;
+pub mod cli;
 pub mod clock;
 pub mod emulator;
 pub mod events;

@@ -9,8 +9,11 @@
 //! the directory fsynced), so a crash or `kill -9` at any moment leaves either the previous
 //! complete snapshot or the new one, never a torn file.
 //!
-//! Not kept: the request journal and delivery log (history, not state), queued webhook
-//! deliveries, simulated calls, and the random sequences, which start again from `--seed`.
+//! Also kept: webhook and CDR-push events still waiting for delivery (with their attempts and due
+//! instants) and the simulated calls with their pending steps and CDRs.
+//!
+//! Not kept: the request journal and delivery log (history, not state), and the random
+//! sequences, which start again from `--seed`.
 
 use crate::clock;
 use crate::emulator::Ctx;
@@ -39,9 +42,12 @@ pub struct Snapshot {
     pub model: Model,
     pub tokens: Tokens,
     pub scenarios: scenarios::Saved,
-    // Not kept yet: the webhook delivery queues (`crate::events`) and the simulated calls with
-    // their CDRs (`crate::calls`). Each goes here as a `#[serde(default)]` field (say
-    // `deliveries`, `calls`), which version-1 files simply lack, restored in `restore`.
+    /// Webhook and CDR-push events still waiting for delivery, with their attempts so far.
+    #[serde(default)]
+    pub deliveries: crate::events::Saved,
+    /// Simulated calls (live and finished, so CDRs survive) and their pending steps.
+    #[serde(default)]
+    pub calls: crate::calls::Saved,
 }
 
 /// The virtual clock: a frozen clock is kept at its instant; a running one keeps its distance
@@ -83,6 +89,8 @@ pub fn snapshot(ctx: &Ctx) -> Snapshot {
         model,
         tokens,
         scenarios: ctx.scenarios.save(),
+        deliveries: ctx.events.save(),
+        calls: ctx.calls.save(),
     }
 }
 
@@ -124,6 +132,8 @@ pub fn restore(ctx: &Ctx, snapshot: Snapshot) {
         mut model,
         tokens,
         scenarios,
+        deliveries,
+        calls,
         ..
     } = snapshot;
     match clock {
@@ -139,6 +149,8 @@ pub fn restore(ctx: &Ctx, snapshot: Snapshot) {
     model.tokens = tokens;
     *ctx.model() = model;
     ctx.scenarios.restore(scenarios);
+    ctx.events.restore(deliveries);
+    ctx.calls.restore(calls);
 }
 
 /// At start: the state file's snapshot when there is one, else the `--scenario` files. A restored

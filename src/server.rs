@@ -343,7 +343,7 @@ fn record(
     ctx: &Ctx,
     vendor: &dyn VendorApi,
     pending: journal::Pending,
-    api: ApiRequest,
+    mut api: ApiRequest,
     outcome: &Outcome,
     fired: Option<&Fired>,
 ) {
@@ -361,19 +361,21 @@ fn record(
             vendor: vendor.vendor(),
             operation,
             tenant,
-            method: api.method,
-            path: api.path,
-            query: api.query,
+            method: api.method.clone(),
+            path: std::mem::take(&mut api.path),
+            query: std::mem::take(&mut api.query),
             status: outcome.status.map(|s| s.as_u16()),
             code: meta.code.clone(),
             latency_ms: 0,
             rule: fired.map(|f| f.rule),
             fault: fired.map(|f| f.fault.kind()),
-            // Small bodies only: a load test of large uploads must not pin a gigabyte in the ring.
-            body: if api.body.len() <= journal::BODY_KEPT {
-                api.body
-            } else {
-                Bytes::new()
+            // Copied and capped: neither the read buffer nor a large upload is pinned.
+            request: journal::Message::of_request(&api),
+            response: match &outcome.action {
+                Action::Send(reply) | Action::Stream { reply, .. } => {
+                    Some(journal::Message::of_reply(reply))
+                }
+                _ => None,
             },
         },
     );

@@ -183,3 +183,59 @@ fn kill_9_while_writing_leaves_a_loadable_snapshot() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn queued_deliveries_and_simulated_calls_survive_a_restart() {
+    let dir = Scratch::new("state-deliveries-calls");
+    let file = dir.path("state.json");
+    let rx = receiver::Receiver::start();
+    rx.answer_next(&[500]);
+    let emu = start_with(with_state(&file));
+    freeze_at(&emu, T);
+    udesk_ok(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(
+            json!({"subscriptions": [{"callback": rx.url, "events": ["acd_agent_state"], "name": "kept"}]}),
+        ),
+    );
+    udesk_set_state(&emu, "189", "idle");
+    // The first attempt fails; the retry is due a second later on the frozen clock.
+    let r = admin(
+        &emu,
+        "POST",
+        "/webhooks/wait",
+        Some(json!({"match": {"status": "pending"}, "count": 1, "timeout_ms": 20000})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A call in talk when ccemu stops.
+    let r = admin(
+        &emu,
+        "POST",
+        "/calls",
+        Some(json!({"tenant": UDESK_APP_ID, "agent": "189", "talk_ms": 60000})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.json["id"].as_str().unwrap().to_string();
+    let r = admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 500})));
+    assert_eq!(r.status, 200);
+    drop(emu);
+
+    let emu = start_with(with_state(&file));
+    let c = admin(&emu, "GET", &format!("/calls/{id}"), None);
+    assert_eq!(c.status, 200, "{}", c.text);
+    assert_eq!(c.json["state"], "ringing");
+    let targets = admin(&emu, "GET", "/webhooks", None).json;
+    assert!(
+        targets["targets"][0]["queued"].as_u64().unwrap() >= 1,
+        "{targets}"
+    );
+    // The kept retry and the kept call both go on when the clock moves.
+    let r = admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 120_000})));
+    assert_eq!(r.status, 200);
+    let c = admin(&emu, "GET", &format!("/calls/{id}"), None).json;
+    assert_eq!(c["state"], "ended", "{c}");
+    let hits = rx.wait_for(2, Duration::from_secs(20));
+    assert_eq!(hits[0].body["event_id"], hits[1].body["event_id"]);
+}

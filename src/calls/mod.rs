@@ -19,21 +19,21 @@ use crate::model::{AgentState, ModelEvent, Tenant, Vendor};
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use spec::{CallSpec, HangupBy};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
     Outbound,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
     /// Not started yet (`at_ms` in the future).
@@ -47,7 +47,7 @@ pub enum CallState {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Answered,
@@ -60,7 +60,7 @@ pub enum Outcome {
 }
 
 /// One step of a call's history, as `GET /_ccemu/calls` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     pub name: String,
     pub at_ms: i64,
@@ -71,7 +71,7 @@ pub struct Step {
 }
 
 /// A call and, once it ended, its record: the vendor faces shape their CDRs from this.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Call {
     pub id: String,
     pub tenant: String,
@@ -103,7 +103,7 @@ pub struct Call {
 }
 
 /// The call's durations and behaviour, drawn once at creation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub ring_ms: i64,
     pub ring_timeout_ms: i64,
@@ -159,7 +159,7 @@ impl Call {
 }
 
 /// What happens at an instant of the agenda.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 enum Action {
     Start,
     /// The ringing of offer number `offer` ends: answered by `by`, or unanswered.
@@ -176,7 +176,7 @@ enum Action {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 struct Due {
     at_ms: i64,
     seq: u64,
@@ -198,6 +198,18 @@ struct Sim {
     last_offered: HashMap<(String, String), String>,
     /// Strategy 1: answered calls per (tenant, agent, virtual UTC day).
     answered: HashMap<(String, String, i64), u32>,
+}
+
+/// The simulation as the state file keeps it (`--state-file`): calls, the agenda of their
+/// pending steps and the routing memory (rotation, answered counts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Saved {
+    calls: Vec<Call>,
+    agenda: Vec<Due>,
+    seq: u64,
+    offers: Vec<(String, u32)>,
+    last_offered: Vec<(String, String, String)>,
+    answered: Vec<(String, String, i64, u32)>,
 }
 
 /// The simulation; cheap to reach through `Ctx`.
@@ -248,6 +260,58 @@ impl Calls {
         }
         let mut sim = self.sim.lock();
         dispatch(&mut sim, ctx, now);
+        self.refresh(&sim);
+    }
+
+    pub fn save(&self) -> Saved {
+        let sim = self.sim.lock();
+        Saved {
+            calls: sim
+                .order
+                .iter()
+                .filter_map(|id| sim.calls.get(id))
+                .cloned()
+                .collect(),
+            agenda: sim.agenda.iter().map(|r| r.0.clone()).collect(),
+            seq: sim.seq,
+            offers: sim.offers.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            last_offered: sim
+                .last_offered
+                .iter()
+                .map(|((t, q), a)| (t.clone(), q.clone(), a.clone()))
+                .collect(),
+            answered: sim
+                .answered
+                .iter()
+                .map(|((t, a, d), n)| (t.clone(), a.clone(), *d, *n))
+                .collect(),
+        }
+    }
+
+    pub fn restore(&self, saved: Saved) {
+        let mut sim = self.sim.lock();
+        *sim = Sim::default();
+        for c in saved.calls {
+            sim.order.push(c.id.clone());
+            sim.calls.insert(c.id.clone(), c);
+        }
+        let ids: Vec<String> = sim.order.clone();
+        for id in &ids {
+            sync_queued(&mut sim, id);
+        }
+        sim.agenda = saved.agenda.into_iter().map(Reverse).collect();
+        sim.seq = saved.seq;
+        sim.offers = saved.offers.into_iter().collect();
+        sim.last_offered = saved
+            .last_offered
+            .into_iter()
+            .map(|(t, q, a)| ((t, q), a))
+            .collect();
+        sim.answered = saved
+            .answered
+            .into_iter()
+            .map(|(t, a, d, n)| ((t, a, d), n))
+            .collect();
         self.refresh(&sim);
     }
 
@@ -483,7 +547,8 @@ impl Calls {
     }
 }
 
-fn uuid_form(h: &str) -> String {
+/// 32 hex digits in the 8-4-4-4-12 form Udesk answers call ids in.
+pub fn uuid_form(h: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

@@ -30,7 +30,7 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use log::{Delivery, Log, Status};
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -45,7 +45,7 @@ pub const EVENT_ID_HEADER: &str = "x-ccemu-event-id";
 pub const EVENT_HEADER: &str = "x-ccemu-event";
 
 /// One event on its way to one target, as a vendor shaped it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outbound {
     pub vendor: Vendor,
     pub tenant: String,
@@ -114,6 +114,22 @@ struct Target {
     dropped: u64,
     delivered: u64,
     failed: u64,
+}
+
+/// The queues as the state file keeps them: each waiting event with its attempts so far and the
+/// instant its next attempt is due, and the event id counter (ids stay unique across restarts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Saved {
+    pub next_event: u64,
+    pub queued: Vec<SavedItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SavedItem {
+    pub out: Outbound,
+    pub attempts: u32,
+    pub due_ms: i64,
+    pub decided: bool,
 }
 
 /// A target's queue, for `GET /_ccemu/webhooks`.
@@ -221,6 +237,47 @@ impl Events {
                     )),
                     out.at_ms,
                 ));
+            }
+        }
+    }
+
+    pub fn save(&self) -> Saved {
+        let targets = self.targets.lock();
+        let mut keys: Vec<&(String, String)> = targets.keys().collect();
+        keys.sort();
+        let queued = keys
+            .into_iter()
+            .flat_map(|k| targets[k].queue.iter())
+            .map(|i| SavedItem {
+                out: (*i.out).clone(),
+                attempts: i.attempts,
+                due_ms: i.due_ms,
+                decided: i.decided,
+            })
+            .collect();
+        Saved {
+            next_event: self.next_event.load(Ordering::Relaxed),
+            queued,
+        }
+    }
+
+    /// Puts saved queues back (at start, before the server runs): each event keeps its attempts
+    /// and due instant, and waits for its target's worker.
+    pub fn restore(&self, saved: Saved) {
+        self.clear();
+        self.next_event
+            .fetch_max(saved.next_event, Ordering::Relaxed);
+        for s in saved.queued {
+            let due = s.due_ms;
+            let (attempts, decided) = (s.attempts, s.decided);
+            let key = (s.out.tenant.clone(), s.out.target.clone());
+            self.enqueue(vec![s.out]);
+            if let Some(t) = self.targets.lock().get_mut(&key) {
+                if let Some(last) = t.queue.back_mut() {
+                    last.due_ms = due;
+                    last.attempts = attempts;
+                    last.decided = decided;
+                }
             }
         }
     }

@@ -140,10 +140,13 @@ impl VendorApi for Huawei {
 
     fn reject(&self, _ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply {
         let err = match why {
-            Rejection::NotFound => HuaweiError::NotFound(format!("No API at {}.", req.path)),
+            Rejection::NotFound => HuaweiError::NotFound(format!(
+                "{}.",
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path)
+            )),
             Rejection::MethodNotAllowed => HuaweiError::MethodNotAllowed(format!(
-                "{} is not allowed on {}.",
-                req.method, req.path
+                "{}.",
+                routing::method_hint(routes::ROUTES, &req.method, &req.path)
             )),
             Rejection::BodyTooLarge => HuaweiError::TooLarge,
             Rejection::BodyUnreadable => {

@@ -19,7 +19,6 @@ use crate::model::Vendor;
 use crate::routing::{self, Match};
 use crate::vendors::VendorApi;
 use errors::NxError;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -237,18 +236,12 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
         json_str(&msg),
         data.json
     );
-    let mut reply =
+    let reply =
         Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
-    if let Some(detail) = detail {
-        let printable: String = detail
-            .chars()
-            .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-            .collect();
-        if let Ok(v) = HeaderValue::from_str(&printable) {
-            reply = reply.with_header(HeaderName::from_static("x-ccemu-detail"), v);
-        }
+    match detail {
+        Some(detail) => crate::vendors::with_detail(reply, &detail),
+        None => reply,
     }
-    reply
 }
 
 /// Operations whose body carries no `tenantId`: the accessKey names the team. Real NXLink clients
@@ -316,7 +309,7 @@ impl VendorApi for NxCloud {
         let err = match why {
             Rejection::NotFound => NxError::Route(
                 StatusCode::NOT_FOUND,
-                format!("no endpoint {} {}", req.method, req.path),
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::MethodNotAllowed => NxError::Route(
                 StatusCode::METHOD_NOT_ALLOWED,
