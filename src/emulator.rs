@@ -235,7 +235,11 @@ impl Ctx {
     pub fn clock_standing(&self, tenant: &str) -> String {
         let skew = self.scenarios.skew_for(tenant);
         match self.sandboxes.of_tenant(tenant) {
-            Some(sb) => sb.clock.standing(skew),
+            Some(sb) => sb
+                .clock
+                .standing(skew)
+                .replace("the emulator clock", &format!("sandbox {}'s clock", sb.id))
+                .replace("/_ccemu/clock", &format!("/_ccemu/clock?sandbox={}", sb.id)),
             None => self.clock.standing(skew),
         }
     }

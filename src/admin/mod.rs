@@ -224,9 +224,14 @@ struct ClockChange {
     real: Option<bool>,
 }
 
-/// Applies `real` first, then `frozen`, then `now_ms`, then `advance_ms`, so one call can freeze at
-/// an instant.
 fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
+    change_clock(&ctx.clock, req)?;
+    Ok(clock(ctx))
+}
+
+/// Applies `real` first, then `frozen`, then `now_ms`, then `advance_ms`, so one call can freeze at
+/// an instant. On the global clock or a sandbox's (`sandboxes`).
+fn change_clock(clock: &crate::clock::Clock, req: &ApiRequest) -> Result<(), AdminError> {
     let change: ClockChange = parse(req)?;
     if change.now_ms.is_none()
         && change.advance_ms.is_none()
@@ -248,7 +253,7 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     let base = if change.real == Some(true) {
         crate::clock::Clock::new().now_ms()
     } else {
-        ctx.clock.now_ms()
+        clock.now_ms()
     };
     let target = change.now_ms.unwrap_or(base);
     let target = change
@@ -263,18 +268,18 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         ));
     }
     if change.real == Some(true) {
-        ctx.clock.reset();
+        clock.reset();
     }
     if let Some(f) = change.frozen {
-        ctx.clock.set_frozen(f);
+        clock.set_frozen(f);
     }
     if let Some(t) = change.now_ms {
-        ctx.clock.set(t);
+        clock.set(t);
     }
     if let Some(d) = change.advance_ms {
-        ctx.clock.advance(d);
+        clock.advance(d);
     }
-    Ok(clock(ctx))
+    Ok(())
 }
 
 #[derive(Deserialize)]

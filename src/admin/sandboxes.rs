@@ -308,51 +308,15 @@ fn narrow(body: &mut Value, list: &str, sb: &Sandbox, limit: Option<usize>) -> u
     entries.len()
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockChange {
-    now_ms: Option<i64>,
-    advance_ms: Option<i64>,
-    frozen: Option<bool>,
-}
-
-/// The sandbox's clock, with the global clock call's shapes and rules (frozen, then now_ms,
-/// then advance_ms; a refused change moves nothing).
+/// The sandbox's clock, with the global clock call's shapes and rules.
 fn clock(sb: &Sandbox, req: &ApiRequest) -> Answer {
-    let clock = &sb.clock;
-    let show =
-        || ok(json!({"now_ms": clock.now_ms(), "frozen": clock.is_frozen(), "sandbox": sb.id}));
+    let show = || {
+        ok(json!({"now_ms": sb.clock.now_ms(), "frozen": sb.clock.is_frozen(), "sandbox": sb.id}))
+    };
     match req.method {
         Method::GET => Ok(show()),
         Method::POST => {
-            let change: ClockChange = super::refusal::parse(req)?;
-            if change.now_ms.is_none() && change.advance_ms.is_none() && change.frozen.is_none() {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "expected one of now_ms, advance_ms, frozen",
-                ));
-            }
-            let target = change.now_ms.unwrap_or_else(|| clock.now_ms());
-            let target = change
-                .advance_ms
-                .map_or(Some(target), |d| target.checked_add(d));
-            if !target.is_some_and(crate::clock::can_show)
-                || !change.now_ms.is_none_or(crate::clock::can_show)
-            {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    "now_ms (plus advance_ms) must be an i64 instant above i64::MIN",
-                ));
-            }
-            if let Some(f) = change.frozen {
-                clock.set_frozen(f);
-            }
-            if let Some(t) = change.now_ms {
-                clock.set(t);
-            }
-            if let Some(d) = change.advance_ms {
-                clock.advance(d);
-            }
+            super::change_clock(&sb.clock, req).map_err(|e| error(e.status, e.message))?;
             Ok(show())
         }
         _ => Err(method_not_allowed()),
