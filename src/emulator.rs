@@ -211,6 +211,14 @@ impl Ctx {
         }
     }
 
+    /// Whether `tenant`'s clock (`clock_ms_for`) is frozen.
+    pub fn clock_frozen_for(&self, tenant: &str) -> bool {
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.clock.is_frozen(),
+            None => self.clock.is_frozen(),
+        }
+    }
+
     /// Now as `tenant` sees it: its clock (`clock_ms_for`) plus the tenant's skew (a scenario's
     /// "this tenant's clock is off by N ms"). Vendor auth windows and token lifetimes read this.
     pub fn now_ms_for(&self, tenant: &str) -> i64 {

@@ -597,3 +597,59 @@ fn an_idle_sandbox_expires_after_its_ttl() {
     assert_eq!(ids, ["busy"], "{}", list.text);
     assert_eq!(emu.ctx().model().tenants.len(), 6);
 }
+
+/// Webhook deliveries of a sandboxed tenant are timed on the sandbox's clock: a retry waits for
+/// that clock, not the global one.
+#[test]
+fn deliveries_retry_on_the_sandbox_clock() {
+    let emu = start();
+    let rx = common::receiver::Receiver::start();
+    rx.answer_next(&[500]);
+    let a = create(&emu, "hooks");
+    sb_admin(
+        &emu,
+        &a,
+        "POST",
+        "/clock",
+        Some(json!({"frozen": true, "now_ms": T})),
+    );
+    let r = udesk_as(
+        &emu,
+        &a,
+        T,
+        "POST",
+        "/subscriptions",
+        Some(
+            json!({"subscriptions": [{"callback": rx.url, "events": ["general_hangup"], "name": "s"}]}),
+        ),
+    );
+    assert_eq!(r.json["ErrCode"], "000000", "{}", r.text);
+    let r = admin(
+        &emu,
+        "POST",
+        "/events",
+        Some(json!({"tenant": a.app_id, "event": "general_hangup", "fields": {"call_id": "c-1"}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(rx.wait_for(1, Duration::from_secs(10)).len(), 1);
+    // The retry is due 1 s later on the sandbox's clock, which stands still: none comes, however
+    // long the global clock runs on.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(rx.hits().len(), 1);
+    let log = sb_admin(&emu, &a, "GET", "/webhooks/deliveries", None);
+    assert_eq!(log.json["count"], 1, "{}", log.text);
+    sb_admin(
+        &emu,
+        &a,
+        "POST",
+        "/clock",
+        Some(json!({"advance_ms": 1_000})),
+    );
+    assert_eq!(rx.wait_for(2, Duration::from_secs(10)).len(), 2);
+    // Nothing of it shows in the global tenants' view of another sandbox.
+    let b = create(&emu, "other");
+    assert_eq!(
+        sb_admin(&emu, &b, "GET", "/webhooks/deliveries", None).json["count"],
+        0
+    );
+}

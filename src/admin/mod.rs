@@ -299,7 +299,7 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .state
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&change.tenant);
     let at_ms = change.at_ms.unwrap_or(now);
     // A change dated after now would be the agent's state before its time, and would bar every
     // change until the clock passed it (login refused, agent-state 409): the past and now only.
