@@ -45,6 +45,19 @@ fn sb_admin(emu: &Emulator, sb: &Sb, method: &str, path: &str, body: Option<Valu
     admin(emu, method, &format!("{path}{sep}sandbox={}", sb.id), body)
 }
 
+/// Freezes the sandbox's clock at `t`.
+fn freeze(emu: &Emulator, sb: &Sb, t: i64) -> Resp {
+    let r = sb_admin(
+        emu,
+        sb,
+        "POST",
+        "/clock",
+        Some(json!({"frozen": true, "now_ms": t})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
 fn udesk_as(
     emu: &Emulator,
     sb: &Sb,
@@ -117,13 +130,7 @@ fn script(emu: &Emulator, id: &str, start_ms: i64) -> Vec<(u16, String)> {
         };
         out.push((r.status, text))
     };
-    let r = sb_admin(
-        emu,
-        &sb,
-        "POST",
-        "/clock",
-        Some(json!({"frozen": true, "now_ms": start_ms})),
-    );
+    let r = freeze(&emu, &sb, start_ms);
     assert_eq!(r.json["now_ms"], start_ms, "{}", r.text);
     let r = udesk_as(emu, &sb, start_ms, "GET", "/agents", None);
     assert_eq!(r.json["ErrCode"], "000000", "{}", r.text);
@@ -241,13 +248,7 @@ fn credentials_never_reach_another_sandbox() {
     let a = create(&emu, "a");
     let b = create(&emu, "b");
     for sb in [&a, &b] {
-        sb_admin(
-            &emu,
-            sb,
-            "POST",
-            "/clock",
-            Some(json!({"frozen": true, "now_ms": T})),
-        );
+        freeze(&emu, sb, T);
     }
     // Udesk: an agent made in A exists in A only.
     let r = udesk_as(
@@ -405,13 +406,7 @@ fn sandbox_rules_and_clocks_stay_inside_and_global_ones_outside() {
     );
     admin(&emu, "DELETE", "/faults", None);
     // Freezing A's clock a day back leaves the global clock running on real time.
-    sb_admin(
-        &emu,
-        &a,
-        "POST",
-        "/clock",
-        Some(json!({"frozen": true, "now_ms": T})),
-    );
+    freeze(&emu, &a, T);
     assert_eq!(
         udesk_as(&emu, &a, T, "GET", "/agents", None).json["ErrCode"],
         "000000"
@@ -439,13 +434,7 @@ fn sandbox_rules_and_clocks_stay_inside_and_global_ones_outside() {
 fn reset_restores_a_sandbox_and_a_global_reset_leaves_it_alone() {
     let emu = start();
     let a = create(&emu, "a");
-    sb_admin(
-        &emu,
-        &a,
-        "POST",
-        "/clock",
-        Some(json!({"frozen": true, "now_ms": T})),
-    );
+    freeze(&emu, &a, T);
     let make = || {
         udesk_as(
             &emu,
@@ -606,13 +595,7 @@ fn deliveries_retry_on_the_sandbox_clock() {
     let rx = common::receiver::Receiver::start();
     rx.answer_next(&[500]);
     let a = create(&emu, "hooks");
-    sb_admin(
-        &emu,
-        &a,
-        "POST",
-        "/clock",
-        Some(json!({"frozen": true, "now_ms": T})),
-    );
+    freeze(&emu, &a, T);
     let r = udesk_as(
         &emu,
         &a,
