@@ -130,7 +130,7 @@ fn script(emu: &Emulator, id: &str, start_ms: i64) -> Vec<(u16, String)> {
         };
         out.push((r.status, text))
     };
-    let r = freeze(&emu, &sb, start_ms);
+    let r = freeze(emu, &sb, start_ms);
     assert_eq!(r.json["now_ms"], start_ms, "{}", r.text);
     let r = udesk_as(emu, &sb, start_ms, "GET", "/agents", None);
     assert_eq!(r.json["ErrCode"], "000000", "{}", r.text);
