@@ -636,3 +636,27 @@ fn deliveries_retry_on_the_sandbox_clock() {
         0
     );
 }
+
+#[test]
+fn the_state_file_keeps_no_sandbox() {
+    let dir = Scratch::new("sandbox-state");
+    let path = dir.path("state.json");
+    let emu = start_with(Config {
+        state_file: Some(path.clone()),
+        ..Config::ephemeral()
+    });
+    let a = create(&emu, "a");
+    assert_eq!(hw_token_as(&emu, &a).status, 200);
+    drop(emu);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let text = saved.to_string();
+    assert!(
+        !text.contains(&a.app_id) && !text.contains(&a.hw_key),
+        "{text}"
+    );
+    let emu = start_with(Config {
+        state_file: Some(path),
+        ..Config::ephemeral()
+    });
+    assert_eq!(emu.ctx().model().tenants.len(), 3);
+}
