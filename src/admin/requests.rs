@@ -1,6 +1,8 @@
 //! `/_ccemu/requests`: the journal, listed, counted, cleared and waited on.
 
-use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal};
+use super::refusal::{
+    method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal, Wait,
+};
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
 use crate::journal::Entry;
@@ -8,10 +10,6 @@ use crate::scenarios::rules::MatchSpec;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::time::Duration;
-
-/// The longest a wait may ask for; a test wanting more should loop.
-const MAX_WAIT_MS: u64 = 120_000;
 
 pub fn serves(path: &str) -> bool {
     path == "/_ccemu/requests" || path.starts_with("/_ccemu/requests/")
@@ -125,29 +123,10 @@ struct CountBody {
     matcher: MatchSpec,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WaitBody {
-    #[serde(rename = "match", default)]
-    matcher: MatchSpec,
-    #[serde(default = "one")]
-    count: usize,
-    #[serde(default = "five_seconds")]
-    timeout_ms: u64,
-}
-
-fn one() -> usize {
-    1
-}
-
-fn five_seconds() -> u64 {
-    5_000
-}
-
 /// Answers as soon as `count` matching requests are in the journal (counting those already there
 /// since the last clear), or 408 with the count seen once `timeout_ms` of real time passes.
 async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let body: WaitBody = parse(req)?;
+    let body: Wait<MatchSpec> = parse(req)?;
     if !ctx.journal.enabled() {
         return Err(error(
             StatusCode::CONFLICT,
@@ -164,19 +143,15 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
             ),
         ));
     }
-    let timeout = Duration::from_millis(body.timeout_ms.min(MAX_WAIT_MS));
-    match ctx.journal.wait(&body.matcher, body.count, timeout).await {
+    match ctx
+        .journal
+        .wait(&body.matcher, body.count, body.timeout())
+        .await
+    {
         Ok(entries) => {
             let entries: Vec<&Entry> = entries.iter().map(|e| &**e).collect();
             Ok(ok(json!({"count": entries.len(), "requests": entries})))
         }
-        Err(seen) => Ok(Reply::json(
-            StatusCode::REQUEST_TIMEOUT,
-            &json!({
-                "error": "timeout",
-                "message": format!("{seen} of {} matching requests arrived within {} ms", body.count, timeout.as_millis()),
-                "count": seen,
-            }),
-        )),
+        Err(seen) => Ok(body.timed_out(seen, "requests arrived")),
     }
 }
