@@ -122,6 +122,32 @@ struct ServeArgs {
     /// (docs/contract.md); POST /_ccemu/strict switches it at runtime.
     #[arg(long)]
     strict: bool,
+    /// Serve HTTPS too (beside plain HTTP), with a certificate from a local CA kept in --data-dir.
+    #[arg(long)]
+    tls: bool,
+    /// The HTTPS port; default the plain port + 1 (a free one when --port is 0).
+    #[arg(long, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// An extra name (host or IP) for the HTTPS certificate; repeatable.
+    #[arg(long = "tls-host", value_name = "NAME")]
+    tls_hosts: Vec<String>,
+    /// Serve this certificate chain (PEM) over HTTPS instead of one from the local CA.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Live sandboxes (POST /_ccemu/sandboxes) at most; one more is refused with 429.
+    #[arg(long, default_value_t = ccemu::sandbox::DEFAULT_MAX_SANDBOXES)]
+    max_sandboxes: usize,
+    /// Delete a sandbox that no request or admin call has named for this many real
+    /// milliseconds; 0 keeps sandboxes until deleted.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    sandbox_ttl_ms: u64,
+    /// Where ccemu keeps files across runs (the local CA); default $XDG_DATA_HOME/ccemu or
+    /// ~/.local/share/ccemu.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// `--webhook-retries`: virtual milliseconds, comma-separated.
@@ -161,6 +187,19 @@ impl ServeArgs {
                 ca_file: self.webhook_ca.clone(),
             },
             strict: self.strict,
+            tls: (self.tls || self.tls_cert.is_some()).then(|| ccemu::tls::TlsConfig {
+                port: self.tls_port,
+                data_dir: self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(ccemu::tls::default_data_dir),
+                hosts: self.tls_hosts.clone(),
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+            }),
+            max_sandboxes: self.max_sandboxes,
+            sandbox_ttl: (self.sandbox_ttl_ms > 0)
+                .then(|| std::time::Duration::from_millis(self.sandbox_ttl_ms)),
             ..Config::default()
         })
     }
@@ -255,6 +294,18 @@ fn serve(args: ServeArgs) {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
+        let (tls, tls_listener) = match &config.tls {
+            None => (None, None),
+            Some(tls_config) => {
+                match ccemu::tls::listen(tls_config, config.bind, config.port).await {
+                    Ok((info, l)) => (Some(info), Some(l)),
+                    Err(e) => {
+                        eprintln!("ccemu: {e}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+        };
         let ctx = Ctx::new(config, fixture);
         let start = match ccemu::persist::restore_or_load(&ctx) {
             Ok(start) => start,
@@ -263,7 +314,7 @@ fn serve(args: ServeArgs) {
                 std::process::exit(2);
             }
         };
-        print_banner(&ctx, &addr, &start, show_secrets);
+        print_banner(&ctx, &addr, tls.as_ref(), &start, show_secrets);
         // After the banner: a script that waits for the file finds the banner complete too.
         if let Some(path) = &args.ready_file {
             if let Err(e) = write_ready_file(path, &format!("http://{addr}")) {
@@ -271,7 +322,9 @@ fn serve(args: ServeArgs) {
                 std::process::exit(1);
             }
         }
-        if let Err(e) = ccemu::server::serve(listener, ctx.clone(), shutdown_signal()).await {
+        let served =
+            ccemu::server::serve_with_tls(listener, tls_listener, ctx.clone(), shutdown_signal());
+        if let Err(e) = served.await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
         }
@@ -292,7 +345,13 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
 /// not bring the emulator down.
-fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
+fn print_banner(
+    ctx: &Ctx,
+    addr: &str,
+    tls: Option<&ccemu::TlsInfo>,
+    start: &Start,
+    show_secrets: bool,
+) {
     // The demo credentials are the documented contract and print as they are; any other secret
     // is a user's own and stays off stdout (CI logs keep it) unless asked for.
     let demo = demo_secrets();
@@ -307,6 +366,9 @@ fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
     };
     let mut out =
         format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
+    if let Some(tls) = tls {
+        out.push_str(&tls_banner(tls));
+    }
     match start {
         Start::Restored(path) => {
             out.push_str(&format!("  state restored from {}\n", path.display()));
@@ -361,6 +423,28 @@ fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The HTTPS lines of the banner: where, and what a client must trust.
+fn tls_banner(tls: &ccemu::TlsInfo) -> String {
+    let mut out = format!(
+        "ccemu listening on https://localhost:{} ({})\n",
+        tls.addr.port(),
+        tls.addr
+    );
+    match &tls.ca_file {
+        Some(ca) => {
+            let made = if tls.ca_created { "created" } else { "reused" };
+            out.push_str(&format!(
+                "  CA ({made}): {}   trust it: curl --cacert {}\n  certificate names: {}\n",
+                ca.display(),
+                ca.display(),
+                tls.names.join(", ")
+            ));
+        }
+        None => out.push_str("  certificate: --tls-cert (your own)\n"),
+    }
+    out
 }
 
 /// The secrets of the embedded default fixture: public demo values, safe to print anywhere.

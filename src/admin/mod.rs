@@ -12,6 +12,7 @@ pub mod faults;
 mod guard;
 mod refusal;
 pub mod requests;
+pub mod sandboxes;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -78,6 +79,10 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = guard::check(ctx, &req, path) {
         return refused.into();
+    }
+    // Sandbox paths, and `?sandbox=ID` on the clock, faults, journal and delivery log.
+    if let Some(reply) = sandboxes::handle(ctx, &req, path).await {
+        return reply;
     }
     if faults::serves(path) {
         return faults::handle(ctx, &req, path);
@@ -223,9 +228,14 @@ struct ClockChange {
     real: Option<bool>,
 }
 
-/// Applies `real` first, then `frozen`, then `now_ms`, then `advance_ms`, so one call can freeze at
-/// an instant.
 fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
+    change_clock(&ctx.clock, req)?;
+    Ok(clock(ctx))
+}
+
+/// Applies `real` first, then `frozen`, then `now_ms`, then `advance_ms`, so one call can freeze at
+/// an instant. On the global clock or a sandbox's (`sandboxes`).
+fn change_clock(clock: &crate::clock::Clock, req: &ApiRequest) -> Result<(), AdminError> {
     let change: ClockChange = parse(req)?;
     if change.now_ms.is_none()
         && change.advance_ms.is_none()
@@ -247,7 +257,7 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     let base = if change.real == Some(true) {
         crate::clock::Clock::new().now_ms()
     } else {
-        ctx.clock.now_ms()
+        clock.now_ms()
     };
     let target = change.now_ms.unwrap_or(base);
     let target = change
@@ -262,18 +272,18 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         ));
     }
     if change.real == Some(true) {
-        ctx.clock.reset();
+        clock.reset();
     }
     if let Some(f) = change.frozen {
-        ctx.clock.set_frozen(f);
+        clock.set_frozen(f);
     }
     if let Some(t) = change.now_ms {
-        ctx.clock.set(t);
+        clock.set(t);
     }
     if let Some(d) = change.advance_ms {
-        ctx.clock.advance(d);
+        clock.advance(d);
     }
-    Ok(clock(ctx))
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -293,7 +303,7 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .state
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&change.tenant);
     let at_ms = change.at_ms.unwrap_or(now);
     // A change dated after now would be the agent's state before its time, and would bar every
     // change until the clock passed it (login refused, agent-state 409): the past and now only.

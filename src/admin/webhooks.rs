@@ -138,7 +138,8 @@ fn inject(ctx: &Ctx, req: &ApiRequest) -> Answer {
         Value::Object(m) => Value::Object(m),
         _ => return Err(bad("fields must be a JSON object")),
     };
-    let at_ms = body.at_ms.unwrap_or_else(|| ctx.now_ms());
+    // On the tenant's clock (its sandbox's when it is in one), as its deliveries are timed.
+    let at_ms = body.at_ms.unwrap_or_else(|| ctx.clock_ms_for(&body.tenant));
     let event = ModelEvent::Injected {
         tenant: body.tenant.clone(),
         event: body.event.clone(),
@@ -182,7 +183,7 @@ struct CallMode {
 
 fn call_mode(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let body: CallMode = parse(req)?;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&body.tenant);
     ctx.model()
         .set_call_mode(&body.tenant, &body.agent, body.signal_type, now)
         .map_err(|e| {

@@ -140,7 +140,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         let tenant = owner(&model, &body.app_key, &body.app_secret)?;
         // Drawn only once the credentials are accepted, so a refused request leaves the seeded
         // sequence where it was (as Udesk's passwords do). Lock order: model, then RNG.
-        let mut value = ctx.random_hex(32);
+        let mut value = ctx.random_hex_for(Some(&tenant), 32);
         // Tokens live on the tenant's own clock, which a scenario may skew.
         let now_ms = ctx.now_ms_for(&tenant);
         let token = AccessToken {
@@ -151,7 +151,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         };
         while !model.tokens.issue(value.clone(), token.clone(), now_ms) {
             // A collision of 128 random bits: draw again (the RNG lock is free of the model's).
-            value = ctx.random_hex(32);
+            value = ctx.random_hex_for(Some(&tenant), 32);
         }
         (value, tenant, now_ms)
     };

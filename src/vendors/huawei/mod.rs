@@ -38,8 +38,9 @@ impl Call<'_> {
         parse_body(&self.req.body)
     }
 
+    /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.now_ms()
+        self.ctx.clock_ms_for(&self.tenant)
     }
 }
 

@@ -312,7 +312,7 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
             &b.agent_id,
             fields,
             with_ext,
-            &mut || call.ctx.random_hex(16),
+            &mut || call.ctx.random_hex_for(Some(&call.tenant), 16),
             now,
         )?;
         // Extensions created with the agent are bound to it: the same events as a binding.

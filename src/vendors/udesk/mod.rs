@@ -57,8 +57,9 @@ impl Call<'_> {
         self.params.get(name).unwrap_or_default()
     }
 
+    /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.now_ms()
+        self.ctx.clock_ms_for(&self.tenant)
     }
 }
 
