@@ -314,6 +314,7 @@ fn serve(args: ServeArgs) {
                 std::process::exit(2);
             }
         };
+        let shutdown = shutdown_signal();
         print_banner(&ctx, &addr, tls.as_ref(), &start, show_secrets);
         // After the banner: a script that waits for the file finds the banner complete too.
         if let Some(path) = &args.ready_file {
@@ -322,8 +323,7 @@ fn serve(args: ServeArgs) {
                 std::process::exit(1);
             }
         }
-        let served =
-            ccemu::server::serve_with_tls(listener, tls_listener, ctx.clone(), shutdown_signal());
+        let served = ccemu::server::serve_with_tls(listener, tls_listener, ctx.clone(), shutdown);
         if let Err(e) = served.await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
@@ -469,25 +469,38 @@ fn demo_secrets() -> BTreeSet<String> {
     secrets
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: called before the banner is printed, a signal sent as soon as a script
+/// reads the banner stops ccemu gracefully instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (int, term) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(int) => {},
+                _ = wait(term) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
