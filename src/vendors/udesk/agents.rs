@@ -415,7 +415,8 @@ fn query_number(call: &Call, names: &[&str]) -> Result<Option<usize>, UdeskError
 /// 06. Get Agent List — `GET /ccapi/v2/agents`.
 ///
 /// Filters: `Role` (exact), `Enable` (true/false), `State` (the state table's number),
-/// `FuzzyQuery` (case-insensitive substring of name, AgentId, WorkId, email or mobile). Paging:
+/// `FuzzyQuery` (case-insensitive substring of name, AgentId, WorkId, email or mobile), and
+/// `QueueId` (ccemu's: the queue's members; 100018 for an unknown queue). Paging:
 /// `PageNum`/`page` and `PageSize`/`per_page`; a PageSize over 100 is cut to 100.
 pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let page = query_number(call, &["PageNum", "page"])?.unwrap_or(1);
@@ -449,30 +450,75 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
         .query_param("FuzzyQuery")
         .map(|f| f.to_lowercase())
         .filter(|f| !f.is_empty());
+    let queue = call.req.query_param("QueueId").filter(|q| !q.is_empty());
+    let skip = (page - 1).saturating_mul(size);
     let now = call.now_ms();
+    let scan = role.is_some() || enable.is_some() || state.is_some() || fuzzy.is_some();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let matching: Vec<&Agent> = t
-        .agents
-        .values()
-        .filter(|a| role.as_deref().is_none_or(|r| a.role == r))
-        .filter(|a| enable.is_none_or(|e| a.enable == e))
-        .filter(|a| state.is_none_or(|s| state_code(a.state_at(now)).0 == s))
-        .filter(|a| {
-            fuzzy.as_deref().is_none_or(|f| {
-                [&a.name, &a.id, &a.work_id, &a.email, &a.mobile]
-                    .iter()
-                    .any(|v| v.to_lowercase().contains(f))
-            })
-        })
-        .collect();
-    let total = matching.len();
-    let list: Vec<AgentSummary> = matching
-        .iter()
-        .skip((page - 1).saturating_mul(size))
-        .take(size)
-        .map(|a| agent_summary(t, a, now))
-        .collect();
+    let queue = match queue {
+        Some(q) if !t.queues.contains_key(q.as_ref()) => {
+            return Err(crate::model::ModelError::QueueNotFound(q.into_owned()).into())
+        }
+        q => q,
+    };
+    // Without a filter that must look at every agent, the page comes straight from the indexes:
+    // the work under the lock is the page's.
+    if !scan {
+        let (total, list): (usize, Vec<AgentSummary>) = match queue.as_deref() {
+            Some(q) => (
+                t.agents.member_count(q),
+                t.queue_members_from(q, skip)
+                    .take(size)
+                    .map(|a| agent_summary(t, a, now))
+                    .collect(),
+            ),
+            None => (
+                t.agents.len(),
+                t.agents
+                    .values_from(skip)
+                    .take(size)
+                    .map(|a| agent_summary(t, a, now))
+                    .collect(),
+            ),
+        };
+        drop(model);
+        return Answer::of(&AgentPage {
+            curr_page: page,
+            page_size: size,
+            total,
+            total_page: total.div_ceil(size),
+            agent_list: list,
+        });
+    }
+    // A filter on fields no index keeps: scan a snapshot with the lock released, then take it
+    // again to build the page's rows.
+    let snapshot = t.agents.snapshot();
+    drop(model);
+    let fuzzy_match = |a: &Agent, f: &str| {
+        [&a.name, &a.id, &a.work_id, &a.email, &a.mobile]
+            .iter()
+            .any(|v| contains_ignoring_case(v, f))
+    };
+    let mut total = 0;
+    let mut on_page = Vec::with_capacity(size);
+    for a in snapshot.shared() {
+        let wanted = role.as_deref().is_none_or(|r| a.role == r)
+            && enable.is_none_or(|e| a.enable == e)
+            && state.is_none_or(|s| state_code(a.state_at(now)).0 == s)
+            && queue.as_deref().is_none_or(|q| a.queues.contains(q))
+            && fuzzy.as_deref().is_none_or(|f| fuzzy_match(a, f));
+        if wanted {
+            if total >= skip && on_page.len() < size {
+                on_page.push(a.clone());
+            }
+            total += 1;
+        }
+    }
+    drop(snapshot);
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let list: Vec<AgentSummary> = on_page.iter().map(|a| agent_summary(t, a, now)).collect();
     drop(model);
     Answer::of(&AgentPage {
         curr_page: page,
@@ -481,6 +527,17 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
         total_page: total.div_ceil(size),
         agent_list: list,
     })
+}
+
+/// Whether `haystack` contains `needle` (already lowercase), ignoring case, without allocating
+/// for ASCII text.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if haystack.is_ascii() && needle.is_ascii() {
+        let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+        n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+    } else {
+        haystack.to_lowercase().contains(needle)
+    }
 }
 
 /// 25. Get Agent Information — `GET /ccapi/v2/agents/{id}`; 100018 for an unknown agent.
