@@ -433,7 +433,7 @@ pub struct AgentMut<'a> {
 
 struct Before {
     id: String,
-    queues: BTreeSet<String>,
+    queues: super::IdSet,
     account: Option<(u64, String)>,
 }
 

@@ -15,6 +15,8 @@
 pub mod agents;
 pub mod events;
 pub mod fixture;
+pub mod idset;
+pub mod memory;
 pub mod ops;
 pub mod state;
 pub mod tokens;
@@ -24,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use agents::Agents;
 pub use events::{line_of, ModelEvent};
+pub use idset::IdSet;
 pub use state::{AgentState, Durations, RestReason, StateChange};
 
 /// Which vendor a tenant's credentials belong to.
@@ -124,9 +127,9 @@ pub struct Agent {
     pub assistant_access_right: i64,
     pub def_sp_number: String,
     /// Queue ids (Udesk queues, NXCloud agent groups, Huawei skills).
-    pub queues: BTreeSet<String>,
+    pub queues: IdSet,
     /// Bound extension numbers.
-    pub extensions: BTreeSet<String>,
+    pub extensions: IdSet,
     /// NXCloud sipNumber, Huawei sipAccount.
     pub sip_number: Option<String>,
     /// Huawei sipPwd.
@@ -169,8 +172,8 @@ impl Default for Agent {
             out_wrap_up_time: 0,
             assistant_access_right: 0,
             def_sp_number: String::new(),
-            queues: BTreeSet::new(),
-            extensions: BTreeSet::new(),
+            queues: IdSet::new(),
+            extensions: IdSet::new(),
             sip_number: None,
             sip_password: None,
             account_code: None,
