@@ -93,6 +93,78 @@ impl Clock {
         self.offset_ms.store(0, Ordering::Release);
         self.frozen_at.store(RUNNING, Ordering::Release);
     }
+
+    /// How far the clock reads from wall time (positive: ahead), frozen or not.
+    pub fn from_wall_ms(&self) -> i64 {
+        self.now_ms().saturating_sub(system_ms())
+    }
+
+    /// The clock's standing, for refusals that must explain a time window: frozen or running, and
+    /// how far it was moved from wall time (plus a tenant's skew, when it has one). A client that
+    /// signs with its own wall clock learns from this why a frozen or moved emulator refused it.
+    pub fn standing(&self, skew_ms: i64) -> String {
+        let state = if self.is_frozen() {
+            "frozen"
+        } else {
+            "running"
+        };
+        let off = self.from_wall_ms();
+        // Under a second is the time it took to get here, not a move.
+        let moved = if off.unsigned_abs() < 1000 {
+            "on wall time".to_string()
+        } else {
+            format!(
+                "moved {} {} wall time",
+                // Whole seconds: the milliseconds spent since the move are noise here.
+                span(off.unsigned_abs().saturating_add(500) / 1000 * 1000),
+                if off > 0 { "ahead of" } else { "behind" }
+            )
+        };
+        let skew = if skew_ms == 0 {
+            String::new()
+        } else {
+            format!(", and this tenant's clock is skewed {skew_ms:+} ms")
+        };
+        format!(
+            "the emulator clock is {state} and {moved}{skew}; sign with GET /_ccemu/clock's now_ms, or return to wall time with POST /_ccemu/clock {{\"real\": true}}"
+        )
+    }
+}
+
+/// `request_ms`'s distance from the clock's `now_ms`, in words: "3600000 ms (1h 0m 0s) behind".
+pub fn distance(request_ms: i64, now_ms: i64) -> String {
+    let d = request_ms.abs_diff(now_ms);
+    let side = if request_ms < now_ms {
+        "behind"
+    } else {
+        "ahead of"
+    };
+    format!("{d} ms ({}) {side}", span(d))
+}
+
+/// A duration as `1d 2h 3m 4.5s`, largest unit first, zero units left out.
+fn span(ms: u64) -> String {
+    let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
+    let (hours, rest) = (rest / 3_600_000, rest % 3_600_000);
+    let (mins, rest) = (rest / 60_000, rest % 60_000);
+    let mut out = Vec::new();
+    if days > 0 {
+        out.push(format!("{days}d"));
+    }
+    if hours > 0 {
+        out.push(format!("{hours}h"));
+    }
+    if mins > 0 {
+        out.push(format!("{mins}m"));
+    }
+    if rest > 0 || out.is_empty() {
+        if rest % 1000 == 0 {
+            out.push(format!("{}s", rest / 1000));
+        } else {
+            out.push(format!("{}.{:03}s", rest / 1000, rest % 1000));
+        }
+    }
+    out.join(" ")
 }
 
 #[cfg(test)]
@@ -119,6 +191,36 @@ mod tests {
         c.set_frozen(false);
         let now = c.now_ms();
         assert!((5_000..5_000 + 5_000).contains(&now), "{now}");
+    }
+
+    #[test]
+    fn distances_and_standing_read_as_words() {
+        assert_eq!(distance(1_000, 3_601_000), "3600000 ms (1h) behind");
+        assert_eq!(distance(90_500, 0), "90500 ms (1m 30.500s) ahead of");
+        assert_eq!(distance(5, 5), "0 ms (0s) ahead of");
+        let c = Clock::new();
+        assert!(
+            c.standing(0).contains("running and on wall time"),
+            "{}",
+            c.standing(0)
+        );
+        c.set_frozen(true);
+        c.advance(-7_200_000);
+        let s = c.standing(250);
+        assert!(s.contains("frozen and moved 2h"), "{s}");
+        assert!(s.contains("behind wall time"), "{s}");
+        assert!(s.contains("skewed +250 ms"), "{s}");
+    }
+
+    #[test]
+    fn far_off_clocks_explain_themselves_without_overflow() {
+        let c = Clock::new();
+        c.set_frozen(true);
+        for t in [i64::MIN + 1, i64::MAX, 0] {
+            c.set(t);
+            assert!(c.standing(i64::MIN).contains("frozen"));
+            assert!(distance(i64::MIN, i64::MAX).starts_with("18446744073709551615 ms"));
+        }
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct Config {
     pub state_interval: Duration,
     /// Outbound events: backlog, log size, attempt timeout, retry schedule, extra CA.
     pub events: EventsConfig,
+    /// HTTPS beside plain HTTP (`--tls`); `None` serves plain HTTP only.
+    pub tls: Option<crate::tls::TlsConfig>,
+    /// Live sandboxes at most (`--max-sandboxes`); one more is refused with 429.
+    pub max_sandboxes: usize,
+    /// A sandbox no request or admin call named for this long is deleted (`--sandbox-ttl-ms`).
+    pub sandbox_ttl: Option<Duration>,
 }
 
 impl Default for Config {
@@ -68,6 +74,9 @@ impl Default for Config {
             state_file: None,
             state_interval: Duration::from_secs(5),
             events: EventsConfig::default(),
+            tls: None,
+            max_sandboxes: crate::sandbox::DEFAULT_MAX_SANDBOXES,
+            sandbox_ttl: None,
         }
     }
 }
@@ -107,6 +116,8 @@ pub struct Shared {
     pub events: Events,
     /// The simulated calls.
     pub calls: Calls,
+    /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
+    pub sandboxes: crate::sandbox::Sandboxes,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -133,6 +144,7 @@ impl Ctx {
             hangs: Default::default(),
             events: Events::new(config.events.clone()),
             calls: Calls::new(config.seed),
+            sandboxes: Default::default(),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -155,7 +167,18 @@ impl Ctx {
     pub fn reset(&self) {
         self.0.calls.clear();
         self.0.events.clear();
-        *self.0.model.lock() = self.0.fixture.clone();
+        // Sandboxes have a reset of their own: a global one leaves their tenants as they are.
+        let kept = self.0.sandboxes.tenant_ids();
+        let mut model = self.0.model.lock();
+        let kept: Vec<_> = kept
+            .iter()
+            .filter_map(|id| model.tenants.remove(id))
+            .collect();
+        *model = self.0.fixture.clone();
+        for t in kept {
+            model.tenants.insert(t.id.clone(), t);
+        }
+        drop(model);
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);
     }
 
@@ -174,12 +197,59 @@ impl Ctx {
         self.clock.now_ms()
     }
 
-    /// Now as `tenant` sees it: the virtual clock plus the tenant's skew (a scenario's "this
-    /// tenant's clock is off by N ms"). Vendor auth windows and token lifetimes read this.
+    /// The loaded fixture (what a reset restores and a sandbox copies by default).
+    pub fn fixture(&self) -> &Model {
+        &self.0.fixture
+    }
+
+    /// The virtual clock `tenant` lives on: its sandbox's, or the global one. Handlers read
+    /// durations and timelines on it.
+    pub fn clock_ms_for(&self, tenant: &str) -> i64 {
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.clock.now_ms(),
+            None => self.clock.now_ms(),
+        }
+    }
+
+    /// Whether `tenant`'s clock (`clock_ms_for`) is frozen.
+    pub fn clock_frozen_for(&self, tenant: &str) -> bool {
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.clock.is_frozen(),
+            None => self.clock.is_frozen(),
+        }
+    }
+
+    /// Now as `tenant` sees it: its clock (`clock_ms_for`) plus the tenant's skew (a scenario's
+    /// "this tenant's clock is off by N ms"). Vendor auth windows and token lifetimes read this.
     pub fn now_ms_for(&self, tenant: &str) -> i64 {
-        self.clock
-            .now_ms()
+        self.clock_ms_for(tenant)
             .saturating_add(self.scenarios.skew_for(tenant))
+    }
+
+    /// `n` random hex characters from `tenant`'s RNG: its sandbox's own stream, so a sandbox's
+    /// generated values do not depend on what runs beside it; else the global one.
+    pub fn random_hex_for(&self, tenant: Option<&str>, n: usize) -> String {
+        match tenant.and_then(|t| self.sandboxes.of_tenant(t)) {
+            Some(sb) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                sb.with_rng(|r| (0..n).map(|_| HEX[r.gen_range(0..16)] as char).collect())
+            }
+            None => self.random_hex(n),
+        }
+    }
+
+    /// The clock's standing as `tenant` sees it (frozen or running, moved, skewed; its
+    /// sandbox's clock when it is in one), for the vendors' window and expiry refusals.
+    pub fn clock_standing(&self, tenant: &str) -> String {
+        let skew = self.scenarios.skew_for(tenant);
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb
+                .clock
+                .standing(skew)
+                .replace("the emulator clock", &format!("sandbox {}'s clock", sb.id))
+                .replace("/_ccemu/clock", &format!("/_ccemu/clock?sandbox={}", sb.id)),
+            None => self.clock.standing(skew),
+        }
     }
 
     /// Whether a token issued to `tenant` at `issued_ms` was revoked early by a scenario or

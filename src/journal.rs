@@ -2,22 +2,164 @@
 //!
 //! One entry is pushed per request, when its outcome is known (for a hang: when the hang starts,
 //! so a test can wait for a request that will never be answered). The push is the only work on the
-//! hot path: one short lock, no formatting, no I/O. Waiters are woken through a `watch` channel
-//! carrying the sequence number of the newest entry, so nobody polls and no wake-up is lost
-//! between "check" and "sleep".
+//! hot path: one short lock, no formatting, no I/O, and one atomic load to see whether anybody
+//! waits.
+//!
+//! An entry keeps the request's headers and body and the answer's status, headers and body, each
+//! copied out and capped at 16 KiB (`truncated` says when a cap cut something). Copied, not
+//! shared: a small body is a slice of the connection's read buffer, and keeping the slice would
+//! pin the whole buffer (kilobytes) for as long as the entry lives.
+//!
+//! Waits (`POST /_ccemu/requests/wait`) never scan under the ring lock and are never woken for
+//! an entry that does not satisfy them. One matcher task per journal, running only while some
+//! wait is pending, copies the new entries' `Arc`s out of the ring (one short lock per batch,
+//! however many waits there are), matches each entry once against each pending wait outside that
+//! lock, and wakes exactly the waits it satisfies. The request path only nudges it.
 
+use crate::http::{ApiRequest, Reply};
 use crate::model::Vendor;
-use crate::scenarios::rules::MatchSpec;
-use hyper::body::Bytes;
-use hyper::Method;
+use crate::scenarios::rules::{body_object, MatchSpec};
+use hyper::{HeaderMap, Method};
 use parking_lot::Mutex;
-use serde::Serialize;
-use std::collections::VecDeque;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Map;
+use std::cell::OnceCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, Notify};
 
-/// Request bodies up to this size are kept for body-field matching; larger ones are not.
+/// The most of a body, and separately of a header block, that an entry keeps.
 pub const BODY_KEPT: usize = 16 * 1024;
+
+/// Headers or a body, as they went over the wire, capped at `BODY_KEPT` each.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    /// `name: value\n` lines in arrival order, names lower-case (one allocation, not one per
+    /// header: this is built on every request).
+    headers: Box<str>,
+    body: Box<[u8]>,
+    /// Whether the headers or the body were cut at the cap.
+    pub truncated: bool,
+}
+
+impl Message {
+    pub fn new<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>, body: &[u8]) -> Message {
+        Message::sized(0, headers, body)
+    }
+
+    /// `new` with the header block's size known up front, so it is one allocation.
+    fn sized<'a>(
+        size: usize,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: &[u8],
+    ) -> Message {
+        let mut text = String::with_capacity(size.min(BODY_KEPT));
+        let mut truncated = false;
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value);
+            if text.len() + name.len() + value.len() + 3 > BODY_KEPT {
+                truncated = true;
+                break;
+            }
+            text.push_str(name);
+            text.push_str(": ");
+            text.push_str(&value);
+            text.push('\n');
+        }
+        let kept = body.len().min(BODY_KEPT);
+        Message {
+            headers: text.into_boxed_str(),
+            body: body[..kept].into(),
+            truncated: truncated || kept < body.len(),
+        }
+    }
+
+    fn of_headers(headers: &HeaderMap, body: &[u8]) -> Message {
+        let size = headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 3)
+            .sum();
+        Message::sized(
+            size,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())),
+            body,
+        )
+    }
+
+    /// What the client sent.
+    pub fn of_request(req: &ApiRequest) -> Message {
+        Message::of_headers(&req.headers, &req.body)
+    }
+
+    /// What ccemu answered (the headers it set; hyper adds `content-length` and `date` later).
+    pub fn of_reply(reply: &Reply) -> Message {
+        Message::new(
+            reply
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_bytes())),
+            &reply.body,
+        )
+    }
+
+    /// The headers as (name, value) pairs, in arrival order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// How many bytes this message holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.headers.len() + self.body.len()
+    }
+}
+
+/// `{"headers": {name: value}, "body": "…", "truncated": bool}`: the body as text (invalid UTF-8
+/// replaced), repeated header names joined with ", ".
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Headers<'a>(&'a Message);
+        impl Serialize for Headers<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut joined: Vec<(&str, String)> = Vec::new();
+                for (k, v) in self.0.headers() {
+                    match joined.iter_mut().find(|(name, _)| *name == k) {
+                        Some((_, value)) => {
+                            value.push_str(", ");
+                            value.push_str(v);
+                        }
+                        None => joined.push((k, v.to_string())),
+                    }
+                }
+                let mut map = s.serialize_map(Some(joined.len()))?;
+                for (k, v) in &joined {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("headers", &Headers(self))?;
+        map.serialize_entry("body", &String::from_utf8_lossy(&self.body))?;
+        map.serialize_entry("truncated", &self.truncated)?;
+        map.end()
+    }
+}
 
 /// One request and what became of it.
 #[derive(Debug, Clone, Serialize)]
@@ -47,10 +189,10 @@ pub struct Entry {
     pub rule: Option<u64>,
     /// The kind of fault that fired, if any.
     pub fault: Option<&'static str>,
-    /// The request body (reference-counted, not copied) so waits can match body fields; empty when
-    /// it was over `BODY_KEPT`.
-    #[serde(skip)]
-    pub body: Bytes,
+    /// The request's headers and body.
+    pub request: Message,
+    /// The answer's headers and body (its status is `status`); `None` when none was sent.
+    pub response: Option<Message>,
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -58,18 +200,161 @@ fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error
 }
 
 struct Ring {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Arc<Entry>>,
     next_seq: u64,
-    /// Bumped by every clear, so a waiter knows to count again from nothing.
+    /// Bumped by every clear, so a pending wait knows to count again from nothing.
     clears: u64,
 }
 
-pub struct Journal {
+/// A pending wait, as the matcher sees it.
+struct Waiter {
+    spec: MatchSpec,
+    key: Key,
+    count: usize,
+    matched: Vec<Arc<Entry>>,
+    done: Option<oneshot::Sender<Vec<Arc<Entry>>>>,
+}
+
+/// Where a pending wait is filed, so that an entry is matched only against the waits that could
+/// want it: by a top-level body field with a plain value (the most selective: "AgentId 9006"),
+/// else the operation, else the vendor, else with the waits that want anything.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Body(String, String),
+    Operation(String),
+    Vendor(Vendor),
+    Any,
+}
+
+/// A plain JSON value as text, such that values `MatchSpec` counts as equal (`"7"` and `7`) give
+/// the same text; objects and arrays have none (they are not filed by).
+fn plain(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some("null".into()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+impl Key {
+    fn of(spec: &MatchSpec) -> Key {
+        if let Some((k, v)) = spec.body.iter().find_map(|(k, v)| plain(v).map(|v| (k, v))) {
+            return Key::Body(k.clone(), v);
+        }
+        if let Some(op) = &spec.operation {
+            return Key::Operation(op.clone());
+        }
+        match spec.vendor {
+            Some(v) => Key::Vendor(v),
+            None => Key::Any,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Waits {
+    waiters: HashMap<u64, Waiter>,
+    /// Waits that have not had their first look (at the entries already in the ring), oldest
+    /// first; they join `index` after it.
+    joining: Vec<u64>,
+    /// The waits that have had their first look, filed by `Key`.
+    index: HashMap<Key, Vec<u64>>,
+    /// How many filed waits are filed by a body field: bodies are parsed only when some are.
+    by_body: usize,
+    /// Every filed wait has seen the entries up to this seq.
+    cursor: u64,
+    /// The ring's clear count the filed waits' matches belong to.
+    clears: u64,
+    next_id: u64,
+    matcher_running: bool,
+}
+
+impl Waits {
+    fn file(&mut self, id: u64) {
+        if let Some(w) = self.waiters.get(&id) {
+            if matches!(w.key, Key::Body(..)) {
+                self.by_body += 1;
+            }
+            self.index.entry(w.key.clone()).or_default().push(id);
+        }
+    }
+
+    /// Takes a wait out, wherever it is.
+    fn remove(&mut self, id: u64) -> Option<Waiter> {
+        let w = self.waiters.remove(&id)?;
+        if let Some(i) = self.joining.iter().position(|j| *j == id) {
+            self.joining.remove(i);
+        } else if let Some(ids) = self.index.get_mut(&w.key) {
+            ids.retain(|j| *j != id);
+            if ids.is_empty() {
+                self.index.remove(&w.key);
+            }
+            if matches!(w.key, Key::Body(..)) {
+                self.by_body -= 1;
+            }
+        }
+        Some(w)
+    }
+
+    /// The filed waits that could want `e` (each at most once: a wait has one key, and an
+    /// entry's keys differ from each other).
+    fn candidates(
+        &self,
+        e: &Entry,
+        body: &OnceCell<Option<Map<String, serde_json::Value>>>,
+    ) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut add = |k: &Key| {
+            if let Some(ids) = self.index.get(k) {
+                out.extend_from_slice(ids);
+            }
+        };
+        if let Some(op) = e.operation {
+            add(&Key::Operation(op.to_string()));
+        }
+        add(&Key::Vendor(e.vendor));
+        add(&Key::Any);
+        if self.by_body > 0 {
+            if let Some(map) = body.get_or_init(|| body_object(e.request.body())) {
+                for (k, v) in map {
+                    if let Some(v) = plain(v) {
+                        add(&Key::Body(k.clone(), v));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Counters that show what waits cost (for tests and benchmarks; not part of any contract).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WaitStats {
+    /// Entry references copied out of the ring under its lock, all waits together.
+    pub copied_under_lock: u64,
+    /// Entry-against-wait matches run (outside the ring lock).
+    pub matches: u64,
+    /// Waits woken because they were satisfied.
+    pub woken: u64,
+}
+
+struct Inner {
     capacity: usize,
     ring: Mutex<Ring>,
-    /// The seq of the newest entry (or of the last clear), for waiters.
-    newest: watch::Sender<u64>,
+    waits: Mutex<Waits>,
+    /// How many waits are pending: the request path reads only this.
+    pending: AtomicUsize,
+    /// Nudges the matcher: a new entry, a clear or a new wait.
+    nudge: Notify,
+    copied_under_lock: AtomicU64,
+    matches: AtomicU64,
+    woken: AtomicU64,
 }
+
+pub struct Journal(Arc<Inner>);
 
 /// A request on its way through: when it started, for the latency.
 pub struct Pending {
@@ -80,23 +365,28 @@ pub struct Pending {
 impl Journal {
     /// A journal keeping the last `capacity` entries; 0 keeps none.
     pub fn new(capacity: usize) -> Journal {
-        Journal {
+        Journal(Arc::new(Inner {
             capacity,
             ring: Mutex::new(Ring {
                 clears: 0,
                 entries: VecDeque::with_capacity(capacity.min(4096)),
                 next_seq: 1,
             }),
-            newest: watch::channel(0).0,
-        }
+            waits: Mutex::new(Waits::default()),
+            pending: AtomicUsize::new(0),
+            nudge: Notify::new(),
+            copied_under_lock: AtomicU64::new(0),
+            matches: AtomicU64::new(0),
+            woken: AtomicU64::new(0),
+        }))
     }
 
     pub fn enabled(&self) -> bool {
-        self.capacity > 0
+        self.0.capacity > 0
     }
 
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.0.capacity
     }
 
     pub fn begin(&self, now_ms: i64) -> Pending {
@@ -108,44 +398,55 @@ impl Journal {
 
     /// Records an entry; `seq`, `at_ms` and `latency_ms` are filled in here.
     pub fn end(&self, pending: Pending, mut entry: Entry) {
-        if self.capacity == 0 {
+        let inner = &*self.0;
+        if inner.capacity == 0 {
             return;
         }
         entry.at_ms = pending.at_ms;
         entry.latency_ms = pending.started.elapsed().as_millis() as u64;
-        let seq = {
-            let mut ring = self.ring.lock();
-            entry.seq = ring.next_seq;
+        // Allocated before the lock is taken.
+        let mut entry = Arc::new(entry);
+        {
+            let mut ring = inner.ring.lock();
+            if let Some(e) = Arc::get_mut(&mut entry) {
+                e.seq = ring.next_seq;
+            }
             ring.next_seq += 1;
-            if ring.entries.len() == self.capacity {
+            if ring.entries.len() == inner.capacity {
                 ring.entries.pop_front();
             }
             ring.entries.push_back(entry);
-            ring.next_seq - 1
-        };
-        self.newest.send_replace(seq);
+        }
+        if inner.pending.load(Ordering::Acquire) > 0 {
+            inner.nudge.notify_one();
+        }
     }
 
     pub fn clear(&self) {
         {
-            let mut ring = self.ring.lock();
+            let mut ring = self.0.ring.lock();
             ring.entries.clear();
             ring.clears += 1;
         }
-        // Wake waiters so they recount from nothing.
-        self.newest.send_modify(|_| {});
+        // Pending waits recount from nothing.
+        if self.0.pending.load(Ordering::Acquire) > 0 {
+            self.0.nudge.notify_one();
+        }
     }
 
-    /// Entries matching `spec`, oldest first, at most `limit` of the newest.
-    pub fn select(&self, spec: &MatchSpec, limit: Option<usize>) -> Vec<Entry> {
-        let ring = self.ring.lock();
-        let mut out: Vec<Entry> = ring
-            .entries
-            .iter()
+    /// The ring's entries, copied out as references under one short lock.
+    fn snapshot(&self) -> Vec<Arc<Entry>> {
+        self.0.ring.lock().entries.iter().cloned().collect()
+    }
+
+    /// Entries matching `spec`, oldest first, at most `limit` of the newest. Matched outside the
+    /// ring lock.
+    pub fn select(&self, spec: &MatchSpec, limit: Option<usize>) -> Vec<Arc<Entry>> {
+        let mut out: Vec<Arc<Entry>> = self
+            .snapshot()
+            .into_iter()
             .filter(|e| spec.matches_entry(e))
-            .cloned()
             .collect();
-        drop(ring);
         if let Some(n) = limit {
             if out.len() > n {
                 out.drain(..out.len() - n);
@@ -155,56 +456,394 @@ impl Journal {
     }
 
     pub fn count(&self, spec: &MatchSpec) -> usize {
-        self.ring
-            .lock()
-            .entries
+        self.snapshot()
             .iter()
             .filter(|e| spec.matches_entry(e))
             .count()
     }
 
-    /// Waits until `count` entries match `spec` (entries already there count), or `timeout`
-    /// passes. `Ok` holds the first `count` matching entries; `Err` the number seen at the end.
+    /// What waits have cost so far.
+    pub fn wait_stats(&self) -> WaitStats {
+        WaitStats {
+            copied_under_lock: self.0.copied_under_lock.load(Ordering::Relaxed),
+            matches: self.0.matches.load(Ordering::Relaxed),
+            woken: self.0.woken.load(Ordering::Relaxed),
+        }
+    }
+
+    /// How many waits are pending.
+    pub fn pending_waits(&self) -> usize {
+        self.0.pending.load(Ordering::Acquire)
+    }
+
+    /// Waits until `count` entries match `spec` (entries already there since the last clear
+    /// count), or `timeout` passes. `Ok` holds the first `count` matching entries; `Err` the
+    /// number seen at the end. Must run inside a tokio runtime (it may start the matcher).
     pub async fn wait(
         &self,
         spec: &MatchSpec,
         count: usize,
         timeout: Duration,
-    ) -> Result<Vec<Entry>, usize> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        // Subscribe before the first look: a push between the look and the sleep still wakes us.
-        let mut rx = self.newest.subscribe();
-        // Matches so far and the newest seq looked at: each wake-up scans only the entries that
-        // arrived since, so a pending wait costs a busy journal one entry's match per request,
-        // not a rescan of the whole ring under its lock.
-        let mut matched: Vec<Entry> = Vec::new();
-        let mut scanned: Option<u64> = None;
-        let mut clears = None;
-        loop {
-            rx.borrow_and_update();
-            {
-                let ring = self.ring.lock();
-                if clears != Some(ring.clears) {
-                    matched.clear();
-                    scanned = None;
-                    clears = Some(ring.clears);
-                }
-                let from = scanned.map_or(0, |s| ring.entries.partition_point(|e| e.seq <= s));
-                for e in ring.entries.range(from..) {
-                    if matched.len() < count && spec.matches_entry(e) {
-                        matched.push(e.clone());
+    ) -> Result<Vec<Arc<Entry>>, usize> {
+        let inner = &self.0;
+        let (tx, mut rx) = oneshot::channel();
+        let id = {
+            let mut waits = inner.waits.lock();
+            let id = waits.next_id;
+            waits.next_id += 1;
+            waits.waiters.insert(
+                id,
+                Waiter {
+                    spec: spec.clone(),
+                    key: Key::of(spec),
+                    count,
+                    matched: Vec::new(),
+                    done: Some(tx),
+                },
+            );
+            waits.joining.push(id);
+            inner.pending.fetch_add(1, Ordering::AcqRel);
+            if !waits.matcher_running {
+                waits.matcher_running = true;
+                tokio::spawn(matcher(Arc::clone(inner)));
+            }
+            id
+        };
+        // Its first look (at the entries already there) is the matcher's next round.
+        inner.nudge.notify_one();
+        match tokio::time::timeout(timeout, &mut rx).await {
+            Ok(Ok(entries)) => Ok(entries),
+            Ok(Err(_)) => Err(0),
+            Err(_) => {
+                let removed = inner.waits.lock().remove(id);
+                match removed {
+                    Some(w) => {
+                        inner.pending.fetch_sub(1, Ordering::AcqRel);
+                        Err(w.matched.len())
                     }
+                    // Satisfied just as the time ran out: the answer is in the channel.
+                    None => rx.try_recv().map_err(|_| 0),
                 }
-                scanned = ring.entries.back().map(|e| e.seq).or(scanned);
-            }
-            if matched.len() >= count {
-                return Ok(matched);
-            }
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => continue,
-                // The sender lives as long as the journal; treat its loss like a timeout.
-                Ok(Err(_)) | Err(_) => return Err(matched.len()),
             }
         }
+    }
+}
+
+/// Matches new entries against the pending waits until none is left. Each round: copy the
+/// references of the entries not yet looked at (one short ring lock, however many waits there
+/// are; the whole ring when a wait is joining, for its first look), match each new entry against
+/// the filed waits that could want it, give each joining wait its first look, and send the
+/// satisfied waits their entries. Then sleep until nudged.
+async fn matcher(inner: Arc<Inner>) {
+    loop {
+        let (joining, cursor) = {
+            let mut waits = inner.waits.lock();
+            if waits.waiters.is_empty() {
+                waits.matcher_running = false;
+                return;
+            }
+            (waits.joining.len(), waits.cursor)
+        };
+        let (entries, clears) = {
+            let ring = inner.ring.lock();
+            let from = if joining > 0 {
+                0
+            } else {
+                ring.entries.partition_point(|e| e.seq <= cursor)
+            };
+            let entries: Vec<Arc<Entry>> = ring.entries.range(from..).cloned().collect();
+            (entries, ring.clears)
+        };
+        inner
+            .copied_under_lock
+            .fetch_add(entries.len() as u64, Ordering::Relaxed);
+        // Each entry's body is parsed at most once, however many waits look at it.
+        let bodies: Vec<OnceCell<_>> = entries.iter().map(|_| OnceCell::new()).collect();
+        let mut matches = 0u64;
+        let mut satisfied = Vec::new();
+        {
+            let mut guard = inner.waits.lock();
+            let waits = &mut *guard;
+            if waits.clears != clears {
+                // A clear since the last round: the filed waits count again from nothing.
+                for w in waits.waiters.values_mut() {
+                    w.matched.clear();
+                }
+                waits.clears = clears;
+            }
+            for (e, body) in entries.iter().zip(&bodies) {
+                if e.seq <= waits.cursor {
+                    continue;
+                }
+                for id in waits.candidates(e, body) {
+                    let Some(w) = waits.waiters.get_mut(&id) else {
+                        continue;
+                    };
+                    if w.matched.len() >= w.count {
+                        continue;
+                    }
+                    matches += 1;
+                    if w.spec.matches_entry_parsed(e, body) {
+                        w.matched.push(Arc::clone(e));
+                        if w.matched.len() >= w.count {
+                            satisfied.push(id);
+                        }
+                    }
+                }
+            }
+            // Joining waits (only those there when the ring was copied) look at everything.
+            let newcomers: Vec<u64> = waits.joining.drain(..joining).collect();
+            for id in newcomers {
+                if let Some(w) = waits.waiters.get_mut(&id) {
+                    for (e, body) in entries.iter().zip(&bodies) {
+                        if w.matched.len() >= w.count {
+                            break;
+                        }
+                        matches += 1;
+                        if w.spec.matches_entry_parsed(e, body) {
+                            w.matched.push(Arc::clone(e));
+                        }
+                    }
+                    if w.matched.len() >= w.count {
+                        satisfied.push(id);
+                    }
+                }
+                waits.file(id);
+            }
+            if let Some(newest) = entries.last() {
+                waits.cursor = waits.cursor.max(newest.seq);
+            }
+            for id in satisfied {
+                if let Some(mut w) = waits.remove(id) {
+                    inner.pending.fetch_sub(1, Ordering::AcqRel);
+                    inner.woken.fetch_add(1, Ordering::Relaxed);
+                    if let Some(done) = w.done.take() {
+                        let _ = done.send(std::mem::take(&mut w.matched));
+                    }
+                }
+            }
+        }
+        inner.matches.fetch_add(matches, Ordering::Relaxed);
+        inner.nudge.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::body::Bytes;
+    use hyper::header::{HeaderName, HeaderValue};
+
+    fn entry(operation: &'static str, body: &[u8]) -> Entry {
+        Entry {
+            seq: 0,
+            at_ms: 0,
+            vendor: Vendor::Udesk,
+            operation: Some(operation),
+            tenant: None,
+            method: Method::POST,
+            path: "/ccapi/v2/agents".into(),
+            query: String::new(),
+            status: Some(200),
+            code: Some("000000".into()),
+            latency_ms: 0,
+            rule: None,
+            fault: None,
+            request: Message::new([("content-type", &b"application/json"[..])], body),
+            response: None,
+        }
+    }
+
+    fn spec(json: serde_json::Value) -> MatchSpec {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// Issue 11 item 2: with many waits pending, a request costs the ring lock one push and an
+    /// atomic load. The entries are copied out once per batch (not once per wait), each is
+    /// matched only against the waits filed under one of its keys, and only satisfied waits
+    /// wake. Before the matcher, every entry woke every wait and each rescanned the ring under
+    /// its lock, parsing the body each time: 50 waits × 500 entries of wake-ups, copies and
+    /// parses.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pending_waits_are_matched_once_outside_the_lock_and_woken_only_when_satisfied() {
+        let journal = Arc::new(Journal::new(1000));
+        let never = spec(serde_json::json!({"operation": "never", "body": {"AgentId": "1"}}));
+        let mut waits = Vec::new();
+        for _ in 0..50 {
+            let (j, s) = (Arc::clone(&journal), never.clone());
+            waits.push(tokio::spawn(async move {
+                j.wait(&s, 1, Duration::from_secs(30)).await
+            }));
+        }
+        // Registered and past their first look (at the empty ring): filed.
+        while journal.pending_waits() < 50 || !journal.0.waits.lock().joining.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..500 {
+            journal.end(
+                journal.begin(0),
+                entry("createAgent", br#"{"AgentId":"9006"}"#),
+            );
+            tokio::task::yield_now().await;
+        }
+        // A sentinel wait: once it is answered, the matcher has been through every entry.
+        let sentinel = spec(serde_json::json!({"operation": "sentinel"}));
+        let (j, s) = (Arc::clone(&journal), sentinel);
+        let last = tokio::spawn(async move { j.wait(&s, 1, Duration::from_secs(30)).await });
+        while journal.pending_waits() < 51 {
+            tokio::task::yield_now().await;
+        }
+        journal.end(journal.begin(0), entry("sentinel", b"{}"));
+        let got = last.await.unwrap().expect("the sentinel wait is satisfied");
+        assert_eq!(got[0].operation, Some("sentinel"));
+
+        let stats = journal.wait_stats();
+        assert_eq!(stats.woken, 1, "only the satisfied wait woke: {stats:?}");
+        // The 50 waits are filed under AgentId 1: no entry (AgentId 9006) is matched against
+        // them at all; the matches run are the sentinel's first look at the ring.
+        assert!(stats.matches <= 2 * 501, "{stats:?}");
+        // Copied under the lock about once per entry, not once per wait per entry.
+        assert!(stats.copied_under_lock <= 2 * 501, "{stats:?}");
+        assert_eq!(journal.pending_waits(), 50);
+        for w in waits {
+            w.abort();
+        }
+    }
+
+    /// Waits registered while entries pour in each see every matching entry exactly once, in
+    /// order: none is missed between a wait's first look and the matcher's rounds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waits_joining_a_busy_journal_miss_nothing_and_count_nothing_twice() {
+        let journal = Arc::new(Journal::new(10_000));
+        let want = spec(serde_json::json!({"operation": "a"}));
+        let pusher = {
+            let j = Arc::clone(&journal);
+            tokio::spawn(async move {
+                for i in 0..400 {
+                    let op = if i % 2 == 0 { "a" } else { "b" };
+                    j.end(j.begin(0), entry(op, b"{}"));
+                    if i % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            })
+        };
+        let mut waits = Vec::new();
+        for _ in 0..20 {
+            let (j, s) = (Arc::clone(&journal), want.clone());
+            waits.push(tokio::spawn(async move {
+                j.wait(&s, 200, Duration::from_secs(20)).await
+            }));
+            tokio::task::yield_now().await;
+        }
+        pusher.await.unwrap();
+        for w in waits {
+            let got = w.await.unwrap().expect("all 200 arrive");
+            assert_eq!(got.len(), 200);
+            assert!(got.iter().all(|e| e.operation == Some("a")));
+            assert!(
+                got.windows(2).all(|p| p[0].seq < p[1].seq),
+                "in order, no repeats"
+            );
+        }
+        assert_eq!(journal.pending_waits(), 0);
+    }
+
+    #[tokio::test]
+    async fn filed_waits_find_loosely_equal_values_and_nested_bodies() {
+        let journal = Journal::new(10);
+        journal.end(
+            journal.begin(0),
+            entry("createAgent", br#"{"AgentId":"9006","Queue":{"Id":1}}"#),
+        );
+        let cases = [
+            serde_json::json!({"body": {"AgentId": 9006}}),
+            serde_json::json!({"body": {"Queue": {"Id": 1}}}),
+            serde_json::json!({"body": {"Queue": {"Id": 1}, "AgentId": "9006"}, "vendor": "udesk"}),
+            serde_json::json!({"operation": "createAgent", "method": "post"}),
+            serde_json::json!({"vendor": "udesk"}),
+            serde_json::json!({}),
+        ];
+        for c in cases {
+            let got = journal
+                .wait(&spec(c.clone()), 1, Duration::from_secs(5))
+                .await;
+            assert_eq!(got.map(|v| v.len()), Ok(1), "{c}");
+        }
+        let filed_elsewhere = spec(serde_json::json!({"vendor": "huawei"}));
+        let before = journal.wait_stats().matches;
+        let (w, _) = tokio::join!(
+            journal.wait(&filed_elsewhere, 1, Duration::from_millis(100)),
+            async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                journal.end(journal.begin(0), entry("createAgent", b"{}"));
+            }
+        );
+        assert_eq!(w.map(|v| v.len()), Err(0));
+        // Its first look at the one old entry, and nothing for the new udesk entry.
+        assert_eq!(journal.wait_stats().matches - before, 1);
+    }
+
+    #[tokio::test]
+    async fn a_wait_counts_entries_already_there_restarts_after_a_clear_and_times_out() {
+        let journal = Journal::new(10);
+        let create = spec(serde_json::json!({"operation": "createAgent"}));
+        journal.end(journal.begin(0), entry("createAgent", b"{}"));
+        let got = journal.wait(&create, 1, Duration::from_secs(5)).await;
+        assert_eq!(got.map(|v| v.len()), Ok(1));
+        journal.clear();
+        let seen = journal.wait(&create, 1, Duration::from_millis(50)).await;
+        assert_eq!(seen.map(|v| v.len()), Err(0));
+        assert_eq!(
+            journal.pending_waits(),
+            0,
+            "a timed-out wait leaves nothing behind"
+        );
+    }
+
+    /// Issue 11 item 4: an entry copies what it keeps. A small body is a slice of the
+    /// connection's read buffer; keeping the slice (as the journal once did) pins the whole
+    /// buffer for the entry's life.
+    #[test]
+    fn an_entry_does_not_pin_the_request_buffer() {
+        let buffer = Bytes::from(vec![b'x'; 8192]);
+        let mut req = ApiRequest::new(Method::POST, "/ccapi/v2/agents");
+        req.body = buffer.slice(0..40);
+        req.headers.insert(
+            HeaderName::from_static("x-trace"),
+            HeaderValue::from_maybe_shared(buffer.slice(100..110)).unwrap(),
+        );
+        let journal = Journal::new(4);
+        let mut e = entry("createAgent", b"");
+        e.request = Message::of_request(&req);
+        drop(req);
+        journal.end(journal.begin(0), e);
+        assert!(
+            buffer.is_unique(),
+            "the journal still holds the read buffer"
+        );
+        let kept = &journal.select(&MatchSpec::default(), None)[0];
+        assert_eq!(kept.request.body().len(), 40);
+        assert_eq!(kept.request.header("X-Trace"), Some("xxxxxxxxxx"));
+        assert!(
+            kept.request.heap_bytes() < 100,
+            "{}",
+            kept.request.heap_bytes()
+        );
+    }
+
+    #[test]
+    fn bodies_and_headers_over_the_cap_are_cut_and_flagged() {
+        let big = vec![b'a'; BODY_KEPT + 1];
+        let m = Message::new([("a", &b"1"[..]), ("a", &b"2"[..])], &big);
+        assert!(m.truncated);
+        assert_eq!(m.body().len(), BODY_KEPT);
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["headers"]["a"], "1, 2");
+        assert_eq!(json["truncated"], true);
+        let long = vec![b'v'; BODY_KEPT];
+        let m = Message::new([("x", &long[..])], b"{}");
+        assert!(m.truncated && m.header("x").is_none());
+        assert!(!Message::new([], b"{}").truncated);
     }
 }

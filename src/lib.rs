@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod calls;
+pub mod cli;
 pub mod clock;
 pub mod emulator;
 pub mod events;
@@ -19,11 +20,14 @@ pub mod journal;
 pub mod model;
 pub mod persist;
 pub mod routing;
+pub mod sandbox;
 pub mod scenarios;
 pub mod server;
+pub mod tls;
 pub mod vendors;
 
 pub use emulator::{Config, Ctx};
+pub use tls::TlsInfo;
 
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -33,6 +37,8 @@ use tokio::sync::oneshot;
 pub struct Emulator {
     ctx: Ctx,
     addr: SocketAddr,
+    /// The HTTPS listener's address and the CA its leaf chains to, with `Config::tls`.
+    tls: Option<TlsInfo>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -50,16 +56,31 @@ impl Emulator {
         }
         let listener = TcpListener::bind((config.bind, config.port)).await?;
         let addr = listener.local_addr()?;
+        let (tls, tls_listener) = match &config.tls {
+            None => (None, None),
+            Some(tls_config) => {
+                let (info, listener) = tls::listen(tls_config, config.bind, config.port)
+                    .await
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                (Some(info), Some(listener))
+            }
+        };
         let ctx = Ctx::new(config, fixture);
         persist::restore_or_load(&ctx)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(listener, ctx.clone(), async {
-            let _ = rx.await;
-        }));
+        tokio::spawn(server::serve_with_tls(
+            listener,
+            tls_listener,
+            ctx.clone(),
+            async {
+                let _ = rx.await;
+            },
+        ));
         Ok(Emulator {
             ctx,
             addr,
+            tls,
             shutdown: Some(tx),
             thread: None,
         })
@@ -87,7 +108,12 @@ impl Emulator {
                         Ok(mut emu) => {
                             let stop = emu.shutdown.take();
                             let (stop_tx, stop_rx) = oneshot::channel::<()>();
-                            let _ = ready_tx.send(Ok((emu.ctx.clone(), emu.addr, stop_tx)));
+                            let _ = ready_tx.send(Ok((
+                                emu.ctx.clone(),
+                                emu.addr,
+                                emu.tls.take(),
+                                stop_tx,
+                            )));
                             let _ = stop_rx.await;
                             if let Some(stop) = stop {
                                 let _ = stop.send(());
@@ -101,12 +127,13 @@ impl Emulator {
                     }
                 });
             })?;
-        let (ctx, addr, stop) = ready_rx
+        let (ctx, addr, tls, stop) = ready_rx
             .recv()
             .map_err(|_| std::io::Error::other("emulator thread died"))??;
         Ok(Emulator {
             ctx,
             addr,
+            tls,
             shutdown: Some(stop),
             thread: Some(thread),
         })
@@ -119,6 +146,18 @@ impl Emulator {
     /// `http://ip:port`, no trailing slash.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The HTTPS side, when started with `Config::tls`.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
+    }
+
+    /// `https://localhost:port` (the leaf names localhost), when started with `Config::tls`.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls
+            .as_ref()
+            .map(|t| format!("https://localhost:{}", t.addr.port()))
     }
 
     pub fn ctx(&self) -> &Ctx {

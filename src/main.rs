@@ -1,18 +1,46 @@
-//! `ccemu`: flags → Config → serve.
+//! `ccemu`: flags → Config → serve; or one of the helper subcommands (`sign`, `routes`).
+//!
+//! `ccemu` with no subcommand is `ccemu serve`, so `cargo run --release` and every flag the
+//! binary has always taken keep working unchanged.
 
+use ccemu::cli::sign::SignArgs;
 use ccemu::model::Credentials;
 use ccemu::persist::Start;
 use ccemu::{Config, Ctx};
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A local emulator of the Udesk CCPaaS, NXCloud NXCC/NXLink and Huawei Cloud CEC APIs.
 #[derive(Parser, Debug)]
-#[command(name = "ccemu", version)]
+#[command(name = "ccemu", version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no subcommand, the flags are `serve`'s.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the emulator (what `ccemu` with no subcommand does).
+    Serve(ServeArgs),
+    /// Print a vendor call signed as the emulator checks it, as a curl line.
+    Sign(SignArgs),
+    /// List every route: vendor, method, path, operation name, source document.
+    Routes {
+        /// Print JSON (the same as GET /_ccemu/routes).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Every flag of the server, in one place.
+#[derive(Args, Debug)]
+struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -57,6 +85,10 @@ struct Cli {
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
+    /// Once listening, write the bound URL (`http://127.0.0.1:PORT`) and a newline to this file
+    /// (atomically: it appears complete or not at all), for scripts that start ccemu on port 0.
+    #[arg(long, value_name = "PATH")]
+    ready_file: Option<PathBuf>,
     /// Events one webhook target may hold waiting; more are dropped and logged as dropped.
     #[arg(long, default_value_t = 16_384)]
     webhook_backlog: usize,
@@ -72,6 +104,32 @@ struct Cli {
     /// An extra CA certificate (PEM) trusted for https callbacks, e.g. a receiver's self-signed one.
     #[arg(long, value_name = "PEM")]
     webhook_ca: Option<PathBuf>,
+    /// Serve HTTPS too (beside plain HTTP), with a certificate from a local CA kept in --data-dir.
+    #[arg(long)]
+    tls: bool,
+    /// The HTTPS port; default the plain port + 1 (a free one when --port is 0).
+    #[arg(long, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// An extra name (host or IP) for the HTTPS certificate; repeatable.
+    #[arg(long = "tls-host", value_name = "NAME")]
+    tls_hosts: Vec<String>,
+    /// Serve this certificate chain (PEM) over HTTPS instead of one from the local CA.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Live sandboxes (POST /_ccemu/sandboxes) at most; one more is refused with 429.
+    #[arg(long, default_value_t = ccemu::sandbox::DEFAULT_MAX_SANDBOXES)]
+    max_sandboxes: usize,
+    /// Delete a sandbox that no request or admin call has named for this many real
+    /// milliseconds; 0 keeps sandboxes until deleted.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    sandbox_ttl_ms: u64,
+    /// Where ccemu keeps files across runs (the local CA); default $XDG_DATA_HOME/ccemu or
+    /// ~/.local/share/ccemu.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// `--webhook-retries`: virtual milliseconds, comma-separated.
@@ -88,36 +146,84 @@ fn parse_retries(s: &str) -> Result<Vec<i64>, String> {
         .collect()
 }
 
+impl ServeArgs {
+    fn config(&self) -> Result<Config, String> {
+        Ok(Config {
+            bind: self.bind,
+            port: self.port,
+            fixture: self.fixture.clone(),
+            seed: self.seed,
+            body_limit: self.body_limit,
+            admin_public: self.admin_public,
+            admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
+            scenarios: self.scenarios.clone(),
+            journal_size: self.journal_size,
+            max_connections: self.max_connections,
+            state_file: self.state_file.clone(),
+            state_interval: std::time::Duration::from_millis(self.state_interval_ms),
+            events: ccemu::events::EventsConfig {
+                backlog: self.webhook_backlog.max(1),
+                log_size: self.webhook_log_size,
+                attempt_timeout: std::time::Duration::from_millis(self.webhook_timeout_ms.max(1)),
+                backoff_ms: parse_retries(&self.webhook_retries)?,
+                ca_file: self.webhook_ca.clone(),
+            },
+            tls: (self.tls || self.tls_cert.is_some()).then(|| ccemu::tls::TlsConfig {
+                port: self.tls_port,
+                data_dir: self
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(ccemu::tls::default_data_dir),
+                hosts: self.tls_hosts.clone(),
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+            }),
+            max_sandboxes: self.max_sandboxes,
+            sandbox_ttl: (self.sandbox_ttl_ms > 0)
+                .then(|| std::time::Duration::from_millis(self.sandbox_ttl_ms)),
+            ..Config::default()
+        })
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
-    let show_secrets = cli.show_secrets;
-    let config = Config {
-        bind: cli.bind,
-        port: cli.port,
-        fixture: cli.fixture,
-        seed: cli.seed,
-        body_limit: cli.body_limit,
-        admin_public: cli.admin_public,
-        admin_token: cli.admin_token.filter(|t| !t.is_empty()),
-        scenarios: cli.scenarios,
-        journal_size: cli.journal_size,
-        max_connections: cli.max_connections,
-        state_file: cli.state_file,
-        state_interval: std::time::Duration::from_millis(cli.state_interval_ms),
-        events: ccemu::events::EventsConfig {
-            backlog: cli.webhook_backlog.max(1),
-            log_size: cli.webhook_log_size,
-            attempt_timeout: std::time::Duration::from_millis(cli.webhook_timeout_ms.max(1)),
-            backoff_ms: match parse_retries(&cli.webhook_retries) {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("ccemu: {e}");
-                    std::process::exit(2);
-                }
-            },
-            ca_file: cli.webhook_ca,
+    match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Routes { json }) => {
+            let _ = std::io::stdout().write_all(ccemu::cli::routes(json).as_bytes());
+        }
+        Some(Command::Sign(args)) => match ccemu::cli::sign::run(&args) {
+            Ok(signed) => {
+                let _ = std::io::stderr().write_all(signed.stderr.as_bytes());
+                let _ = std::io::stdout().write_all(signed.stdout.as_bytes());
+            }
+            Err(e) => {
+                eprintln!("ccemu sign: {e}");
+                std::process::exit(1);
+            }
         },
-        ..Config::default()
+    }
+}
+
+/// Writes `url` to `path` through a temporary file and a rename, so a script polling for the
+/// file never reads half of it.
+fn write_ready_file(path: &Path, url: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{url}\n"))?;
+    std::fs::rename(&tmp, path)
+}
+
+fn serve(args: ServeArgs) {
+    let show_secrets = args.show_secrets;
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ccemu: {e}");
+            std::process::exit(2);
+        }
     };
     let fixture = match config.load_fixture() {
         Ok(f) => f,
@@ -151,6 +257,18 @@ fn main() {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
+        let (tls, tls_listener) = match &config.tls {
+            None => (None, None),
+            Some(tls_config) => {
+                match ccemu::tls::listen(tls_config, config.bind, config.port).await {
+                    Ok((info, l)) => (Some(info), Some(l)),
+                    Err(e) => {
+                        eprintln!("ccemu: {e}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+        };
         let ctx = Ctx::new(config, fixture);
         let start = match ccemu::persist::restore_or_load(&ctx) {
             Ok(start) => start,
@@ -159,8 +277,17 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        print_banner(&ctx, &addr, &start, show_secrets);
-        if let Err(e) = ccemu::server::serve(listener, ctx.clone(), shutdown_signal()).await {
+        print_banner(&ctx, &addr, tls.as_ref(), &start, show_secrets);
+        // After the banner: a script that waits for the file finds the banner complete too.
+        if let Some(path) = &args.ready_file {
+            if let Err(e) = write_ready_file(path, &format!("http://{addr}")) {
+                eprintln!("ccemu: cannot write --ready-file {}: {e}", path.display());
+                std::process::exit(1);
+            }
+        }
+        let served =
+            ccemu::server::serve_with_tls(listener, tls_listener, ctx.clone(), shutdown_signal());
+        if let Err(e) = served.await {
             eprintln!("ccemu: {e}");
             std::process::exit(1);
         }
@@ -181,7 +308,13 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 
 /// Written in one go, errors ignored: whoever reads stdout may go away (`| head`), and that must
 /// not bring the emulator down.
-fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
+fn print_banner(
+    ctx: &Ctx,
+    addr: &str,
+    tls: Option<&ccemu::TlsInfo>,
+    start: &Start,
+    show_secrets: bool,
+) {
     // The demo credentials are the documented contract and print as they are; any other secret
     // is a user's own and stays off stdout (CI logs keep it) unless asked for.
     let demo = demo_secrets();
@@ -196,6 +329,9 @@ fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
     };
     let mut out =
         format!("ccemu listening on http://{addr}\n  admin: http://{addr}/_ccemu/health\n");
+    if let Some(tls) = tls {
+        out.push_str(&tls_banner(tls));
+    }
     match start {
         Start::Restored(path) => {
             out.push_str(&format!("  state restored from {}\n", path.display()));
@@ -250,6 +386,28 @@ fn print_banner(ctx: &Ctx, addr: &str, start: &Start, show_secrets: bool) {
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
+}
+
+/// The HTTPS lines of the banner: where, and what a client must trust.
+fn tls_banner(tls: &ccemu::TlsInfo) -> String {
+    let mut out = format!(
+        "ccemu listening on https://localhost:{} ({})\n",
+        tls.addr.port(),
+        tls.addr
+    );
+    match &tls.ca_file {
+        Some(ca) => {
+            let made = if tls.ca_created { "created" } else { "reused" };
+            out.push_str(&format!(
+                "  CA ({made}): {}   trust it: curl --cacert {}\n  certificate names: {}\n",
+                ca.display(),
+                ca.display(),
+                tls.names.join(", ")
+            ));
+        }
+        None => out.push_str("  certificate: --tls-cert (your own)\n"),
+    }
+    out
 }
 
 /// The secrets of the embedded default fixture: public demo values, safe to print anywhere.

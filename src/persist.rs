@@ -78,10 +78,16 @@ pub fn snapshot(ctx: &Ctx) -> Snapshot {
             offset_ms: ctx.clock.now_ms().saturating_sub(system_ms()),
         }
     };
-    let (model, tokens) = {
+    let (mut model, mut tokens) = {
         let m = ctx.model();
         (m.clone(), m.tokens.clone())
     };
+    // Sandboxes live as long as the process (their clocks and rules are not kept), so their
+    // tenants are not kept either: restored without them they would be plain tenants.
+    for id in ctx.sandboxes.tenant_ids() {
+        model.tenants.remove(&id);
+        tokens.forget_tenant(&id);
+    }
     Snapshot {
         format: FORMAT.into(),
         version: VERSION,

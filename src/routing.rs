@@ -8,7 +8,108 @@ pub struct Route<H> {
     pub pattern: &'static str,
     /// The endpoint's documented name (journal, fault matching).
     pub operation: &'static str,
+    /// The vendor document (and section) the endpoint comes from, for `ccemu routes`.
+    pub doc: &'static str,
     pub handler: H,
+}
+
+/// A route without its handler: what `GET /_ccemu/routes` and `ccemu routes` list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Described {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation: &'static str,
+    pub doc: &'static str,
+}
+
+/// A routing table described, in table order.
+pub fn describe<H>(routes: &[Route<H>]) -> impl Iterator<Item = Described> + '_ {
+    routes.iter().map(|r| Described {
+        method: method_str(&r.method),
+        path: r.pattern,
+        operation: r.operation,
+        doc: r.doc,
+    })
+}
+
+/// A `'static` name for the methods route tables use.
+fn method_str(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        _ => "OTHER",
+    }
+}
+
+/// Edit distance between two byte strings (insert, delete, substitute: 1 each).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The route nearest to `method path`: the smallest edit distance from the path to the pattern
+/// (a `{param}` segment counts as the request's own segment there), a different method costing
+/// as much as one and a half edits (so `POST /agents/extension` finds the POST route one letter
+/// away rather than the GET `/agents/{id}` its last segment fills). Only asked on a 404, so its
+/// cost is off the hot path.
+pub fn nearest<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Option<&'a Route<H>> {
+    let path = path.trim_end_matches('/');
+    routes.iter().min_by_key(|r| {
+        // Put the request's segment where the pattern has a parameter, so `/agents/7`
+        // is at distance 0 from `/agents/{id}`.
+        let segs: Vec<&str> = path.split('/').collect();
+        let filled: Vec<&str> = r
+            .pattern
+            .split('/')
+            .enumerate()
+            .map(|(i, p)| {
+                if p.starts_with('{') {
+                    segs.get(i).copied().unwrap_or(p)
+                } else {
+                    p
+                }
+            })
+            .collect();
+        let d = edit_distance(path.as_bytes(), filled.join("/").as_bytes());
+        d * 2 + 3 * usize::from(r.method != method)
+    })
+}
+
+/// What a 404 under a vendor's prefix says: the nearest documented route.
+pub fn not_found_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> String {
+    match nearest(routes, method, path) {
+        Some(r) => format!(
+            "no endpoint {method} {path}; the nearest documented route is {} {} ({}); GET /_ccemu/routes lists them all",
+            r.method, r.pattern, r.operation
+        ),
+        None => format!("no endpoint {method} {path}"),
+    }
+}
+
+/// What a 405 says: the methods the path does take.
+pub fn method_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> String {
+    let allowed: Vec<String> = routes
+        .iter()
+        .filter(|r| match_pattern(r.pattern, path).is_some())
+        .map(|r| format!("{} ({})", r.method, r.operation))
+        .collect();
+    format!(
+        "{method} is not allowed on {path}; it takes {}",
+        allowed.join(", ")
+    )
 }
 
 /// Path parameters captured by `{name}` segments, in pattern order.
@@ -88,24 +189,28 @@ mod tests {
                 method: Method::GET,
                 pattern: "/v2/agents",
                 operation: "list",
+                doc: "",
                 handler: 1,
             },
             Route {
                 method: Method::GET,
                 pattern: "/v2/agents/{id}",
                 operation: "get",
+                doc: "",
                 handler: 2,
             },
             Route {
                 method: Method::PUT,
                 pattern: "/v2/agents/{id}",
                 operation: "put",
+                doc: "",
                 handler: 3,
             },
             Route {
                 method: Method::POST,
                 pattern: "/v2/agents/extensions",
                 operation: "bind",
+                doc: "",
                 handler: 4,
             },
         ]
@@ -134,6 +239,20 @@ mod tests {
         ));
         assert!(
             matches!(find(&t, &Method::GET, "/v2/agents/"), Match::Found(r, _) if r.handler == 1)
+        );
+    }
+
+    #[test]
+    fn the_nearest_route_fills_parameters_and_prefers_the_method() {
+        let t = table();
+        let op = |m: Method, p: &str| nearest(&t, &m, p).map(|r| r.operation);
+        assert_eq!(op(Method::GET, "/v2/agent"), Some("list"));
+        assert_eq!(op(Method::PUT, "/v2/agentz/355"), Some("put"));
+        assert_eq!(op(Method::POST, "/v2/agents/extension"), Some("bind"));
+        assert!(not_found_hint(&t, &Method::GET, "/v2/agent").contains("GET /v2/agents (list)"));
+        assert_eq!(
+            method_hint(&t, &Method::DELETE, "/v2/agents/1"),
+            "DELETE is not allowed on /v2/agents/1; it takes GET (get), PUT (put)"
         );
     }
 }

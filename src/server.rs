@@ -32,6 +32,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 /// The response body type: boxed so that a fault can stream a body slowly.
 pub type Body = BoxBody<Bytes, std::io::Error>;
@@ -46,6 +47,18 @@ pub fn full_body(bytes: Bytes) -> Body {
 /// Accepts connections until `shutdown` resolves, then lets open requests finish.
 pub async fn serve(
     listener: TcpListener,
+    ctx: Ctx,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_with_tls(listener, None, ctx, shutdown).await
+}
+
+/// `serve`, plus HTTPS on a second listener (`--tls`). Both listeners share the connection cap,
+/// the limits and the graceful shutdown; behind the handshake a TLS connection is served exactly
+/// like a plain one, so every answer is the same over both.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    tls: Option<(TcpListener, TlsAcceptor)>,
     ctx: Ctx,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -69,10 +82,17 @@ pub async fn serve(
     tokio::spawn(crate::events::dispatcher(ctx.clone()));
     tokio::pin!(shutdown);
     loop {
-        let (stream, remote) = tokio::select! {
+        let (stream, remote, secure) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
+                Ok((stream, remote)) => (stream, remote, None),
                 // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            accepted = accept_tls(&tls) => match accepted {
+                Ok((stream, remote, acceptor)) => (stream, remote, Some(acceptor)),
                 Err(_) => {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
@@ -81,7 +101,8 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         // Past the limit a client gets a plain 503 at once instead of a slot: memory stays
-        // bounded by the limit whatever a flood of slow clients does.
+        // bounded by the limit whatever a flood of slow clients does. (A TLS client then sees a
+        // failed handshake, which is as clear as it can be told anything before one.)
         let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
             tokio::spawn(turn_away(stream));
             continue;
@@ -90,20 +111,61 @@ pub async fn serve(
         let ctx = ctx.clone();
         let stream = Arc::new(stream);
         let socket = Arc::clone(&stream);
-        let service = service_fn(move |req| respond(ctx.clone(), Arc::clone(&socket), remote, req));
-        let conn = builder.serve_connection(TokioIo::new(ConnIo(stream)), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            // A client that goes away mid-request is not an error worth reporting.
-            let _ = conn.await;
-            drop(permit);
-        });
+        match secure {
+            None => {
+                let service = service_fn(move |req| {
+                    respond(ctx.clone(), Arc::clone(&socket), remote, None, req)
+                });
+                let conn = builder.serve_connection(TokioIo::new(ConnIo(stream)), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // A client that goes away mid-request is not an error worth reporting.
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            Some(acceptor) => {
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                let patience = ctx.config.header_read_timeout;
+                // The handshake runs in the connection's own task, under the same patience as a
+                // request head: a garbage or stalled ClientHello costs that task only.
+                tokio::spawn(async move {
+                    let handshake = acceptor.accept(ConnIo(stream));
+                    let Ok(Ok(tls)) = tokio::time::timeout(patience, handshake).await else {
+                        drop(permit);
+                        return;
+                    };
+                    let sni: Option<Arc<str>> = tls.get_ref().1.server_name().map(Arc::from);
+                    let service = service_fn(move |req| {
+                        respond(ctx.clone(), Arc::clone(&socket), remote, sni.clone(), req)
+                    });
+                    let conn = builder.serve_connection(TokioIo::new(tls), service);
+                    let _ = watcher.watch(conn).await;
+                    drop(permit);
+                });
+            }
+        }
     }
     drop(listener);
+    drop(tls);
     // Hung requests (the `hang` fault) end here, so shutdown never waits on them.
     ctx.scenarios.close();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
     Ok(())
+}
+
+/// The next connection on the HTTPS listener; never resolves when there is none.
+async fn accept_tls(
+    tls: &Option<(TcpListener, TlsAcceptor)>,
+) -> std::io::Result<(TcpStream, SocketAddr, TlsAcceptor)> {
+    match tls {
+        Some((listener, acceptor)) => {
+            let (stream, remote) = listener.accept().await?;
+            Ok((stream, remote, acceptor.clone()))
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// The per-connection buffer cap and the largest request head (hyper's minimum is 8 KiB, its
@@ -149,8 +211,18 @@ async fn respond(
     ctx: Ctx,
     socket: Arc<TcpStream>,
     remote: SocketAddr,
-    req: Request<Incoming>,
+    sni: Option<Arc<str>>,
+    mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    // Over HTTPS the name the client asked for is the SNI; a request without a Host header
+    // (HTTP/1.0) takes it from there, so the host keeps meaning what it means (NXLink regions).
+    if let Some(name) = sni {
+        if !req.headers().contains_key(hyper::header::HOST) {
+            if let Ok(value) = hyper::header::HeaderValue::from_str(&name) {
+                req.headers_mut().insert(hyper::header::HOST, value);
+            }
+        }
+    }
     match handle(&ctx, remote, req).await {
         Action::Send(reply) => Ok(into_response(reply)),
         Action::Stream {
@@ -238,7 +310,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     let (outcome, fired) = match read {
         Ok(bytes) => {
             api.body = bytes;
-            match ctx.scenarios.decide(ctx, vendor, &api) {
+            match decide_fault(ctx, vendor, &api) {
                 None => (Outcome::answer(vendor.handle(ctx, &api)), None),
                 Some(fired) => (faults::apply(ctx, vendor, &api, &fired).await, Some(fired)),
             }
@@ -251,13 +323,27 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     outcome.action
 }
 
+/// The fault rules a request meets: its sandbox's (on the sandbox's clock) when its credentials
+/// name a sandboxed tenant, else the global ones. Global rules never reach into a sandbox.
+fn decide_fault(ctx: &Ctx, vendor: &dyn VendorApi, api: &ApiRequest) -> Option<Fired> {
+    if !ctx.sandboxes.is_empty() {
+        let tenant = vendor.tenant_hint(ctx, api);
+        if let Some(sb) = tenant.and_then(|t| ctx.sandboxes.of_tenant(&t)) {
+            return sb
+                .scenarios
+                .decide_at(ctx, vendor, api, || sb.clock.now_ms());
+        }
+    }
+    ctx.scenarios.decide(ctx, vendor, api)
+}
+
 /// One journal entry; the vendor is asked for operation and tenant only when the answer did not
 /// say (a fault answered, or authentication failed).
 fn record(
     ctx: &Ctx,
     vendor: &dyn VendorApi,
     pending: journal::Pending,
-    api: ApiRequest,
+    mut api: ApiRequest,
     outcome: &Outcome,
     fired: Option<&Fired>,
 ) {
@@ -275,19 +361,21 @@ fn record(
             vendor: vendor.vendor(),
             operation,
             tenant,
-            method: api.method,
-            path: api.path,
-            query: api.query,
+            method: api.method.clone(),
+            path: std::mem::take(&mut api.path),
+            query: std::mem::take(&mut api.query),
             status: outcome.status.map(|s| s.as_u16()),
             code: meta.code.clone(),
             latency_ms: 0,
             rule: fired.map(|f| f.rule),
             fault: fired.map(|f| f.fault.kind()),
-            // Small bodies only: a load test of large uploads must not pin a gigabyte in the ring.
-            body: if api.body.len() <= journal::BODY_KEPT {
-                api.body
-            } else {
-                Bytes::new()
+            // Copied and capped: neither the read buffer nor a large upload is pinned.
+            request: journal::Message::of_request(&api),
+            response: match &outcome.action {
+                Action::Send(reply) | Action::Stream { reply, .. } => {
+                    Some(journal::Message::of_reply(reply))
+                }
+                _ => None,
             },
         },
     );

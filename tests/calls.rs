@@ -719,3 +719,39 @@ fn a_busy_virtual_hour_adds_up_and_repeats_with_the_same_seed() {
     let (calls3, _, _, _) = busy_hour(8);
     assert_ne!(calls["calls"], calls3["calls"]);
 }
+
+#[test]
+fn huawei_agent_status_follows_a_call_into_a_skill() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    set_state(&emu, "huawei-demo", "1523", "idle", T0 - 1_000);
+    let id = start_call(
+        &emu,
+        json!({"tenant": "huawei-demo", "queue": "1", "talk_ms": 20000, "wrapup_ms": 5000}),
+    );
+    let tok = hw_token(&emu);
+    let status = |emu: &ccemu::Emulator| {
+        let r = huawei(
+            emu,
+            "GET",
+            "/apiaccess/CC-Management/v1/querySysInfo",
+            &tok,
+            None,
+        );
+        r.json["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["workNo"] == 1523)
+            .map(|a| a["agentStatus"].as_i64().unwrap())
+            .unwrap()
+    };
+    assert_eq!(call(&emu, &id)["ringing"], json!(["1523"]));
+    assert_eq!(status(&emu), 7, "ringing");
+    advance(&emu, 3_000);
+    assert_eq!(status(&emu), 7, "talking");
+    advance(&emu, 20_000);
+    assert_eq!(status(&emu), 5, "wrap-up");
+    advance(&emu, 5_000);
+    assert_eq!(status(&emu), 4, "idle");
+}

@@ -635,3 +635,39 @@ fn reset_forgets_queued_events_and_the_log() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(rx.hits().len(), 1);
 }
+
+#[test]
+fn an_agent_created_with_extensions_announces_their_binding() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let rx = Receiver::start();
+    subscribe(&emu, "ext", &rx.url, &["ext_state", "agent_call_mode"]);
+    udesk_ok(
+        &emu,
+        "POST",
+        "/agents",
+        Some(
+            json!({"AgentId": "9501", "WorkId": "w9501", "Name": "New", "IsCreateExtension": true}),
+        ),
+    );
+    let hits = rx.wait_for(3, LONG);
+    let mut events: Vec<(String, String)> = hits
+        .iter()
+        .map(|h| {
+            (
+                h.body["event"].as_str().unwrap().to_string(),
+                h.body["data"]["action"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    events.sort();
+    assert_eq!(
+        events,
+        [
+            ("agent_call_mode_change".to_string(), String::new()),
+            ("extension_state_update".to_string(), "bind".to_string()),
+            ("extension_state_update".to_string(), "bind".to_string()),
+        ]
+    );
+    assert!(hits.iter().all(|h| h.body["data"]["agent_id"] == "9501"));
+}

@@ -1,4 +1,4 @@
-//! Fresh-eyes review of the admin API against the README's tables.
+//! Fresh-eyes review of the admin API against docs/admin.md's tables.
 
 mod common;
 
@@ -53,7 +53,7 @@ fn a_status_fault_cannot_set_the_framing_headers_ccemu_writes_itself() {
         admin(&emu, "GET", "/faults", None).json,
         json!({"faults": []})
     );
-    // Other headers are fine, and the answer is the status the README promises.
+    // Other headers are fine, and the answer is the status docs/admin.md promises.
     let r = admin(
         &emu,
         "POST",

@@ -1,7 +1,7 @@
 //! Fresh-eyes review: a scenario's `revoke_tokens` event on a skewed tenant. Tokens are dated on
-//! the tenant's own clock (README: "Huawei's token CreateTime … judged on now_ms_for(tenant)"), and
+//! the tenant's own clock (docs/scenarios.md: "Huawei's token CreateTime … judged on now_ms_for(tenant)"), and
 //! `POST /_ccemu/revoke-tokens` reads "now" there too; the timeline event must agree, or the
-//! README's own example scenario (skew huawei-demo by +90 s, then revoke) misses tokens.
+//! docs/scenarios.md's example scenario (skew huawei-demo by +90 s, then revoke) misses tokens.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Fresh-eyes review of the shipped scenario files: each vendor_error they name exists in that
-//! vendor's table (else the README's promised answer becomes ccemu's 500 `ccemu_fault`), and
+//! vendor's table (else the documented answer becomes ccemu's 500 `ccemu_fault`), and
 //! every scripted event of the busy hour is accepted by the model.
 
 mod common;

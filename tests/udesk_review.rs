@@ -154,7 +154,7 @@ fn refused_creates_leave_the_seeded_sequence_alone() {
 }
 
 /// A malformed value answers 000001 with HTTP 400 whether the handler or the model spots it
-/// (README: request-shape errors are 400); leaving an agent in no queue stays a 200 business rule.
+/// (docs/udesk.md: request-shape errors are 400); leaving an agent in no queue stays a 200 business rule.
 #[test]
 fn malformed_values_are_400_wherever_they_are_caught() {
     let emu = start();

@@ -5,7 +5,7 @@ use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, 
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
 use crate::scenarios::rules::RuleSpec;
-use crate::scenarios::ScenarioFile;
+use crate::scenarios::{ScenarioFile, Scenarios};
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -31,14 +31,10 @@ pub fn handle(ctx: &Ctx, req: &ApiRequest, path: &str) -> Reply {
 }
 
 fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
+    if path == "/_ccemu/faults" || path.starts_with("/_ccemu/faults/") {
+        return rules_in(ctx, &ctx.scenarios, req, path);
+    }
     match (&req.method, path) {
-        (&Method::POST, "/_ccemu/faults") => add_rule(ctx, req),
-        (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": ctx.scenarios.list_rules()}))),
-        (&Method::DELETE, "/_ccemu/faults") => {
-            ctx.scenarios.clear_rules();
-            ctx.hangs.release_all();
-            Ok(ok(json!({"status": "cleared"})))
-        }
         (&Method::POST, "/_ccemu/scenarios") => load_scenario(ctx, req),
         (&Method::GET, "/_ccemu/scenarios") => Ok(ok(ctx.scenarios.describe())),
         (&Method::DELETE, "/_ccemu/scenarios") => {
@@ -51,13 +47,38 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
         (&Method::GET, "/_ccemu/revoke-tokens") => {
             Ok(ok(json!({"revoked": ctx.scenarios.revocations()})))
         }
+        (_, p) if serves_exact(p) => Err(method_not_allowed()),
+        _ => Err(not_found()),
+    }
+}
+
+/// `/_ccemu/faults` and `/_ccemu/faults/{id}` on one rule set: the global one, or a sandbox's
+/// (`?sandbox=ID`, see `super::sandboxes`).
+pub fn rules_in(ctx: &Ctx, scenarios: &Scenarios, req: &ApiRequest, path: &str) -> Answer {
+    match (&req.method, path) {
+        (&Method::POST, "/_ccemu/faults") => {
+            let spec: RuleSpec = parse(req)?;
+            let id = scenarios
+                .add_rule(spec, None)
+                .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+            Ok(ok(json!({"id": id})))
+        }
+        (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": scenarios.list_rules()}))),
+        (&Method::DELETE, "/_ccemu/faults") => {
+            for id in scenarios.rule_ids() {
+                ctx.hangs.release_rule(id);
+            }
+            scenarios.clear_rules();
+            Ok(ok(json!({"status": "cleared"})))
+        }
+        (_, "/_ccemu/faults") => Err(method_not_allowed()),
         (method, p) => match p.strip_prefix("/_ccemu/faults/") {
             Some(id) if !id.contains('/') => {
                 let missing = || error(StatusCode::NOT_FOUND, format!("no fault rule {id:?}"));
                 let id: u64 = id.parse().map_err(|_| missing())?;
                 match *method {
-                    Method::GET => ctx.scenarios.rule(id).map(ok).ok_or_else(missing),
-                    Method::DELETE if ctx.scenarios.remove_rule(id) => {
+                    Method::GET => scenarios.rule(id).map(ok).ok_or_else(missing),
+                    Method::DELETE if scenarios.remove_rule(id) => {
                         ctx.hangs.release_rule(id);
                         Ok(ok(json!({"status": "deleted", "id": id})))
                     }
@@ -65,9 +86,7 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
                     _ => Err(method_not_allowed()),
                 }
             }
-            Some(_) => Err(not_found()),
-            None if serves_exact(p) => Err(method_not_allowed()),
-            None => Err(not_found()),
+            _ => Err(not_found()),
         },
     }
 }
@@ -80,15 +99,6 @@ fn serves_exact(path: &str) -> bool {
         "/_ccemu/revoke-tokens",
     ]
     .contains(&path)
-}
-
-fn add_rule(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let spec: RuleSpec = parse(req)?;
-    let id = ctx
-        .scenarios
-        .add_rule(spec, None)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    Ok(ok(json!({"id": id})))
 }
 
 fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {

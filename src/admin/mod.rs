@@ -11,6 +11,7 @@ pub mod faults;
 mod guard;
 mod refusal;
 pub mod requests;
+pub mod sandboxes;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -78,6 +79,10 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     if let Err(refused) = guard::check(ctx, &req, path) {
         return refused.into();
     }
+    // Sandbox paths, and `?sandbox=ID` on the clock, faults, journal and delivery log.
+    if let Some(reply) = sandboxes::handle(ctx, &req, path).await {
+        return reply;
+    }
     if faults::serves(path) {
         return faults::handle(ctx, &req, path);
     }
@@ -92,13 +97,15 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),
-        (&Method::POST, "/_ccemu/reset") => Ok(reset(ctx)),
+        (&Method::POST, "/_ccemu/reset") => reset_with(ctx, &req),
         (&Method::GET, "/_ccemu/state") => Ok(state(ctx)),
         (&Method::GET, "/_ccemu/clock") => Ok(clock(ctx)),
+        (&Method::GET, "/_ccemu/routes") => Ok(ok(json!({"routes": crate::vendors::catalogue()}))),
         (&Method::POST, "/_ccemu/clock") => set_clock(ctx, &req),
         (&Method::POST, "/_ccemu/agent-state") => agent_state(ctx, &req),
         (&Method::POST, "/_ccemu/fixture") => merge_fixture(ctx, &req),
         (_, "/_ccemu/health" | "/_ccemu/reset" | "/_ccemu/state" | "/_ccemu/clock")
+        | (_, "/_ccemu/routes")
         | (_, "/_ccemu/agent-state" | "/_ccemu/fixture") => {
             Err(refusal(Rejection::MethodNotAllowed))
         }
@@ -117,15 +124,38 @@ fn health(ctx: &Ctx) -> Reply {
     }))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResetOptions {
+    /// Also return the clock to wall time (unfrozen, no offset). Off by default, as documented
+    /// from the start: a test that froze the clock expects it frozen after a reset.
+    #[serde(default)]
+    clock: bool,
+}
+
+/// `POST /_ccemu/reset`, with an optional body `{"clock": true}`; no body keeps the old meaning.
+fn reset_with(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
+    let options: ResetOptions = if req.body.iter().all(u8::is_ascii_whitespace) {
+        ResetOptions::default()
+    } else {
+        parse(req)?
+    };
+    Ok(reset(ctx, options.clock))
+}
+
 /// Back to the startup state: the fixture, no faults, an empty journal, and the `--scenario`
-/// files loaded afresh (their times counted from now).
-fn reset(ctx: &Ctx) -> Reply {
+/// files loaded afresh (their times counted from now); with `clock`, the clock back to wall time
+/// first, so those times count from wall time.
+fn reset(ctx: &Ctx, clock: bool) -> Reply {
     // All or nothing: a `--scenario` file gone or broken since start is found before anything is
     // cleared, and the emulator stays as it was.
     let scenarios = match read_configured_scenarios(ctx) {
         Ok(files) => files,
         Err(e) => return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into(),
     };
+    if clock {
+        ctx.clock.reset();
+    }
     // Timeline first: clearing it waits for an event being applied, so no scripted event can
     // land in the model after it is restored.
     ctx.scenarios.clear();
@@ -189,19 +219,43 @@ struct ClockChange {
     now_ms: Option<i64>,
     advance_ms: Option<i64>,
     frozen: Option<bool>,
+    /// `true`: back to wall time, unfrozen, no offset (then `frozen`/`now_ms`/`advance_ms`, if
+    /// also given, apply on top). `false` is refused: it would mean nothing.
+    real: Option<bool>,
 }
 
-/// Applies `frozen` first, then `now_ms`, then `advance_ms`, so one call can freeze at an instant.
 fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
+    change_clock(&ctx.clock, req)?;
+    Ok(clock(ctx))
+}
+
+/// Applies `real` first, then `frozen`, then `now_ms`, then `advance_ms`, so one call can freeze at
+/// an instant. On the global clock or a sandbox's (`sandboxes`).
+fn change_clock(clock: &crate::clock::Clock, req: &ApiRequest) -> Result<(), AdminError> {
     let change: ClockChange = parse(req)?;
-    if change.now_ms.is_none() && change.advance_ms.is_none() && change.frozen.is_none() {
+    if change.now_ms.is_none()
+        && change.advance_ms.is_none()
+        && change.frozen.is_none()
+        && change.real.is_none()
+    {
         return Err(error(
             StatusCode::BAD_REQUEST,
-            "expected one of now_ms, advance_ms, frozen",
+            "expected one of real, now_ms, advance_ms, frozen",
+        ));
+    }
+    if change.real == Some(false) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "real only takes true (back to wall time); to move the clock use now_ms or advance_ms",
         ));
     }
     // Checked before anything moves: a refused change leaves the clock as it was.
-    let target = change.now_ms.unwrap_or_else(|| ctx.clock.now_ms());
+    let base = if change.real == Some(true) {
+        crate::clock::Clock::new().now_ms()
+    } else {
+        clock.now_ms()
+    };
+    let target = change.now_ms.unwrap_or(base);
     let target = change
         .advance_ms
         .map_or(Some(target), |d| target.checked_add(d));
@@ -213,16 +267,19 @@ fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
             "now_ms (plus advance_ms) must be an i64 instant above i64::MIN",
         ));
     }
+    if change.real == Some(true) {
+        clock.reset();
+    }
     if let Some(f) = change.frozen {
-        ctx.clock.set_frozen(f);
+        clock.set_frozen(f);
     }
     if let Some(t) = change.now_ms {
-        ctx.clock.set(t);
+        clock.set(t);
     }
     if let Some(d) = change.advance_ms {
-        ctx.clock.advance(d);
+        clock.advance(d);
     }
-    Ok(clock(ctx))
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -242,7 +299,7 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         .state
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&change.tenant);
     let at_ms = change.at_ms.unwrap_or(now);
     // A change dated after now would be the agent's state before its time, and would bar every
     // change until the clock passed it (login refused, agent-state 409): the past and now only.

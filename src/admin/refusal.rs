@@ -44,3 +44,48 @@ pub fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Refu
     serde_json::from_slice(&req.body)
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
+
+/// The body of the admin waits (`/_ccemu/requests/wait`, `/_ccemu/webhooks/wait`): what to match,
+/// how many, and how long to wait (real ms, at most `MAX_WAIT_MS`).
+#[derive(serde::Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    bound(deserialize = "M: serde::Deserialize<'de> + Default")
+)]
+pub struct Wait<M> {
+    #[serde(rename = "match", default)]
+    pub matcher: M,
+    #[serde(default = "one")]
+    pub count: usize,
+    #[serde(default = "five_seconds")]
+    timeout_ms: u64,
+}
+
+/// The longest a wait may ask for; a test wanting more should loop.
+pub const MAX_WAIT_MS: u64 = 120_000;
+
+fn one() -> usize {
+    1
+}
+
+fn five_seconds() -> u64 {
+    5_000
+}
+
+impl<M> Wait<M> {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.timeout_ms.min(MAX_WAIT_MS))
+    }
+
+    /// The 408 a wait answers with the count seen; `what` names the things waited for.
+    pub fn timed_out(&self, seen: usize, what: &str) -> Reply {
+        Reply::json(
+            StatusCode::REQUEST_TIMEOUT,
+            &json!({
+                "error": "timeout",
+                "message": format!("{seen} of {} matching {what} within {} ms", self.count, self.timeout().as_millis()),
+                "count": seen,
+            }),
+        )
+    }
+}

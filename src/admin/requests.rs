@@ -1,16 +1,15 @@
 //! `/_ccemu/requests`: the journal, listed, counted, cleared and waited on.
 
-use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal};
+use super::refusal::{
+    method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal, Wait,
+};
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
+use crate::journal::Entry;
 use crate::scenarios::rules::MatchSpec;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::time::Duration;
-
-/// The longest a wait may ask for; a test wanting more should loop.
-const MAX_WAIT_MS: u64 = 120_000;
 
 pub fn serves(path: &str) -> bool {
     path == "/_ccemu/requests" || path.starts_with("/_ccemu/requests/")
@@ -33,9 +32,6 @@ async fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
         }
         (&Method::POST, "/_ccemu/requests/count") => {
             let body: CountBody = parse(req)?;
-            body.matcher
-                .check_for_journal()
-                .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
             Ok(ok(json!({"count": ctx.journal.count(&body.matcher)})))
         }
         (&Method::POST, "/_ccemu/requests/wait") => wait(ctx, req).await,
@@ -47,7 +43,7 @@ async fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
 }
 
 /// The query parameters `GET /_ccemu/requests` and its count take.
-const FILTERS: [&str; 11] = [
+const FILTERS: [&str; 12] = [
     "vendor",
     "method",
     "path",
@@ -58,6 +54,7 @@ const FILTERS: [&str; 11] = [
     "rule",
     "fault",
     "since",
+    "body_contains",
     "limit",
 ];
 
@@ -66,7 +63,7 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
     let mut fields = Map::new();
     let mut limit = None;
     for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
-        // An empty value filters nothing, so the README's `?vendor=&method=…` template works as is.
+        // An empty value filters nothing, so docs/admin.md's `?vendor=&method=…` template works as is.
         if v.is_empty() && FILTERS.contains(&k.as_ref()) {
             continue;
         }
@@ -74,21 +71,31 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
         match k.as_ref() {
             "limit" => limit = Some(v.parse::<usize>().map_err(|_| bad("a count"))?),
             "status" => {
-                fields.insert("status".into(), v.parse::<u16>().map_err(|_| bad("an HTTP status"))?.into());
+                fields.insert(
+                    "status".into(),
+                    v.parse::<u16>().map_err(|_| bad("an HTTP status"))?.into(),
+                );
             }
             "since" => {
-                fields.insert("since".into(), v.parse::<u64>().map_err(|_| bad("a seq"))?.into());
+                fields.insert(
+                    "since".into(),
+                    v.parse::<u64>().map_err(|_| bad("a seq"))?.into(),
+                );
             }
             "rule" => {
-                fields.insert("rule".into(), v.parse::<u64>().map_err(|_| bad("a rule id"))?.into());
+                fields.insert(
+                    "rule".into(),
+                    v.parse::<u64>().map_err(|_| bad("a rule id"))?.into(),
+                );
             }
-            "vendor" | "method" | "path" | "operation" | "tenant" | "code" | "fault" => {
+            "vendor" | "method" | "path" | "operation" | "tenant" | "code" | "fault"
+            | "body_contains" => {
                 fields.insert(k.to_string(), Value::String(v.to_string()));
             }
             other => {
                 return Err(error(
                     StatusCode::BAD_REQUEST,
-                    format!("unknown filter {other:?}; use vendor, method, path, operation, tenant, status, code, rule, fault, since, limit"),
+                    format!("unknown filter {other:?}; use {}", FILTERS.join(", ")),
                 ))
             }
         }
@@ -101,6 +108,7 @@ fn spec_from_query(req: &ApiRequest) -> Result<(MatchSpec, Option<usize>), Refus
 fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let (spec, limit) = spec_from_query(req)?;
     let entries = ctx.journal.select(&spec, limit);
+    let entries: Vec<&Entry> = entries.iter().map(|e| &**e).collect();
     Ok(ok(json!({
         "enabled": ctx.journal.enabled(),
         "capacity": ctx.journal.capacity(),
@@ -115,32 +123,10 @@ struct CountBody {
     matcher: MatchSpec,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WaitBody {
-    #[serde(rename = "match", default)]
-    matcher: MatchSpec,
-    #[serde(default = "one")]
-    count: usize,
-    #[serde(default = "five_seconds")]
-    timeout_ms: u64,
-}
-
-fn one() -> usize {
-    1
-}
-
-fn five_seconds() -> u64 {
-    5_000
-}
-
 /// Answers as soon as `count` matching requests are in the journal (counting those already there
 /// since the last clear), or 408 with the count seen once `timeout_ms` of real time passes.
 async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let body: WaitBody = parse(req)?;
-    body.matcher
-        .check_for_journal()
-        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let body: Wait<MatchSpec> = parse(req)?;
     if !ctx.journal.enabled() {
         return Err(error(
             StatusCode::CONFLICT,
@@ -157,16 +143,15 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
             ),
         ));
     }
-    let timeout = Duration::from_millis(body.timeout_ms.min(MAX_WAIT_MS));
-    match ctx.journal.wait(&body.matcher, body.count, timeout).await {
-        Ok(entries) => Ok(ok(json!({"count": entries.len(), "requests": entries}))),
-        Err(seen) => Ok(Reply::json(
-            StatusCode::REQUEST_TIMEOUT,
-            &json!({
-                "error": "timeout",
-                "message": format!("{seen} of {} matching requests arrived within {} ms", body.count, timeout.as_millis()),
-                "count": seen,
-            }),
-        )),
+    match ctx
+        .journal
+        .wait(&body.matcher, body.count, body.timeout())
+        .await
+    {
+        Ok(entries) => {
+            let entries: Vec<&Entry> = entries.iter().map(|e| &**e).collect();
+            Ok(ok(json!({"count": entries.len(), "requests": entries})))
+        }
+        Err(seen) => Ok(body.timed_out(seen, "requests arrived")),
     }
 }

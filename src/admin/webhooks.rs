@@ -9,7 +9,7 @@
 //! - `POST /_ccemu/call-mode` `{"tenant", "agent", "signal_type"}` — the agent switches the
 //!   extension type it calls with (the console action behind `agent_call_mode_change`).
 
-use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer, Refusal};
+use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer, Refusal, Wait};
 use crate::emulator::Ctx;
 use crate::events::log::{DeliveryMatch, Status};
 use crate::http::{ApiRequest, Reply};
@@ -17,10 +17,6 @@ use crate::model::ModelEvent;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::time::Duration;
-
-/// The longest a wait may ask for; a test wanting more should loop.
-const MAX_WAIT_MS: u64 = 120_000;
 
 const PATHS: [&str; 5] = [
     "/_ccemu/webhooks",
@@ -101,29 +97,10 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WaitBody {
-    #[serde(rename = "match", default)]
-    matcher: DeliveryMatch,
-    #[serde(default = "one")]
-    count: usize,
-    #[serde(default = "five_seconds")]
-    timeout_ms: u64,
-}
-
-fn one() -> usize {
-    1
-}
-
-fn five_seconds() -> u64 {
-    5_000
-}
-
 /// Answers as soon as `count` matching deliveries are in the log (those already there count),
 /// or 408 with the count seen once `timeout_ms` of real time passes.
 async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let body: WaitBody = parse(req)?;
+    let body: Wait<DeliveryMatch> = parse(req)?;
     if body.count > ctx.events.log.capacity() {
         return Err(bad(format!(
             "count {} exceeds the delivery log size {} (--webhook-log-size)",
@@ -131,22 +108,14 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
             ctx.events.log.capacity()
         )));
     }
-    let timeout = Duration::from_millis(body.timeout_ms.min(MAX_WAIT_MS));
     match ctx
         .events
         .log
-        .wait(&body.matcher, body.count, timeout)
+        .wait(&body.matcher, body.count, body.timeout())
         .await
     {
         Ok(found) => Ok(ok(json!({"count": found.len(), "deliveries": found}))),
-        Err(seen) => Ok(Reply::json(
-            StatusCode::REQUEST_TIMEOUT,
-            &json!({
-                "error": "timeout",
-                "message": format!("{seen} of {} matching deliveries within {} ms", body.count, timeout.as_millis()),
-                "count": seen,
-            }),
-        )),
+        Err(seen) => Ok(body.timed_out(seen, "deliveries")),
     }
 }
 
@@ -169,7 +138,8 @@ fn inject(ctx: &Ctx, req: &ApiRequest) -> Answer {
         Value::Object(m) => Value::Object(m),
         _ => return Err(bad("fields must be a JSON object")),
     };
-    let at_ms = body.at_ms.unwrap_or_else(|| ctx.now_ms());
+    // On the tenant's clock (its sandbox's when it is in one), as its deliveries are timed.
+    let at_ms = body.at_ms.unwrap_or_else(|| ctx.clock_ms_for(&body.tenant));
     let event = ModelEvent::Injected {
         tenant: body.tenant.clone(),
         event: body.event.clone(),
@@ -213,7 +183,7 @@ struct CallMode {
 
 fn call_mode(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let body: CallMode = parse(req)?;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&body.tenant);
     ctx.model()
         .set_call_mode(&body.tenant, &body.agent, body.signal_type, now)
         .map_err(|e| {

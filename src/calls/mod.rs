@@ -547,7 +547,8 @@ impl Calls {
     }
 }
 
-fn uuid_form(h: &str) -> String {
+/// 32 hex digits in the 8-4-4-4-12 form Udesk answers call ids in.
+pub fn uuid_form(h: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

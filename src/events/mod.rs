@@ -402,7 +402,9 @@ async fn worker(ctx: Ctx, key: (String, String)) {
         let ticked = ctx.events.tick.notified();
         tokio::pin!(ticked);
         ticked.as_mut().enable();
-        let now = ctx.now_ms();
+        // The target's tenant's clock: a sandbox's own when it is in one, as its events are
+        // dated on it.
+        let now = ctx.clock_ms_for(&key.0);
         let step = {
             let targets = ctx.events.targets.lock();
             let Some(t) = targets.get(&key) else {
@@ -424,7 +426,7 @@ async fn worker(ctx: Ctx, key: (String, String)) {
             Step::Wait(due) => {
                 // A running clock reaches `due` after that much real time; a frozen one only
                 // when moved (a poke). Capped, in case the clock is frozen meanwhile.
-                let sleep = if ctx.clock.is_frozen() {
+                let sleep = if ctx.clock_frozen_for(&key.0) {
                     Duration::from_secs(3600)
                 } else {
                     Duration::from_millis((due - now).clamp(1, 60_000) as u64)
@@ -453,10 +455,13 @@ fn update_head(ctx: &Ctx, key: &(String, String), id: u64, f: impl FnOnce(&mut T
 }
 
 async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&key.0);
     if !item.decided {
         item.decided = true;
-        let fired = ctx.scenarios.decide_delivery(
+        // A sandboxed tenant's deliveries meet its sandbox's rules only.
+        let sandbox = ctx.sandboxes.of_tenant(&key.0);
+        let rules = sandbox.as_ref().map_or(&ctx.scenarios, |sb| &sb.scenarios);
+        let fired = rules.decide_delivery(
             now,
             &DeliveryView {
                 vendor: item.out.vendor,
@@ -519,7 +524,7 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
     }
     item.attempts += 1;
     let (status, http_status, error, latency_ms) = attempt(ctx, &item).await;
-    let now = ctx.now_ms();
+    let now = ctx.clock_ms_for(&key.0);
     let retries = &ctx.events.config.backoff_ms;
     let outcome = match status {
         Status::Delivered => Status::Delivered,

@@ -41,7 +41,10 @@ impl Tokens {
         if self.by_value.contains_key(&value) {
             return false;
         }
-        self.by_value.retain(|_, t| t.is_live(now_ms));
+        // Only the issuing tenant's tokens are judged expired here: `now_ms` is that tenant's
+        // clock (skewed, or a sandbox's own), which says nothing about another tenant's tokens.
+        self.by_value
+            .retain(|_, t| t.tenant != token.tenant || t.is_live(now_ms));
         let same_app = |t: &AccessToken| t.app_key == token.app_key && t.tenant == token.tenant;
         while self.by_value.values().filter(|t| same_app(t)).count() >= MAX_LIVE_PER_APP {
             let oldest = self
@@ -57,6 +60,11 @@ impl Tokens {
         }
         self.by_value.insert(value, token);
         true
+    }
+
+    /// Drops every token of `tenant` (a sandbox reset or deleted).
+    pub fn forget_tenant(&mut self, tenant: &str) {
+        self.by_value.retain(|_, t| t.tenant != tenant);
     }
 
     /// The token stored under `value`, live or not (so an expired one can be named as such).

@@ -98,11 +98,17 @@ pub struct Scenarios {
 
 impl Scenarios {
     pub fn new(seed: u64) -> Scenarios {
+        Scenarios::with_first_rule_id(seed, 1)
+    }
+
+    /// A rule set whose ids start at `first`: a sandbox's rules get ids of their own, so that
+    /// releasing a hung request by rule id never reaches another sandbox's.
+    pub fn with_first_rule_id(seed: u64, first: u64) -> Scenarios {
         Scenarios {
             seed,
             rules: Mutex::new(RuleSet {
                 rules: Vec::new(),
-                next_id: 1,
+                next_id: first,
                 rng: StdRng::seed_from_u64(seed),
             }),
             rule_count: AtomicUsize::new(0),
@@ -164,6 +170,10 @@ impl Scenarios {
             .map(Rule::listing)
     }
 
+    pub fn rule_ids(&self) -> Vec<u64> {
+        self.rules.lock().rules.iter().map(|r| r.id).collect()
+    }
+
     pub fn list_rules(&self) -> Vec<Value> {
         self.rules.lock().rules.iter().map(Rule::listing).collect()
     }
@@ -174,6 +184,17 @@ impl Scenarios {
 
     /// Whether a fault fires for this request, and which. Called before dispatch.
     pub fn decide(&self, ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest) -> Option<Fired> {
+        self.decide_at(ctx, vendor, req, || ctx.now_ms())
+    }
+
+    /// `decide` with the clock the rules' windows are read on (a sandbox's own).
+    pub fn decide_at(
+        &self,
+        ctx: &Ctx,
+        vendor: &dyn VendorApi,
+        req: &ApiRequest,
+        now: impl FnOnce() -> i64,
+    ) -> Option<Fired> {
         if self.rule_count.load(Ordering::Acquire) == 0 {
             return None;
         }
@@ -198,7 +219,7 @@ impl Scenarios {
                 None
             },
         };
-        let now = ctx.now_ms();
+        let now = now();
         let mut set = self.rules.lock();
         let RuleSet { rules, rng, .. } = &mut *set;
         for rule in rules.iter_mut() {

@@ -43,7 +43,7 @@ pub struct MatchSpec {
     /// The tenant id (Udesk AppId, NXCloud tenant, Huawei tenant space) the credentials claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
-    /// Header name (any case) → value (`*` wildcards allowed). Rules only: the journal keeps no headers.
+    /// Header name (any case) → value (`*` wildcards allowed).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// Top-level JSON body fields that must equal these values (a string equals a number with
@@ -69,6 +69,16 @@ pub struct MatchSpec {
     /// Journal only: entries with a `seq` above this (those after one already seen).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// The raw request body contains this text (for bodies that are not JSON objects, or a
+    /// value nested deeper than `body` reaches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_contains: Option<String>,
+}
+
+/// Whether `needle` occurs in `haystack` (an empty needle always does).
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// What `decide` knows about a request: computed once, outside every lock, and only the parts
@@ -156,7 +166,7 @@ impl MatchSpec {
         Needs {
             operation: self.operation.is_some(),
             tenant: self.tenant.is_some(),
-            body: !self.body.is_empty(),
+            body: !self.body.is_empty() || self.body_contains.is_some(),
         }
     }
 
@@ -169,14 +179,6 @@ impl MatchSpec {
             || self.since.is_some()
         {
             return Err("a rule's match cannot use status, code, rule, fault or since: those describe journal entries".into());
-        }
-        Ok(())
-    }
-
-    /// Refuses header matching: the journal keeps no headers.
-    pub fn check_for_journal(&self) -> Result<(), String> {
-        if !self.headers.is_empty() {
-            return Err("the journal keeps no headers; match on vendor, method, path, operation, tenant, body, status, code, rule or fault".into());
         }
         Ok(())
     }
@@ -216,9 +218,23 @@ impl MatchSpec {
                 .iter()
                 .any(|v| v.to_str().is_ok_and(|v| glob(want, v)))
         }) && body_matches(&self.body, view.body.as_ref())
+            && self
+                .body_contains
+                .as_deref()
+                .is_none_or(|n| contains(&view.req.body, n))
     }
 
     pub fn matches_entry(&self, e: &Entry) -> bool {
+        self.matches_entry_parsed(e, &std::cell::OnceCell::new())
+    }
+
+    /// `matches_entry` with the entry's body parsed at most once into `parsed`, so one entry
+    /// checked against many specs (the journal's pending waits) is parsed once.
+    pub fn matches_entry_parsed(
+        &self,
+        e: &Entry,
+        parsed: &std::cell::OnceCell<Option<Map<String, Value>>>,
+    ) -> bool {
         self.common(
             e.vendor,
             e.method.as_str(),
@@ -233,7 +249,22 @@ impl MatchSpec {
             && self.rule.is_none_or(|r| e.rule == Some(r))
             && self.fault.as_deref().is_none_or(|f| e.fault == Some(f))
             && self.since.is_none_or(|s| e.seq > s)
-            && (self.body.is_empty() || body_matches(&self.body, body_object(&e.body).as_ref()))
+            && self.headers.iter().all(|(name, want)| {
+                e.request
+                    .headers()
+                    .any(|(k, v)| k.eq_ignore_ascii_case(name) && glob(want, v))
+            })
+            && self
+                .body_contains
+                .as_deref()
+                .is_none_or(|n| contains(e.request.body(), n))
+            && (self.body.is_empty()
+                || body_matches(
+                    &self.body,
+                    parsed
+                        .get_or_init(|| body_object(e.request.body()))
+                        .as_ref(),
+                ))
     }
 }
 

@@ -61,6 +61,44 @@ pub fn hex_lower(bytes: &[u8]) -> String {
     s
 }
 
+/// The header carrying ccemu's explanation of a refusal (never part of a vendor's envelope).
+pub const DETAIL_HEADER: &str = "x-ccemu-detail";
+
+/// Adds `detail` as the `x-ccemu-detail` header, with anything a header cannot carry replaced by
+/// `?` (the text is for people; a lossy header beats none).
+pub fn with_detail(reply: Reply, detail: &str) -> Reply {
+    let printable: String = detail
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    match hyper::header::HeaderValue::from_str(&printable) {
+        Ok(v) => reply.with_header(hyper::header::HeaderName::from_static(DETAIL_HEADER), v),
+        Err(_) => reply,
+    }
+}
+
+/// One documented route of one vendor, as `GET /_ccemu/routes` and `ccemu routes` list it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CatalogueEntry {
+    pub vendor: Vendor,
+    #[serde(flatten)]
+    pub route: crate::routing::Described,
+}
+
+/// Every route ccemu serves, read from the vendors' own routing tables (so it cannot drift from
+/// what is served), vendor by vendor in table order.
+pub fn catalogue() -> Vec<CatalogueEntry> {
+    let of = |vendor: Vendor, routes: &mut dyn Iterator<Item = crate::routing::Described>| {
+        routes
+            .map(|route| CatalogueEntry { vendor, route })
+            .collect::<Vec<_>>()
+    };
+    let mut all = of(Vendor::Udesk, &mut udesk::routes::catalogue());
+    all.extend(of(Vendor::Nxcloud, &mut nxcloud::routes::catalogue()));
+    all.extend(of(Vendor::Huawei, &mut huawei::routes::catalogue()));
+    all
+}
+
 static VENDORS: [&dyn VendorApi; 3] = [&udesk::Udesk, &nxcloud::NxCloud, &huawei::Huawei];
 
 /// The vendor serving `path`, if any.

@@ -140,7 +140,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         let tenant = owner(&model, &body.app_key, &body.app_secret)?;
         // Drawn only once the credentials are accepted, so a refused request leaves the seeded
         // sequence where it was (as Udesk's passwords do). Lock order: model, then RNG.
-        let mut value = ctx.random_hex(32);
+        let mut value = ctx.random_hex_for(Some(&tenant), 32);
         // Tokens live on the tenant's own clock, which a scenario may skew.
         let now_ms = ctx.now_ms_for(&tenant);
         let token = AccessToken {
@@ -151,7 +151,7 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
         };
         while !model.tokens.issue(value.clone(), token.clone(), now_ms) {
             // A collision of 128 random bits: draw again (the RNG lock is free of the model's).
-            value = ctx.random_hex(32);
+            value = ctx.random_hex_for(Some(&tenant), 32);
         }
         (value, tenant, now_ms)
     };
@@ -204,14 +204,19 @@ pub fn authenticate(ctx: &Ctx, model: &Model, req: &ApiRequest) -> Result<Caller
         .ok_or_else(|| HuaweiError::Unauthorized("The AccessToken is invalid.".into()))?;
     let now_ms = ctx.now_ms_for(&stored.tenant);
     if ctx.token_revoked(&stored.tenant, stored.created_ms) {
-        return Err(HuaweiError::Unauthorized(
-            "The AccessToken has been revoked; call tokenByAkSk again.".into(),
-        ));
+        return Err(HuaweiError::Unauthorized(format!(
+            "The AccessToken has been revoked; call tokenByAkSk again. It was issued at {} on the emulator clock, now {now_ms}; {}.",
+            stored.created_ms,
+            ctx.clock_standing(&stored.tenant)
+        )));
     }
     if !stored.is_live(now_ms) {
-        return Err(HuaweiError::Unauthorized(
-            "The AccessToken has expired; call tokenByAkSk again.".into(),
-        ));
+        return Err(HuaweiError::Unauthorized(format!(
+            "The AccessToken has expired; call tokenByAkSk again. It expired at {}, {} the emulator clock {now_ms}; {}.",
+            stored.expires_ms,
+            crate::clock::distance(stored.expires_ms, now_ms),
+            ctx.clock_standing(&stored.tenant)
+        )));
     }
     let app_still_there = model.tenants.get(&stored.tenant).is_some_and(|t| {
         matches!(&t.credentials, Credentials::Huawei { apps, .. } if apps.iter().any(|a| a.app_key == stored.app_key))

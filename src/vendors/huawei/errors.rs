@@ -3,7 +3,7 @@
 //! The API Fabric pages document errors only as HTTP statuses in prose ("400 incorrect request",
 //! "401 unauthorized operation", "403 authentication failed", "404 not found", "500 business
 //! failure") and say "Error Codes: None"; no error body is published. ccemu answers every Huawei
-//! error with `{"error_code":"CCEMU.0<status>","error_msg":"…"}` (the README documents it), so a
+//! error with `{"error_code":"CCEMU.0<status>","error_msg":"…"}` (docs/huawei.md documents it), so a
 //! client can rely on the status and a human can read the cause.
 
 use crate::http::Reply;
@@ -111,14 +111,15 @@ impl HuaweiError {
     pub fn reply(&self) -> Reply {
         let code = self.code();
         let msg = self.message();
-        super::json_reply(
+        let reply = super::json_reply(
             self.status(),
             &ErrorBody {
                 error_code: &code,
                 error_msg: &msg,
             },
         )
-        .with_code(code)
+        .with_code(code);
+        crate::vendors::with_detail(reply, &msg)
     }
 }
 

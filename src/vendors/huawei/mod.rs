@@ -38,8 +38,9 @@ impl Call<'_> {
         parse_body(&self.req.body)
     }
 
+    /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.now_ms()
+        self.ctx.clock_ms_for(&self.tenant)
     }
 }
 
@@ -139,10 +140,13 @@ impl VendorApi for Huawei {
 
     fn reject(&self, _ctx: &Ctx, req: &ApiRequest, why: Rejection) -> Reply {
         let err = match why {
-            Rejection::NotFound => HuaweiError::NotFound(format!("No API at {}.", req.path)),
+            Rejection::NotFound => HuaweiError::NotFound(format!(
+                "{}.",
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path)
+            )),
             Rejection::MethodNotAllowed => HuaweiError::MethodNotAllowed(format!(
-                "{} is not allowed on {}.",
-                req.method, req.path
+                "{}.",
+                routing::method_hint(routes::ROUTES, &req.method, &req.path)
             )),
             Rejection::BodyTooLarge => HuaweiError::TooLarge,
             Rejection::BodyUnreadable => {

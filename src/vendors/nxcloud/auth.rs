@@ -115,7 +115,13 @@ pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
     };
     // The window is checked on the team's own clock, which a scenario may skew.
     let now_ms = ctx.now_ms_for(&owner.tenant);
-    verify(req, now_ms, owner)
+    let tenant = owner.tenant.clone();
+    verify(req, now_ms, owner).map_err(|e| match e {
+        NxError::TimestampExpired(why) => {
+            NxError::TimestampExpired(format!("{why}; {}", ctx.clock_standing(&tenant)))
+        }
+        other => other,
+    })
 }
 
 /// The team whose accessKey the headers name, unverified (for fault rules matching a tenant).
@@ -207,7 +213,10 @@ fn verify(req: &ApiRequest, now_ms: i64, owner: KeyOwner) -> Result<Caller, NxEr
         let why = if ts_raw.len() <= 10 {
             format!("ts {ts} looks like seconds; it must be milliseconds")
         } else {
-            format!("ts {ts} is more than 60 s from the server time {now_ms}")
+            format!(
+                "ts {ts} is {} the emulator clock {now_ms} (the window is 60 s either side)",
+                crate::clock::distance(ts, now_ms)
+            )
         };
         return Err(NxError::TimestampExpired(why));
     }

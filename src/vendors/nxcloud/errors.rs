@@ -1,7 +1,7 @@
 //! NXCloud's result codes and how each refusal maps to one.
 //!
 //! Every answer is `{"reqId","code","msg","data"}` with HTTP 200, as the vendor's clients read
-//! `code`, not the status. Three exceptions are ccemu's (README): an unknown path answers 404, a
+//! `code`, not the status. Three exceptions are ccemu's (docs/nxcloud.md): an unknown path answers 404, a
 //! wrong method 405 and an oversized body 413, each still in the envelope.
 //!
 //! The authentication refusals (1001, 1002 for a wrong bizType/action/algorithm, 1003, 1004,

@@ -19,7 +19,6 @@ use crate::model::Vendor;
 use crate::routing::{self, Match};
 use crate::vendors::VendorApi;
 use errors::NxError;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -36,8 +35,9 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.now_ms()
+        self.ctx.clock_ms_for(&self.tenant)
     }
 
     /// `page` (from 1) and `size` (1..=200), both required, as every NX paged list takes them.
@@ -221,8 +221,8 @@ fn json_str(s: &str) -> String {
 }
 
 /// The envelope, written by hand so that its members come in the document's order.
-fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
-    let req_id = ctx.random_hex(32);
+fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Reply {
+    let req_id = ctx.random_hex_for(tenant, 32);
     let (status, code, msg, data, detail) = match outcome {
         Ok(d) => (StatusCode::OK, 0, "Success".to_string(), d, None),
         Err(e) => {
@@ -243,18 +243,12 @@ fn render(ctx: &Ctx, outcome: Result<Data, NxError>) -> Reply {
         json_str(&msg),
         data.json
     );
-    let mut reply =
+    let reply =
         Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
-    if let Some(detail) = detail {
-        let printable: String = detail
-            .chars()
-            .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
-            .collect();
-        if let Ok(v) = HeaderValue::from_str(&printable) {
-            reply = reply.with_header(HeaderName::from_static("x-ccemu-detail"), v);
-        }
+    match detail {
+        Some(detail) => crate::vendors::with_detail(reply, &detail),
+        None => reply,
     }
-    reply
 }
 
 /// Operations whose body carries no `tenantId`: the accessKey names the team. Real NXLink clients
@@ -311,7 +305,7 @@ impl VendorApi for NxCloud {
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (outcome, tenant) = run(ctx, req, route.operation, route.handler);
-        let mut reply = render(ctx, outcome).with_operation(route.operation);
+        let mut reply = render(ctx, tenant.as_deref(), outcome).with_operation(route.operation);
         if let Some(t) = tenant {
             reply = reply.with_tenant(t);
         }
@@ -322,7 +316,7 @@ impl VendorApi for NxCloud {
         let err = match why {
             Rejection::NotFound => NxError::Route(
                 StatusCode::NOT_FOUND,
-                format!("no endpoint {} {}", req.method, req.path),
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::MethodNotAllowed => NxError::Route(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -343,7 +337,7 @@ impl VendorApi for NxCloud {
                 "request body could not be read".into(),
             ),
         };
-        let reply = render(ctx, Err(err));
+        let reply = render(ctx, None, Err(err));
         match self.operation(req) {
             Some(op) => reply.with_operation(op),
             None => reply,
@@ -353,7 +347,7 @@ impl VendorApi for NxCloud {
     fn error_for_code(&self, ctx: &Ctx, req: &ApiRequest, code: &str) -> Option<Reply> {
         let code: i64 = code.trim().parse().ok()?;
         let (code, msg) = errors::CODES.iter().find(|(c, _)| *c == code)?;
-        let reply = render(ctx, Err(NxError::Code(*code, msg)));
+        let reply = render(ctx, None, Err(NxError::Code(*code, msg)));
         Some(match self.operation(req) {
             Some(op) => reply.with_operation(op),
             None => reply,

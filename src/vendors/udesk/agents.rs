@@ -3,13 +3,13 @@
 use super::errors::UdeskError;
 use super::{Answer, Call};
 use crate::model::ops::AgentPatch;
-use crate::model::{Agent, AgentState, Extension, RestReason, Tenant, SIGNAL_WEBRTC};
+use crate::model::{Agent, AgentState, Extension, ModelEvent, RestReason, Tenant, SIGNAL_WEBRTC};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Udesk `State` numbers. Only 4 = offline is pinned by the document; the rest is ccemu's table
-/// (README): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
+/// (docs/udesk.md): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
 pub fn state_code(s: AgentState) -> (u8, &'static str) {
     match s {
         AgentState::Idle => (0, "idle"),
@@ -308,13 +308,34 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let created = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        t.create_agent(
+        let created = t.create_agent(
             &b.agent_id,
             fields,
             with_ext,
-            &mut || call.ctx.random_hex(16),
+            &mut || call.ctx.random_hex_for(Some(&call.tenant), 16),
             now,
-        )?
+        )?;
+        // Extensions created with the agent are bound to it: the same events as a binding.
+        let mode = created.iter().map(|e| e.signal_type).min();
+        for e in &created {
+            model.emit(ModelEvent::ExtensionBinding {
+                tenant: call.tenant.clone(),
+                agent: b.agent_id.clone(),
+                extension: e.extension.clone(),
+                at_ms: now,
+                bound: true,
+            });
+        }
+        if mode.is_some() {
+            model.emit(ModelEvent::CallMode {
+                tenant: call.tenant.clone(),
+                agent: b.agent_id.clone(),
+                at_ms: now,
+                from: None,
+                to: mode,
+            });
+        }
+        created
     };
     let first = created.first();
     let infos: Vec<ExtenInfo> = created
@@ -391,7 +412,7 @@ pub fn modify(call: &Call) -> Result<Answer, UdeskError> {
     Ok(Answer::null())
 }
 
-/// Paging of `GET /agents` (README): page 1 and 20 per page by default, at most 100 per page.
+/// Paging of `GET /agents` (docs/udesk.md): page 1 and 20 per page by default, at most 100 per page.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 

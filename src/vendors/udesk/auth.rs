@@ -104,7 +104,10 @@ pub fn verify(account: Account, now_ms: i64) -> Result<String, UdeskError> {
         let why = if (1_000_000_000..10_000_000_000).contains(&ts) {
             format!("Timestamp {ts} looks like seconds; it must be UTC milliseconds")
         } else {
-            format!("Timestamp {ts} is more than 10 minutes from the server time {now_ms}")
+            format!(
+                "Timestamp {ts} is {} the emulator clock {now_ms} (the window is 10 minutes either side)",
+                crate::clock::distance(ts, now_ms)
+            )
         };
         return Err(UdeskError::RequestTimeout(why));
     }

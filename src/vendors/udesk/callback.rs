@@ -56,15 +56,7 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
             .filter(|q| t.queues.contains_key(q))
             .or_else(|| t.queues.keys().next().cloned())
     };
-    let h = call.ctx.random_hex(32);
-    let uuid = format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    );
+    let uuid = crate::calls::uuid_form(&call.ctx.random_hex_for(Some(&call.tenant), 32));
     // The customer's phone rings first; once answered the call enters the inbound flow: the
     // app's default queue (else its first), routed like any inbound call. An app without queues
     // has nowhere to route it, and no call is simulated.

@@ -1,7 +1,7 @@
 //! Udesk's return codes and the rule that ties them to HTTP statuses.
 //!
 //! The document lists HTTP statuses but every example carries its error in the body, so ccemu
-//! picks one rule (written in the README): authentication failures answer 401, request-shape
+//! picks one rule (written in docs/udesk.md): authentication failures answer 401, request-shape
 //! errors (bad JSON, wrong types, missing or malformed fields, oversized bodies) 400, an unknown
 //! path 404 and a wrong method 405, business-rule refusals 200, all with the ErrCode body.
 
@@ -178,7 +178,7 @@ impl UdeskError {
     }
 }
 
-/// Which Udesk code each business-rule refusal gets (ccemu's mapping; the README lists it).
+/// Which Udesk code each business-rule refusal gets (ccemu's mapping; docs/udesk.md lists it).
 fn model_code(e: &ModelError) -> &'static str {
     use ModelError::*;
     match e {

@@ -89,7 +89,9 @@ pub fn create(call: &Call) -> Result<Answer, UdeskError> {
     let ext = {
         let mut model = call.ctx.model();
         let t = model.tenant_mut(&call.tenant)?;
-        t.create_extension(&b.extension, b.signal_type, &mut || call.ctx.random_hex(16))?
+        t.create_extension(&b.extension, b.signal_type, &mut || {
+            call.ctx.random_hex_for(Some(&call.tenant), 16)
+        })?
     };
     Ok(json!({
         "Extension": ext.extension,

@@ -57,8 +57,9 @@ impl Call<'_> {
         self.params.get(name).unwrap_or_default()
     }
 
+    /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.now_ms()
+        self.ctx.clock_ms_for(&self.tenant)
     }
 }
 
@@ -147,6 +148,7 @@ struct CallbackBody<'a> {
 }
 
 fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskError>) -> Reply {
+    let failed = outcome.is_err();
     let (status, code, desc, result) = match outcome {
         Ok(v) => (StatusCode::OK, "000000", "OK".to_string(), v),
         Err(e) => {
@@ -154,7 +156,7 @@ fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskErr
             (s, c, d, Answer::null())
         }
     };
-    match envelope {
+    let reply = match envelope {
         Envelope::Standard => Reply::json(
             status,
             &StandardBody {
@@ -193,7 +195,14 @@ fn render(envelope: Envelope, req: &ApiRequest, outcome: Result<Answer, UdeskErr
             )
         }
     }
-    .with_code(code)
+    .with_code(code);
+    // The ErrDesc already names the cause; the header repeats it so every vendor's refusals can
+    // be read the same way.
+    if failed {
+        crate::vendors::with_detail(reply, &desc)
+    } else {
+        reply
+    }
 }
 
 impl VendorApi for Udesk {
@@ -219,8 +228,14 @@ impl VendorApi for Udesk {
         };
         // The window is checked on the tenant's own clock, which a scenario may skew.
         let tenant = account.and_then(|a| {
-            let now_ms = ctx.now_ms_for(&a.tenant);
-            auth::verify(a, now_ms)
+            let claimed = a.tenant.clone();
+            let now_ms = ctx.now_ms_for(&claimed);
+            auth::verify(a, now_ms).map_err(|e| match e {
+                UdeskError::RequestTimeout(why) => {
+                    UdeskError::RequestTimeout(format!("{why}; {}", ctx.clock_standing(&claimed)))
+                }
+                other => other,
+            })
         });
         let reply = match tenant {
             Ok(tenant) => {
@@ -241,11 +256,11 @@ impl VendorApi for Udesk {
         let err = match why {
             Rejection::NotFound => UdeskError::IncorrectRequest(
                 StatusCode::NOT_FOUND,
-                format!("no endpoint {} {}", req.method, req.path),
+                routing::not_found_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::MethodNotAllowed => UdeskError::IncorrectRequest(
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} is not allowed on {}", req.method, req.path),
+                routing::method_hint(routes::ROUTES, &req.method, &req.path),
             ),
             Rejection::BodyTooLarge => {
                 UdeskError::InvalidParameter("request body exceeds the size limit".into())

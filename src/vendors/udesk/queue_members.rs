@@ -1,7 +1,7 @@
 //! 15–17: queue membership — batch add agents to a queue, enrol an agent in queues, dequeue.
 //!
 //! An agent must be in at least one queue: a change that would leave it in none is refused with
-//! 000001 (the document has no code for it; README).
+//! 000001 (the document has no code for it; docs/udesk.md).
 
 use super::agents::check_agent_id;
 use super::errors::UdeskError;

@@ -158,7 +158,7 @@ fn view(s: &Subscription) -> Value {
 ///
 /// The example answers one object with `enable` as a string. ccemu answers that object when the
 /// app has exactly one subscription, `null` when it has none and an array of such objects (by id)
-/// when it has several (README).
+/// when it has several (docs/udesk.md).
 pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
