@@ -418,7 +418,7 @@ impl Tenant {
         if !self.queues.contains_key(queue_id) {
             return Err(ModelError::QueueNotFound(queue_id.into()));
         }
-        if let Some(missing) = members.iter().find(|m| !self.agents.contains_key(*m)) {
+        if let Some(missing) = members.iter().find(|m| !self.agents.contains_key(m)) {
             return Err(ModelError::AgentNotFound(missing.clone()));
         }
         let wanted: BTreeSet<&str> = members.iter().map(String::as_str).collect();

@@ -377,7 +377,7 @@ impl Tenant {
         if !self.queues.contains_key(queue) {
             return Err(ModelError::QueueNotFound(queue.into()));
         }
-        if let Some(missing) = agents.iter().find(|a| !self.agents.contains_key(*a)) {
+        if let Some(missing) = agents.iter().find(|a| !self.agents.contains_key(a)) {
             return Err(ModelError::AgentNotFound(missing.clone()));
         }
         for id in agents {
