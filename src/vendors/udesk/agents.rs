@@ -7,6 +7,7 @@ use crate::model::{Agent, AgentState, Extension, ModelEvent, RestReason, Tenant,
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 /// Udesk `State` numbers. Only 4 = offline is pinned by the document; the rest is ccemu's table
 /// (docs/udesk.md): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
@@ -416,9 +417,27 @@ pub fn modify(call: &Call) -> Result<Answer, UdeskError> {
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-fn query_number(call: &Call, names: &[&str]) -> Result<Option<usize>, UdeskError> {
+/// The query string parsed once: the list reads up to nine parameters, and parsing the whole
+/// query again for each was a tenth of a list request's CPU under perf.
+struct Query<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> Query<'a> {
+    fn new(query: &'a str) -> Self {
+        Query(form_urlencoded::parse(query.as_bytes()).collect())
+    }
+
+    /// The first value of `name`, percent-decoded.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+fn query_number(query: &Query, names: &[&str]) -> Result<Option<usize>, UdeskError> {
     for name in names {
-        if let Some(v) = call.req.query_param(name) {
+        if let Some(v) = query.get(name) {
             if v.is_empty() {
                 continue;
             }
@@ -440,12 +459,13 @@ fn query_number(call: &Call, names: &[&str]) -> Result<Option<usize>, UdeskError
 /// `QueueId` (ccemu's: the queue's members; 100018 for an unknown queue). Paging:
 /// `PageNum`/`page` and `PageSize`/`per_page`; a PageSize over 100 is cut to 100.
 pub fn list(call: &Call) -> Result<Answer, UdeskError> {
-    let page = query_number(call, &["PageNum", "page"])?.unwrap_or(1);
-    let size = query_number(call, &["PageSize", "per_page"])?
+    let query = Query::new(&call.req.query);
+    let page = query_number(&query, &["PageNum", "page"])?.unwrap_or(1);
+    let size = query_number(&query, &["PageSize", "per_page"])?
         .unwrap_or(DEFAULT_PAGE_SIZE)
         .min(MAX_PAGE_SIZE);
-    let role = call.req.query_param("Role").filter(|r| !r.is_empty());
-    let enable = match call.req.query_param("Enable").as_deref() {
+    let role = query.get("Role").filter(|r| !r.is_empty());
+    let enable = match query.get("Enable") {
         None | Some("") => None,
         Some("true") | Some("1") => Some(true),
         Some("false") | Some("0") => Some(false),
@@ -455,7 +475,7 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
             )))
         }
     };
-    let state = match call.req.query_param("State").as_deref() {
+    let state = match query.get("State") {
         None | Some("") => None,
         Some(s) => match s.parse::<u8>() {
             Ok(n) if n <= 6 => Some(n),
@@ -466,20 +486,19 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
             }
         },
     };
-    let fuzzy = call
-        .req
-        .query_param("FuzzyQuery")
+    let fuzzy = query
+        .get("FuzzyQuery")
         .map(|f| f.to_lowercase())
         .filter(|f| !f.is_empty());
-    let queue = call.req.query_param("QueueId").filter(|q| !q.is_empty());
+    let queue = query.get("QueueId").filter(|q| !q.is_empty());
     let skip = (page - 1).saturating_mul(size);
     let now = call.now_ms();
     let scan = role.is_some() || enable.is_some() || state.is_some() || fuzzy.is_some();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
     let queue = match queue {
-        Some(q) if !t.queues.contains_key(q.as_ref()) => {
-            return Err(crate::model::ModelError::QueueNotFound(q.into_owned()).into())
+        Some(q) if !t.queues.contains_key(q) => {
+            return Err(crate::model::ModelError::QueueNotFound(q.into()).into())
         }
         q => q,
     };
