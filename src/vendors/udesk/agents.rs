@@ -505,7 +505,7 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     // Without a filter that must look at every agent, the page comes straight from the indexes:
     // the work under the lock is the page's.
     if !scan {
-        let (total, list): (usize, Vec<AgentSummary>) = match queue.as_deref() {
+        let (total, list): (usize, Vec<AgentSummary>) = match queue {
             Some(q) => (
                 t.agents.member_count(q),
                 t.queue_members_from(q, skip)
@@ -543,10 +543,10 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let mut total = 0;
     let mut on_page = Vec::with_capacity(size);
     for a in snapshot.shared() {
-        let wanted = role.as_deref().is_none_or(|r| a.role == r)
+        let wanted = role.is_none_or(|r| a.role == r)
             && enable.is_none_or(|e| a.enable == e)
             && state.is_none_or(|s| state_code(a.state_at(now)).0 == s)
-            && queue.as_deref().is_none_or(|q| a.queues.contains(q))
+            && queue.is_none_or(|q| a.queues.contains(q))
             && fuzzy.as_deref().is_none_or(|f| fuzzy_match(a, f));
         if wanted {
             if total >= skip && on_page.len() < size {
