@@ -99,6 +99,8 @@ fn from_value(input: Value) -> Result<Model, String> {
         return Err(format!("fixture: unknown field {path}"));
     }
     validate(&model)?;
+    drop((input, known));
+    super::memory::release_freed_memory();
     Ok(model)
 }
 

@@ -9,10 +9,14 @@
 //!   one agent, and both sides agree;
 //! - every queue an agent lists exists (Udesk's "at least one queue" rule is Udesk's, kept by
 //!   its operations in `ops.rs`; NXCloud groups and scenario events may empty a queue);
-//! - a timeline is ordered by time.
+//! - a timeline is ordered by time;
+//! - the agent indexes (id order, per-queue members, accounts) agree with the agent records.
 
+pub mod agents;
 pub mod events;
 pub mod fixture;
+pub mod idset;
+pub mod memory;
 pub mod ops;
 pub mod state;
 pub mod tokens;
@@ -20,7 +24,9 @@ pub mod tokens;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use agents::Agents;
 pub use events::{line_of, ModelEvent};
+pub use idset::IdSet;
 pub use state::{AgentState, Durations, RestReason, StateChange};
 
 /// Which vendor a tenant's credentials belong to.
@@ -121,9 +127,9 @@ pub struct Agent {
     pub assistant_access_right: i64,
     pub def_sp_number: String,
     /// Queue ids (Udesk queues, NXCloud agent groups, Huawei skills).
-    pub queues: BTreeSet<String>,
+    pub queues: IdSet,
     /// Bound extension numbers.
-    pub extensions: BTreeSet<String>,
+    pub extensions: IdSet,
     /// NXCloud sipNumber, Huawei sipAccount.
     pub sip_number: Option<String>,
     /// Huawei sipPwd.
@@ -166,8 +172,8 @@ impl Default for Agent {
             out_wrap_up_time: 0,
             assistant_access_right: 0,
             def_sp_number: String::new(),
-            queues: BTreeSet::new(),
-            extensions: BTreeSet::new(),
+            queues: IdSet::new(),
+            extensions: IdSet::new(),
             sip_number: None,
             sip_password: None,
             account_code: None,
@@ -328,8 +334,9 @@ pub struct Tenant {
     pub default_queue: Option<String>,
     #[serde(default)]
     pub sip_server: SipServer,
-    #[serde(default, with = "fixture::keyed_list")]
-    pub agents: BTreeMap<String, Agent>,
+    /// In id order, with per-queue member indexes (see `model::agents`).
+    #[serde(default)]
+    pub agents: Agents,
     #[serde(default, with = "fixture::keyed_list")]
     pub extensions: BTreeMap<String, Extension>,
     #[serde(default, with = "fixture::keyed_list")]
@@ -369,14 +376,24 @@ impl Tenant {
         self.credentials.vendor()
     }
 
-    /// Agents in `queue_id`, in agent id order.
-    pub fn queue_members(&self, queue_id: &str) -> impl Iterator<Item = &Agent> {
-        let q = queue_id.to_string();
-        self.agents.values().filter(move |a| a.queues.contains(&q))
+    /// Agents in `queue_id`, in agent id order, read from the queue's member index.
+    pub fn queue_members<'a>(&'a self, queue_id: &str) -> impl Iterator<Item = &'a Agent> + 'a {
+        self.queue_members_from(queue_id, 0)
+    }
+
+    /// The members of `queue_id` from the `rank`-th on: a page of a queue costs the page.
+    pub fn queue_members_from<'a>(
+        &'a self,
+        queue_id: &str,
+        rank: usize,
+    ) -> impl Iterator<Item = &'a Agent> + 'a {
+        self.agents
+            .member_ids_from(queue_id, rank)
+            .filter_map(|id| self.agents.get(id))
     }
 
     pub fn queue_has_members(&self, queue_id: &str) -> bool {
-        self.agents.values().any(|a| a.queues.contains(queue_id))
+        self.agents.member_count(queue_id) > 0
     }
 
     /// Deletes a queue (Udesk queue, Huawei skill). A queue with agents cannot be deleted.
@@ -401,14 +418,26 @@ impl Tenant {
         if !self.queues.contains_key(queue_id) {
             return Err(ModelError::QueueNotFound(queue_id.into()));
         }
-        if let Some(missing) = members.iter().find(|m| !self.agents.contains_key(*m)) {
+        if let Some(missing) = members.iter().find(|m| !self.agents.contains_key(m)) {
             return Err(ModelError::AgentNotFound(missing.clone()));
         }
-        for agent in self.agents.values_mut() {
-            if members.contains(&agent.id) {
-                agent.queues.insert(queue_id.to_string());
-            } else {
-                agent.queues.remove(queue_id);
+        let wanted: BTreeSet<&str> = members.iter().map(String::as_str).collect();
+        let leaving: Vec<String> = self
+            .agents
+            .member_ids_from(queue_id, 0)
+            .filter(|id| !wanted.contains(id))
+            .map(String::from)
+            .collect();
+        for id in leaving {
+            if let Some(mut a) = self.agents.get_mut(&id) {
+                a.queues.remove(queue_id);
+            }
+        }
+        for id in wanted {
+            if let Some(mut a) = self.agents.get_mut(id) {
+                if !a.queues.contains(queue_id) {
+                    a.queues.insert(queue_id.to_string());
+                }
             }
         }
         Ok(())
@@ -570,7 +599,7 @@ impl Model {
         at_ms: i64,
     ) -> ModelResult<()> {
         let t = self.tenant_mut(tenant)?;
-        let a = t
+        let mut a = t
             .agents
             .get_mut(agent)
             .ok_or_else(|| ModelError::AgentNotFound(agent.into()))?;
@@ -587,6 +616,7 @@ impl Model {
             return Ok(());
         }
         a.timeline.push(StateChange { at_ms, state: to });
+        drop(a);
         let (line_from, line_to) = (line_of(from), line_of(to));
         let line = if line_from == line_to {
             None
@@ -696,7 +726,7 @@ impl Model {
                 "agent {agent} binds no extension of signal type {signal_type}"
             )));
         }
-        if let Some(a) = t.agents.get_mut(agent) {
+        if let Some(mut a) = t.agents.get_mut(agent) {
             a.call_mode = Some(signal_type);
         }
         if before != Some(signal_type) {
@@ -747,6 +777,7 @@ impl Model {
     /// Checks the invariants listed at the top of this module; used by tests and after merges.
     pub fn check_invariants(&self) -> Result<(), String> {
         for t in self.tenants.values() {
+            t.agents.check().map_err(|e| format!("{}: {e}", t.id))?;
             for a in t.agents.values() {
                 for q in &a.queues {
                     if !t.queues.contains_key(q) {

@@ -162,7 +162,7 @@ impl Tenant {
             self.extensions.insert(number, ext.clone());
             created.push(ext);
         }
-        self.agents.insert(id.into(), agent);
+        self.agents.insert(agent);
         Ok(created)
     }
 
@@ -180,11 +180,11 @@ impl Tenant {
         if patch.enable == Some(false) && agent.enable && agent.state_at(now_ms).is_online() {
             return Err(ModelError::AgentOnline(id.into()));
         }
-        let a = self
+        let mut a = self
             .agents
             .get_mut(id)
             .ok_or_else(|| ModelError::AgentNotFound(id.into()))?;
-        patch.apply(a);
+        patch.apply(&mut a);
         a.modified_ms = now_ms;
         Ok(())
     }
@@ -229,7 +229,7 @@ impl Tenant {
             if let Some(ext) = self.extensions.get_mut(e) {
                 ext.agent = Some(agent.into());
             }
-            if let Some(a) = self.agents.get_mut(agent) {
+            if let Some(mut a) = self.agents.get_mut(agent) {
                 a.extensions.insert(e.clone());
             }
         }
@@ -255,7 +255,7 @@ impl Tenant {
             if let Some(ext) = self.extensions.get_mut(e) {
                 ext.agent = None;
             }
-            if let Some(a) = self.agents.get_mut(agent) {
+            if let Some(mut a) = self.agents.get_mut(agent) {
                 a.extensions.remove(e);
             }
         }
@@ -377,11 +377,11 @@ impl Tenant {
         if !self.queues.contains_key(queue) {
             return Err(ModelError::QueueNotFound(queue.into()));
         }
-        if let Some(missing) = agents.iter().find(|a| !self.agents.contains_key(*a)) {
+        if let Some(missing) = agents.iter().find(|a| !self.agents.contains_key(a)) {
             return Err(ModelError::AgentNotFound(missing.clone()));
         }
         for id in agents {
-            if let Some(a) = self.agents.get_mut(id) {
+            if let Some(mut a) = self.agents.get_mut(id) {
                 a.queues.insert(queue.into());
             }
         }
@@ -403,7 +403,7 @@ impl Tenant {
         if replace && queues.is_empty() {
             return Err(ModelError::LastQueue(agent.into()));
         }
-        let a = self
+        let mut a = self
             .agents
             .get_mut(agent)
             .ok_or_else(|| ModelError::AgentNotFound(agent.into()))?;
@@ -424,7 +424,7 @@ impl Tenant {
         if !a.queues.is_empty() && a.queues.iter().all(|q| queues.contains(q)) {
             return Err(ModelError::LastQueue(agent.into()));
         }
-        if let Some(a) = self.agents.get_mut(agent) {
+        if let Some(mut a) = self.agents.get_mut(agent) {
             for q in queues {
                 a.queues.remove(q);
             }

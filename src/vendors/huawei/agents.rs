@@ -10,13 +10,18 @@ use crate::http::Reply;
 use crate::model::{Agent, AgentState, Tenant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The workNo of an agent, if its id is one.
 pub fn work_no(agent: &Agent) -> Option<u32> {
     if agent.id.is_empty() || !agent.id.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    agent.id.parse().ok().filter(|n| (101..=59999).contains(n))
+    agent
+        .id
+        .parse()
+        .ok()
+        .filter(|n| (WORK_NOS.0..=WORK_NOS.1).contains(&u64::from(*n)))
 }
 
 /// The skillId of a queue, if its id is a number.
@@ -506,52 +511,56 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
         }
     };
     let types = q.agent_type.unwrap_or_default();
+    let hidden = user_account.is_none() && q.transparent_display_flag == Some(true);
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    // Filter and page first, so that only the page's rows are built while the lock is held.
-    let matching: Vec<(u32, &Agent, String)> = visible(t)
-        .into_iter()
-        .filter_map(|(work_no, a)| {
-            let account = a.account_code.clone()?;
-            let wanted = match &user_account {
-                Some(u) => *u == account,
-                None => {
-                    (types.is_empty() || types.contains(&agent_type(a)))
-                        && q.transparent_display_flag != Some(true)
-                }
+    if let (None, Some((num, size)), true) = (&user_account, paging, types.is_empty()) {
+        // The plain paged form walks the account index: the lock costs the page.
+        let (total, data) = {
+            let (total, ids) =
+                t.agents
+                    .accounts_in(WORK_NOS.0, WORK_NOS.1, num.saturating_mul(size));
+            let data: Vec<AccountRow> = if hidden {
+                Vec::new()
+            } else {
+                ids.take(size)
+                    .filter_map(|(w, id)| Some((u32::try_from(w).ok()?, t.agents.get(id)?)))
+                    .filter_map(|(w, a)| account_row(t, w, a))
+                    .collect()
             };
-            wanted.then_some((work_no, a, account))
+            (total, data)
+        };
+        drop(model);
+        return ok(&AccountPage {
+            result_code: "0",
+            result_message: "Success",
+            data,
+            total: if hidden { 0 } else { total },
+        });
+    }
+    // One account, or a filter by agentType: scan a snapshot with the lock released.
+    let snapshot = t.agents.snapshot();
+    drop(model);
+    let mut matching: Vec<(u32, &Arc<Agent>)> = snapshot
+        .shared()
+        .filter_map(|a| work_no(a).map(|w| (w, a)))
+        .filter(|(_, a)| match (&a.account_code, &user_account) {
+            (None, _) => false,
+            (Some(account), Some(u)) => account == u,
+            (Some(_), None) => !hidden && (types.is_empty() || types.contains(&agent_type(a))),
         })
         .collect();
+    matching.sort_by_key(|(w, _)| *w);
     let total = matching.len();
     let on_page = match paging {
         Some((n, s)) => page(matching, n, s),
         None => matching,
     };
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
     let data: Vec<AccountRow> = on_page
         .into_iter()
-        .map(|(work_no, a, account)| AccountRow {
-            user_account: account,
-            user_name: a.name.clone(),
-            phone: non_empty(&a.mobile),
-            email: non_empty(&a.email),
-            agent_type: agent_type(a),
-            cc_role_id: cc_role_id(a),
-            sip_account: a.sip_number.clone(),
-            skills: a
-                .queues
-                .iter()
-                .filter(|q| t.queues.contains_key(*q))
-                .filter_map(|q| skill_id(q))
-                .map(|skill_id| SkillWeight {
-                    skill_id,
-                    agent_weight: WEIGHT,
-                    skill_weight: WEIGHT,
-                })
-                .collect(),
-            work_no,
-            transparent_display_flag: false,
-        })
+        .filter_map(|(w, a)| account_row(t, w, a))
         .collect();
     drop(model);
     ok(&AccountPage {
@@ -559,6 +568,35 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
         result_message: "Success",
         data,
         total,
+    })
+}
+
+/// The ids that are Huawei workNos.
+const WORK_NOS: (u64, u64) = (101, 59999);
+
+/// One agent account row; `None` for an agent without a business account.
+fn account_row(t: &Tenant, work_no: u32, a: &Agent) -> Option<AccountRow> {
+    Some(AccountRow {
+        user_account: a.account_code.clone()?,
+        user_name: a.name.clone(),
+        phone: non_empty(&a.mobile),
+        email: non_empty(&a.email),
+        agent_type: agent_type(a),
+        cc_role_id: cc_role_id(a),
+        sip_account: a.sip_number.clone(),
+        skills: a
+            .queues
+            .iter()
+            .filter(|q| t.queues.contains_key(*q))
+            .filter_map(|q| skill_id(q))
+            .map(|skill_id| SkillWeight {
+                skill_id,
+                agent_weight: WEIGHT,
+                skill_weight: WEIGHT,
+            })
+            .collect(),
+        work_no,
+        transparent_display_flag: false,
     })
 }
 
@@ -619,10 +657,11 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
     let key = queue_key(t, skill)
         .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
     // Page first, so that only the page's rows are built while the lock is held.
-    let members: Vec<(u32, &Agent)> = visible(t)
-        .into_iter()
-        .filter(|(_, a)| a.queues.contains(&key))
+    let mut members: Vec<(u32, &Agent)> = t
+        .queue_members(&key)
+        .filter_map(|a| work_no(a).map(|w| (w, a)))
         .collect();
+    members.sort_by_key(|(w, _)| *w);
     let count = members.len();
     let data: Vec<SkillAgent> = page(members, num, size)
         .into_iter()

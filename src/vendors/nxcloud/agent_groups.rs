@@ -5,6 +5,7 @@ use super::errors::NxError;
 use super::{Call, Data};
 use crate::model::{Agent, Tenant};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 fn group_not_found(queue_no: &str) -> NxError {
     NxError::Validation(format!("Agent group {queue_no} does not exist"))
@@ -108,17 +109,21 @@ pub fn update_members(call: &Call) -> Result<Data, NxError> {
         return Err(group_not_found(&queue_no));
     }
     let ids = agents_by_sip(t, &sips)?;
-    let before: Vec<(String, bool)> = t
+    let before: BTreeSet<String> = t
         .agents
-        .values()
-        .map(|a| (a.id.clone(), a.queues.contains(&queue_no)))
+        .member_ids_from(&queue_no, 0)
+        .map(String::from)
         .collect();
     t.set_queue_members(&queue_no, &ids)?;
-    for (id, was_member) in before {
-        if let Some(a) = t.agents.get_mut(&id) {
-            if a.queues.contains(&queue_no) != was_member {
-                a.modified_ms = now;
-            }
+    let after: BTreeSet<&String> = ids.iter().collect();
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|id| !after.contains(id))
+        .chain(ids.iter().filter(|id| !before.contains(*id)))
+        .collect();
+    for id in changed {
+        if let Some(mut a) = t.agents.get_mut(id) {
+            a.modified_ms = now;
         }
     }
     Ok(Data::null())

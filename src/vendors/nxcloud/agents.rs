@@ -4,8 +4,9 @@
 use super::errors::NxError;
 use super::{Call, Data};
 use crate::model::state::{self, AgentState, RestReason};
-use crate::model::Agent;
+use crate::model::{Agent, Tenant};
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,37 +54,55 @@ fn gmt(ms: i64) -> String {
 pub fn page(call: &Call) -> Result<Data, NxError> {
     let user = call.body.opt_string("userName")?.unwrap_or_default();
     let page = call.page()?;
+    let (skip, take) = page.window();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    // Page first, so that only the page's seats are built while the lock is held.
-    let matching: Vec<&Agent> = t.agents.values().filter(|a| a.id.contains(&user)).collect();
+    if user.is_empty() {
+        // Unfiltered: the page comes straight from the id order, so the lock costs the page.
+        let total = t.agents.len() as u64;
+        let seats: Vec<Seat> = t
+            .agents
+            .values_from(skip)
+            .take(take)
+            .map(|a| seat(t, a))
+            .collect();
+        drop(model);
+        return Data::paged(&seats, total);
+    }
+    // A substring of userName: scan a snapshot with the lock released, then build the page.
+    let snapshot = t.agents.snapshot();
+    drop(model);
+    let matching: Vec<&Arc<Agent>> = snapshot.shared().filter(|a| a.id.contains(&user)).collect();
     let (on_page, total) = page.slice(matching);
-    let seats: Vec<Seat> = on_page
-        .into_iter()
-        .map(|a| Seat {
-            allow_country: a.allow_country.clone(),
-            end_point_name: a.end_point_name.clone(),
-            gmt_create: gmt(a.created_ms),
-            gmt_modified: gmt(a.modified_ms.max(a.created_ms)),
-            queue_name: a
-                .queues
-                .iter()
-                .map(|q| {
-                    t.queues
-                        .get(q)
-                        .map_or_else(|| q.clone(), |q| q.name.clone())
-                })
-                .collect(),
-            nick_name: a.nick_name.clone(),
-            recording: u8::from(a.recording),
-            recording_storage_days: a.recording_storage_days,
-            sip_number: a.sip_number.clone().unwrap_or_default(),
-            status: u8::from(a.enable),
-            user_name: a.id.clone(),
-        })
-        .collect();
+    let model = call.ctx.model();
+    let t = model.tenant(&call.tenant)?;
+    let seats: Vec<Seat> = on_page.into_iter().map(|a| seat(t, a)).collect();
     drop(model);
     Data::paged(&seats, total)
+}
+
+fn seat(t: &Tenant, a: &Agent) -> Seat {
+    Seat {
+        allow_country: a.allow_country.clone(),
+        end_point_name: a.end_point_name.clone(),
+        gmt_create: gmt(a.created_ms),
+        gmt_modified: gmt(a.modified_ms.max(a.created_ms)),
+        queue_name: a
+            .queues
+            .iter()
+            .map(|q| {
+                t.queues
+                    .get(q)
+                    .map_or_else(|| q.clone(), |q| q.name.clone())
+            })
+            .collect(),
+        nick_name: a.nick_name.clone(),
+        recording: u8::from(a.recording),
+        recording_storage_days: a.recording_storage_days,
+        sip_number: a.sip_number.clone().unwrap_or_default(),
+        status: u8::from(a.enable),
+        user_name: a.id.clone(),
+    }
 }
 
 /// The longest window status/info answers for.

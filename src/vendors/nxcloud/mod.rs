@@ -68,12 +68,19 @@ pub struct Page {
 impl Page {
     pub const MAX_SIZE: i64 = 200;
 
+    /// How many items come before the page, and how many are on it.
+    pub fn window(&self) -> (usize, usize) {
+        let skip = (self.page - 1).saturating_mul(self.size);
+        (
+            usize::try_from(skip).unwrap_or(usize::MAX),
+            usize::try_from(self.size).unwrap_or(0),
+        )
+    }
+
     /// The items of this page and the total count.
     pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, u64) {
         let total = items.len() as u64;
-        let skip = (self.page - 1).saturating_mul(self.size);
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        let take = usize::try_from(self.size).unwrap_or(0);
+        let (skip, take) = self.window();
         (items.into_iter().skip(skip).take(take).collect(), total)
     }
 }

@@ -1,0 +1,596 @@
+#!/usr/bin/env python3
+"""The benchmarks behind bench/run.sh (run that, not this): starts ccemu (release), a bare hyper
+server serving ccemu's own answer bytes, WireMock and Mountebank, drives them all with wrk, and
+rewrites BENCHMARKS.md. Every figure is measured in this run; nothing is copied.
+
+Environment (set by run.sh): CCEMU_BIN, BARE_BIN, WIREMOCK_BIN, MB_BIN, BENCH_QUICK=1 for a smoke run.
+"""
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+CCEMU = os.environ["CCEMU_BIN"]
+BARE = os.environ["BARE_BIN"]
+WIREMOCK = os.environ.get("WIREMOCK_BIN")
+MB = os.environ.get("MB_BIN")
+DUR = "3s" if QUICK else "10s"
+AGENTS = 10_000 if QUICK else 100_000
+WORK = tempfile.mkdtemp(prefix="ccemu-bench-")
+PROCS = []
+RESULTS = {}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None and "Content-Type" not in (headers or {}):
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return int(parts[11]) + int(parts[12])
+
+
+def start(cmd, **kw):
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kw)
+    PROCS.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def health_once(port):
+    """One raw GET /_ccemu/health; True on a 200."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+            s.sendall(b"GET /_ccemu/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return s.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def start_ccemu(fixture=None, extra=()):
+    port = free_port()
+    cmd = [CCEMU, "--port", str(port)] + (["--fixture", fixture] if fixture else []) + list(extra)
+    t0 = time.perf_counter()
+    p = start(cmd)
+    while not health_once(port):
+        if p.poll() is not None:
+            raise SystemExit(f"ccemu exited: {cmd}")
+        if time.perf_counter() - t0 > 120:
+            raise SystemExit("ccemu did not start")
+        time.sleep(0.0005)
+    return p, port, time.perf_counter() - t0
+
+
+def wait_port(port, secs=120):
+    t0 = time.time()
+    while time.time() - t0 < secs:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+REPORT_LUA = r"""
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT rps=%.1f p50=%.3f p99=%.3f requests=%d errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.requests,
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def lua_str(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def request_lua(method, path, headers, body):
+    lines = [f"wrk.method = {lua_str(method)}", f"wrk.path = {lua_str(path)}"]
+    for k, v in headers.items():
+        lines.append(f"wrk.headers[{lua_str(k)}] = {lua_str(v)}")
+    if body is not None:
+        lines.append(f"wrk.body = {lua_str(body)}")
+    return "\n".join(lines) + "\n" + REPORT_LUA
+
+
+def wrk(port, script_text, conns, threads=2, dur=DUR, name="case"):
+    path = os.path.join(WORK, f"{name}-{port}.lua")
+    with open(path, "w") as f:
+        f.write(script_text)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{conns}", f"-d{dur}", "--timeout", "5s", "-s", path, f"http://127.0.0.1:{port}"],
+        capture_output=True, text=True,
+    ).stdout
+    m = re.search(r"RESULT rps=([\d.]+) p50=([\d.]+) p99=([\d.]+) requests=(\d+) errors=(\d+) non2xx=(\d+)", out)
+    if not m:
+        raise SystemExit(f"wrk gave no result:\n{out}")
+    r = dict(zip(["rps", "p50", "p99", "requests", "errors", "non2xx"], map(float, m.groups())))
+    return r, out
+
+
+# --- signing (the clock is frozen, so one signature holds for the whole run) -----------------
+
+def udesk_query(now_ms, sid="bench-sid", token="bench-token", app="bench-udesk"):
+    sign = hashlib.sha1(f"{sid}{token}{now_ms}".encode()).hexdigest()
+    return f"AppId={app}&Timestamp={now_ms}&Sign={sign}&Sid={sid}"
+
+
+def nx_headers(now_ms, body, ak="bench-ak", secret="bench-secret"):
+    text = f"accessKey={ak}&action=cc&bizType=8&ts={now_ms}&body={body}&accessSecret={secret}"
+    return {
+        "Content-Type": "application/json", "accessKey": ak, "ts": str(now_ms), "bizType": "8",
+        "action": "cc", "sign": hashlib.md5(text.encode()).hexdigest(),
+    }
+
+
+def huawei_token(port, ak, sk):
+    st, body = http("POST", f"http://127.0.0.1:{port}/apigovernance/api/oauth/tokenByAkSk",
+                    {"app_key": ak, "app_secret": sk}, {"X-Token-Expire": "3600"})
+    return json.loads(body)["AccessToken"]
+
+
+def freeze(port):
+    st, body = http("POST", f"http://127.0.0.1:{port}/_ccemu/clock", {"frozen": True})
+    return json.loads(body)["now_ms"] if "now_ms" in json.loads(body) else json.loads(
+        http("GET", f"http://127.0.0.1:{port}/_ccemu/clock")[1])["now_ms"]
+
+
+def answer(port, method, path, headers, body):
+    st, data = http(method, f"http://127.0.0.1:{port}{path}", body.encode() if body else None, headers)
+    if st != 200:
+        raise SystemExit(f"{method} {path} answered {st}: {data[:300]!r}")
+    return data
+
+
+# --- the benchmarks ------------------------------------------------------------------------
+
+def machine():
+    mem = open("/proc/meminfo").readline().split()[1]
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    load = open("/proc/loadavg").read().split()[:3]
+    ver = lambda cmd: subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip().splitlines()[:1]
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "mem_gb": round(int(mem) / 1024 / 1024, 1),
+        "os": " ".join(platform.uname()[0:3:2]), "load_before": " ".join(load),
+        "rustc": (ver("rustc --version") or ["?"])[0], "wrk": (ver("wrk -v 2>&1") or ["?"])[0],
+        "java": (ver("java -version 2>&1") or ["?"])[0], "node": (ver("node --version") or ["?"])[0],
+        "wiremock": os.environ.get("WIREMOCK_VERSION", "?"), "mountebank": os.environ.get("MB_VERSION", "?"),
+        "commit": (ver(f"git -C {ROOT} rev-parse --short HEAD") or ["?"])[0],
+    }
+
+
+def bench_memory(fixture):
+    p, port, secs = start_ccemu(fixture)
+    time.sleep(1)
+    loaded = rss_kb(p.pid)
+    t0 = time.perf_counter()
+    st, _ = http("POST", f"http://127.0.0.1:{port}/_ccemu/reset")
+    reset_ms = (time.perf_counter() - t0) * 1000
+    after_reset = rss_kb(p.pid)
+    stop(p)
+    RESULTS["memory"] = {"agents": AGENTS, "load_s": secs, "rss_mb": loaded / 1024,
+                         "reset_ms": reset_ms, "rss_after_reset_mb": after_reset / 1024}
+    log("memory", RESULTS["memory"])
+
+
+def bench_cold_start():
+    times, rss = [], []
+    for _ in range(5 if QUICK else 20):
+        p, port, secs = start_ccemu(None, ["--journal-size", "1000"])
+        times.append(secs * 1000)
+        time.sleep(0.3)
+        rss.append(rss_kb(p.pid) / 1024)
+        stop(p)
+    RESULTS["cold"] = {"median_ms": statistics.median(times), "max_ms": max(times),
+                       "idle_rss_mb": statistics.median(rss), "runs": len(times)}
+    log("cold", RESULTS["cold"])
+
+
+def bench_paging(port, now):
+    cases = []
+    q = udesk_query(now)
+    for label, path in [
+        ("Udesk GET /agents, page 2000 × 20", f"/ccapi/v2/agents?PageNum={AGENTS // 50}&PageSize=20&{q}"),
+        ("Udesk GET /agents?QueueId (100 members), page 3 × 20", f"/ccapi/v2/agents?QueueId=9{AGENTS // 200:03d}&PageNum=3&PageSize=20&{q}"),
+        ("Udesk GET /agents?FuzzyQuery (scan over a snapshot)", f"/ccapi/v2/agents?FuzzyQuery=agent%2099&PageSize=20&{q}"),
+    ]:
+        cases.append((label, "GET", path, {}, None))
+    for label, op, body in [
+        ("NXCloud agent/page, page 2000 × 20", "agent/page", json.dumps({"tenantId": 900, "page": AGENTS // 50, "size": 20})),
+        ("NXCloud agentGroup/member/list (100 members)", "agentGroup/member/list", json.dumps({"tenantId": 900, "queueNo": "G0500"})),
+    ]:
+        cases.append((label, "POST", f"/saas/cc/openapi/{op}", nx_headers(now, body), body))
+    tok = huawei_token(port, "bench-hw-ak", "bench-hw-sk")
+    body = json.dumps({"requestParams": {"pageNum": AGENTS // 200, "pageSize": 20}})
+    cases.append(("Huawei agentAccount/query, page 500 × 20", "POST",
+                  "/apiaccess/rest/cc-management/v1/agentAccount/query",
+                  {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}, body))
+    out = []
+    for label, method, path, headers, body in cases:
+        answer(port, method, path, headers, body)
+        r, _ = wrk(port, request_lua(method, path, headers, body), 10, name="paging")
+        out.append({"case": label, **r})
+        log("paging", label, r)
+    RESULTS["paging"] = out
+
+
+def bench_throughput(port, now, peers):
+    """ccemu doing the full work vs bare hyper serving its bytes; peers on the Udesk route."""
+    q = udesk_query(now)
+    tok = huawei_token(port, "huawei-demo-ak", "huawei-demo-sk")
+    nx_body = json.dumps({"tenantId": 144, "queueNo": "NXQueue0001"})
+    cases = [
+        ("Udesk GET /agents (20 agents, signed)", "GET", f"/ccapi/v2/agents?PageSize=20&{q}", {}, None),
+        ("NXCloud agentGroup/member/list (md5)", "POST", "/saas/cc/openapi/agentGroup/member/list",
+         nx_headers(now, nx_body, "fme2na3kdi3ki", "nx-demo-secret"), nx_body),
+        ("Huawei queryAgentInfo (Bearer)", "GET", "/apiaccess/CC-Mangemant/v1/queryAgentInfo",
+         {"Authorization": f"Bearer {tok}"}, None),
+    ]
+    specs = []
+    for i, (label, method, path, headers, body) in enumerate(cases):
+        data = answer(port, method, path, headers, body)
+        f = os.path.join(WORK, f"body{i}.json")
+        open(f, "wb").write(data)
+        specs.append((path.split("?")[0], f, data))
+    bport = free_port()
+    bare = start([BARE, str(bport)] + [f"{p}={f}" for p, f, _ in specs])
+    wait_port(bport)
+    rows = []
+    for (label, method, path, headers, body), (_, _, data) in zip(cases, specs):
+        script = request_lua(method, path, headers, body)
+        c, _ = wrk(port, script, 50, name="tp")
+        b, _ = wrk(bport, script, 50, name="tp")
+        rows.append({"case": label, "bytes": len(data), "ccemu": c, "bare": b, "ratio": c["rps"] / b["rps"]})
+        log("throughput", label, rows[-1])
+    RESULTS["throughput"] = rows
+    # The peer table: the same Udesk route and answer on every server, same wrk, same connections.
+    label, method, path, headers, body = cases[0]
+    route, _, data = specs[0]
+    script = request_lua(method, path, headers, body)
+    table = [("ccemu (signature, lock, model, serialisation, journal)", port),
+             ("bare hyper (fixed bytes)", bport)]
+    table += peers(route, data)
+    prow = []
+    for name, pport in table:
+        wrk(pport, script, 50, dur="3s" if QUICK else "8s", name="warm")  # JIT warm-up (WireMock's JVM); same for all
+        r, _ = wrk(pport, script, 50, name="peer")
+        prow.append({"server": name, **r})
+        log("peer", name, r)
+    RESULTS["peers"] = prow
+    stop(bare)
+
+
+def start_peers(route, data):
+    out = []
+    if WIREMOCK:
+        wport = free_port()
+        start([WIREMOCK, "--port", str(wport), "--disable-banner"], cwd=WORK)
+        wait_port(wport)
+        http("POST", f"http://127.0.0.1:{wport}/__admin/mappings", {
+            "request": {"method": "GET", "urlPath": route},
+            "response": {"status": 200, "body": data.decode(), "headers": {"Content-Type": "application/json"}}})
+        out.append(("WireMock (static stub)", wport))
+    if MB:
+        cport, iport = free_port(), free_port()
+        start([MB, "start", "--port", str(cport), "--loglevel", "warn", "--pidfile", os.path.join(WORK, "mb.pid"),
+               "--logfile", os.path.join(WORK, "mb.log")], cwd=WORK)
+        wait_port(cport)
+        http("POST", f"http://127.0.0.1:{cport}/imposters", {
+            "port": iport, "protocol": "http", "stubs": [{
+                "predicates": [{"equals": {"method": "GET", "path": route}}],
+                "responses": [{"is": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+                                      "body": data.decode()}}]}]})
+        wait_port(iport)
+        out.append(("Mountebank (static stub)", iport))
+    return out
+
+
+WRITES_LUA = r"""
+-- Five wrk threads, one kind of write each, so that every answer says which write it acknowledges
+-- (wrk hands a thread's answers back in no fixed order across its connections):
+-- 1 and 2 create agents, 3 modifies fixture agent 9415, 4 creates queues, 5 creates a queue and
+-- deletes it again, in turn.
+local q = os.getenv("UDESK_QUERY")
+local counter = 0
+local acked = {create = 0, modify = 0, qcreate = 0, qdelete = 0}
+local mine = {}
+local threads = {}
+local made = 0
+setup = function(thread)
+  made = made + 1
+  thread:set("tid", made)
+  table.insert(threads, thread)
+end
+local json = {["Content-Type"] = "application/json"}
+request = function()
+  counter = counter + 1
+  local id = tid * 10000000 + counter
+  if tid <= 2 then
+    return wrk.format("POST", "/ccapi/v2/agents?" .. q, json,
+      string.format('{"AgentId":"%d","WorkId":"w%d","Name":"a%d"}', id, id, id))
+  elseif tid == 3 then
+    return wrk.format("PUT", "/ccapi/v2/agents/9415?" .. q, json, string.format('{"Name":"m%d"}', id))
+  elseif tid == 5 and #mine > 0 then
+    return wrk.format("DELETE", "/ccapi/v2/queues?" .. q, json,
+      string.format('{"QueueId":"%s"}', table.remove(mine)))
+  else
+    return wrk.format("POST", "/ccapi/v2/queues?" .. q, json, string.format('{"QueueName":"q%d"}', id))
+  end
+end
+response = function(status, headers, body)
+  if status ~= 200 or not string.find(body, '"ErrCode":"000000"', 1, true) then return end
+  if tid <= 2 then acked.create = acked.create + 1
+  elseif tid == 3 then acked.modify = acked.modify + 1
+  else
+    local id = string.match(body, '"QueueId":"(%d+)"')
+    if id then
+      acked.qcreate = acked.qcreate + 1
+      if tid == 5 then table.insert(mine, id) end
+    else
+      acked.qdelete = acked.qdelete + 1
+    end
+  end
+  for k, v in pairs(acked) do wrk.thread:set(k, v) end
+end
+done = function(summary, latency, requests)
+  local t = {create = 0, modify = 0, qcreate = 0, qdelete = 0}
+  for _, th in ipairs(threads) do
+    for k, _ in pairs(t) do t[k] = t[k] + (th:get(k) or 0) end
+  end
+  local e = summary.errors
+  io.write(string.format("RESULT rps=%.1f p50=%.3f p99=%.3f requests=%d errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.requests,
+    e.connect + e.read + e.write + e.timeout, e.status))
+  io.write(string.format("ACKED create=%d modify=%d qcreate=%d qdelete=%d\n", t.create, t.modify, t.qcreate, t.qdelete))
+end
+"""
+
+
+def bench_writes():
+    """50 connections creating and modifying agents, creating and deleting queues (Udesk signs the
+    query, not the body, so one signature at the frozen instant covers every write)."""
+    p, port, _ = start_ccemu()
+    now = freeze(port)
+    app, sid, tok = "4b8dc715-05e0-4340-6cae-a6e3c39a6012", "udesk-demo-sid", "udesk-demo-token"
+    q = udesk_query(now, sid, tok, app)
+
+    def counts():
+        _, a = http("GET", f"http://127.0.0.1:{port}/ccapi/v2/agents?PageSize=1&{q}")
+        _, qs = http("GET", f"http://127.0.0.1:{port}/ccapi/v2/queues?{q}")
+        return json.loads(a)["Result"]["Total"], len(json.loads(qs)["Result"]["Queues"])
+
+    a0, q0 = counts()
+    os.environ["UDESK_QUERY"] = q
+    r, out = wrk(port, WRITES_LUA, 50, threads=5, name="writes")
+    m = re.search(r"ACKED create=(\d+) modify=(\d+) qcreate=(\d+) qdelete=(\d+)", out)
+    acked = dict(zip(["create", "modify", "qcreate", "qdelete"], map(int, m.groups())))
+    a1, q1 = counts()
+    RESULTS["writes"] = {**r, "acked": acked, "agents_before": a0, "agents_after": a1,
+                         "queues_before": q0, "queues_after": q1,
+                         "agents_expected": a0 + acked["create"],
+                         "queues_expected": q0 + acked["qcreate"] - acked["qdelete"]}
+    log("writes", RESULTS["writes"])
+    stop(p)
+
+
+def parallel_curl(url, n, out_path):
+    cfg = os.path.join(WORK, "curl.cfg")
+    with open(cfg, "w") as f:
+        for _ in range(n):
+            f.write(f'url = "{url}"\noutput = "/dev/null"\n')
+    return subprocess.Popen(["curl", "-s", "--parallel", "--parallel-immediate", "--parallel-max", str(n),
+                             "-w", "%{http_code}\n", "-K", cfg], stdout=open(out_path, "w"))
+
+
+def bench_faults():
+    p, port, _ = start_ccemu(None, ["--max-connections", "4096"])
+    now = freeze(port)
+    q = udesk_query(now, "udesk-demo-sid", "udesk-demo-token", "4b8dc715-05e0-4340-6cae-a6e3c39a6012")
+    url = f"http://127.0.0.1:{port}/ccapi/v2/spnumbers?{q}"
+    n = 200 if QUICK else 1000
+    st, body = http("POST", f"http://127.0.0.1:{port}/_ccemu/faults",
+                    {"match": {"vendor": "udesk", "path": "/ccapi/v2/spnumbers"}, "fault": {"kind": "delay", "ms": 50}})
+    rule = json.loads(body)["id"]
+    out = os.path.join(WORK, "delay.out")
+    t0 = time.perf_counter()
+    parallel_curl(url, n, out).wait()
+    wall = (time.perf_counter() - t0) * 1000
+    codes = open(out).read().split()
+    http("DELETE", f"http://127.0.0.1:{port}/_ccemu/faults/{rule}")
+    # Hang: n held requests; CPU over 2 s while they hang; all freed when the rule goes.
+    st, body = http("POST", f"http://127.0.0.1:{port}/_ccemu/faults",
+                    {"match": {"vendor": "udesk", "path": "/ccapi/v2/spnumbers"}, "fault": {"kind": "hang"}})
+    rule = json.loads(body)["id"]
+    out2 = os.path.join(WORK, "hang.out")
+    c = parallel_curl(url, n, out2)
+    time.sleep(2)
+    t1 = cpu_ticks(p.pid)
+    time.sleep(2)
+    hang_ticks = cpu_ticks(p.pid) - t1
+    hang_rss = rss_kb(p.pid) / 1024
+    http("DELETE", f"http://127.0.0.1:{port}/_ccemu/faults/{rule}")
+    try:
+        c.wait(30)
+    except subprocess.TimeoutExpired:
+        c.kill()
+    freed = open(out2).read().split()
+    time.sleep(0.5)
+    RESULTS["faults"] = {"n": n, "delay_wall_ms": wall, "delay_200": codes.count("200"),
+                         "hang_cpu_ms_per_s": hang_ticks * 1000 / os.sysconf("SC_CLK_TCK") / 2,
+                         "hang_rss_mb": hang_rss, "hang_finished_after_delete": len(freed),
+                         "hang_codes": {c: freed.count(c) for c in sorted(set(freed))},
+                         "rss_after_mb": rss_kb(p.pid) / 1024}
+    log("faults", RESULTS["faults"])
+    stop(p)
+
+
+def write_markdown(m):
+    R = RESULTS
+    L = []
+    w = L.append
+    w("# Benchmarks\n")
+    w("Made by one run of `bench/run.sh`" + (" --quick (a smoke run: shorter, 10k agents)" if QUICK else "") +
+      f" at commit `{m['commit']}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
+      "Every figure below was measured in that run; rerun the command to refresh this file.\n")
+    w("```\nbench/run.sh           # the full run (~10 minutes), rewrites this file\nbench/run.sh --quick   # a smoke run\n```\n")
+    w("## Machine and load\n")
+    w(f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['mem_gb']} GB; {m['os']}")
+    w(f"- load average before the run: {m['load_before']} (the machine is shared with other builds; "
+      "absolute figures move between runs, the ratios measured side by side in one run are the headline)")
+    w(f"- {m['rustc']}; {m['wrk']}; {m['java']}; node {m['node']}; WireMock {m['wiremock']}; Mountebank {m['mountebank']}")
+    w("- every server and wrk share the same cores; wrk runs with 2 threads, `--timeout 5s`, "
+      f"{DUR} per case; ccemu runs with its defaults (journal on, 1000 entries), clock frozen\n")
+    if "peers" in R:
+        base = next(r["rps"] for r in R["peers"] if r["server"].startswith("bare"))
+        w("## Side by side: one answer, four servers\n")
+        w("Udesk signed `GET /ccapi/v2/agents?PageSize=20` (20 agents); WireMock and Mountebank serve "
+          "ccemu's answer bytes as a static stub on the same route. 50 connections.\n")
+        w("| server | req/s | × bare hyper | p50 ms | p99 ms | errors / non-2xx |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for r in R["peers"]:
+            w(f"| {r['server']} | {r['rps']:.0f} | {r['rps'] / base:.2f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']:.0f} / {r['non2xx']:.0f} |")
+        w("")
+    if "throughput" in R:
+        w("## Signed reads vs bare hyper serving the same bytes (target ≥ 0.6×)\n")
+        w("| request | answer bytes | ccemu req/s | bare req/s | ratio | ccemu p99 ms | met |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for r in R["throughput"]:
+            w(f"| {r['case']} | {r['bytes']} | {r['ccemu']['rps']:.0f} | {r['bare']['rps']:.0f} | {r['ratio']:.2f} | "
+              f"{r['ccemu']['p99']:.2f} | {'yes' if r['ratio'] >= 0.6 else 'no'} |")
+        w("")
+    if "paging" in R:
+        w(f"## Paging at {AGENTS:,} agents, 10 connections (target p99 < 2 ms)\n")
+        w("| request | req/s | p50 ms | p99 ms | errors / non-2xx | met |")
+        w("| --- | ---: | ---: | ---: | ---: | --- |")
+        for r in R["paging"]:
+            w(f"| {r['case']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']:.0f} / {r['non2xx']:.0f} | "
+              f"{'yes' if r['p99'] < 2 else 'no'} |")
+        w("")
+    if "memory" in R:
+        x = R["memory"]
+        w(f"## Memory at {x['agents']:,} agents (target < 120 MB RSS)\n")
+        w(f"- fixture load to first health 200: {x['load_s']:.2f} s")
+        w(f"- RSS after load: **{x['rss_mb']:.0f} MB** ({'met' if x['rss_mb'] < 120 else 'missed'})")
+        w(f"- `POST /_ccemu/reset`: {x['reset_ms']:.1f} ms round trip; RSS after it {x['rss_after_reset_mb']:.0f} MB\n")
+    if "writes" in R:
+        x = R["writes"]
+        ok_a = x["agents_after"] == x["agents_expected"]
+        ok_q = x["queues_after"] == x["queues_expected"]
+        w("## Writes, 50 connections (target ≥ 30k ops/s, final state = acknowledged requests)\n")
+        w("Udesk create agent / modify agent / create queue / delete a created queue, in turn; default fixture.\n")
+        w(f"- {x['rps']:.0f} ops/s, p50 {x['p50']:.2f} ms, p99 {x['p99']:.2f} ms "
+          f"({'met' if x['rps'] >= 30000 else 'missed'})")
+        w(f"- acknowledged: {x['acked']}")
+        w(f"- agents through the API: {x['agents_before']} before, {x['agents_after']} after, "
+          f"{x['agents_expected']} implied by the acknowledged creates ({'exact' if ok_a else 'DIFFERS'})")
+        w(f"- queues through the API: {x['queues_before']} before, {x['queues_after']} after, "
+          f"{x['queues_expected']} implied ({'exact' if ok_q else 'DIFFERS'}); wrk stops with requests in "
+          "flight, so a difference of at most 50 (one per connection) would be requests the server did "
+          "but whose answer wrk did not read\n")
+    if "faults" in R:
+        x = R["faults"]
+        w(f"## Faults on {x['n']} concurrent requests\n")
+        w(f"- delay 50 ms: all {x['n']} answered in {x['delay_wall_ms']:.0f} ms wall ({x['delay_200']} × 200) "
+          f"(target 150 ms: {'met' if x['delay_wall_ms'] < 150 and x['delay_200'] == x['n'] else 'missed'}); "
+          "the wall includes curl opening the connections")
+        w(f"- hang: {x['hang_cpu_ms_per_s']:.1f} ms CPU per second while {x['n']} requests hang; RSS {x['hang_rss_mb']:.0f} MB; "
+          f"{x['hang_finished_after_delete']} of them finished once the rule was deleted (curl status codes {x['hang_codes']}; "
+          f"000 = the connection was closed without an answer); RSS after {x['rss_after_mb']:.0f} MB\n")
+    if "cold" in R:
+        x = R["cold"]
+        w("## Cold start (target < 20 ms median of 20, idle RSS < 15 MB)\n")
+        w(f"- start to first `/_ccemu/health` 200: median {x['median_ms']:.1f} ms, max {x['max_ms']:.1f} ms over {x['runs']} runs "
+          f"({'met' if x['median_ms'] < 20 else 'missed'})")
+        w(f"- idle RSS (default fixture): {x['idle_rss_mb']:.1f} MB ({'met' if x['idle_rss_mb'] < 15 else 'missed'})\n")
+    w("## Raw figures\n")
+    w("```json\n" + json.dumps(RESULTS, indent=1) + "\n```")
+    text = "\n".join(L) + "\n"
+    path = os.environ.get("BENCH_OUT", os.path.join(ROOT, "BENCHMARKS.md"))
+    open(path, "w").write(text)
+    log(f"wrote {path}")
+
+
+def main():
+    m = machine()
+    try:
+        small = os.path.join(WORK, "mem.json")
+        big = os.path.join(WORK, "big.json")
+        gen = os.path.join(ROOT, "bench", "gen_fixture.py")
+        default = os.path.join(ROOT, "fixtures", "default.json")
+        subprocess.run([sys.executable, gen, default, small, str(AGENTS)], check=True)
+        subprocess.run([sys.executable, gen, default, big, str(AGENTS), str(AGENTS), str(AGENTS // 2)], check=True)
+        bench_cold_start()
+        bench_memory(small)
+        p, port, _ = start_ccemu(big)
+        now = freeze(port)
+        bench_paging(port, now)
+        bench_throughput(port, now, start_peers)
+        stop(p)
+        bench_writes()
+        bench_faults()
+    finally:
+        for p in PROCS:
+            try:
+                stop(p)
+            except Exception:
+                pass
+        write_markdown(m)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,626 @@
+//! A tenant's agents and the indexes kept in step with them, so that a page of agents costs what
+//! the page costs even at a real tenant's size (100,000 agents).
+//!
+//! Why not a `BTreeMap<String, Agent>`: a map cannot skip to the 40,000th entry without walking
+//! the 39,999 before it, cannot say who is in a queue without looking at everyone, and cloning it
+//! for `POST /_ccemu/reset` copies every record. Here the agents sit in a [`RankedSet`] of
+//! `Arc`-shared records: skipping to a rank walks chunk lengths only, a clone shares every chunk
+//! and record (copy on write), and per-queue member sets answer "who is in queue Q" directly.
+//!
+//! Every write goes through [`Agents::insert`], [`Agents::remove`] or the [`AgentMut`] guard of
+//! [`Agents::get_mut`], which re-indexes the agent when it is dropped; [`Agents::check`] (run by
+//! `Model::check_invariants`) proves the indexes agree with the records.
+
+use super::Agent;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+/// Elements per chunk after a split; a chunk splits when it doubles. Small enough that an insert
+/// moves little and a first write after reset copies little, large enough that skipping to a
+/// rank at 100k elements walks a few hundred chunk lengths.
+const CHUNK: usize = 256;
+
+/// A sorted set split into `Arc`-shared chunks: lookups by binary search, the element at a rank
+/// in O(n / CHUNK), and a clone that copies chunk pointers only (a write copies one chunk).
+#[derive(Clone)]
+pub struct RankedSet<T> {
+    chunks: Vec<Arc<Vec<T>>>,
+    len: usize,
+}
+
+impl<T> Default for RankedSet<T> {
+    fn default() -> Self {
+        RankedSet {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T: Ord + Clone> RankedSet<T> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first chunk whose last element is not below `x` (`chunks.len()` when none is).
+    fn chunk_of<Q: Ord + ?Sized>(&self, x: &Q) -> usize
+    where
+        T: Borrow<Q>,
+    {
+        self.chunks
+            .partition_point(|c| c.last().is_some_and(|l| l.borrow() < x))
+    }
+
+    fn position<Q: Ord + ?Sized>(&self, x: &Q) -> Option<(usize, usize)>
+    where
+        T: Borrow<Q>,
+    {
+        let ci = self.chunk_of(x);
+        let i = self
+            .chunks
+            .get(ci)?
+            .binary_search_by(|e| e.borrow().cmp(x))
+            .ok()?;
+        Some((ci, i))
+    }
+
+    pub fn get<Q: Ord + ?Sized>(&self, x: &Q) -> Option<&T>
+    where
+        T: Borrow<Q>,
+    {
+        let (ci, i) = self.position(x)?;
+        self.chunks.get(ci)?.get(i)
+    }
+
+    pub fn contains<Q: Ord + ?Sized>(&self, x: &Q) -> bool
+    where
+        T: Borrow<Q>,
+    {
+        self.position(x).is_some()
+    }
+
+    /// Inserts `x`, replacing an equal element, which is answered.
+    pub fn insert(&mut self, x: T) -> Option<T> {
+        if self.chunks.is_empty() {
+            self.chunks.push(Arc::new(vec![x]));
+            self.len = 1;
+            return None;
+        }
+        let ci = self.chunk_of(&x).min(self.chunks.len() - 1);
+        let chunk = Arc::make_mut(&mut self.chunks[ci]);
+        match chunk.binary_search(&x) {
+            Ok(i) => Some(std::mem::replace(&mut chunk[i], x)),
+            Err(i) => {
+                chunk.insert(i, x);
+                self.len += 1;
+                if chunk.len() >= 2 * CHUNK {
+                    let tail = chunk.split_off(CHUNK);
+                    self.chunks.insert(ci + 1, Arc::new(tail));
+                }
+                None
+            }
+        }
+    }
+
+    pub fn remove<Q: Ord + ?Sized>(&mut self, x: &Q) -> Option<T>
+    where
+        T: Borrow<Q>,
+    {
+        let (ci, i) = self.position(x)?;
+        let chunk = Arc::make_mut(&mut self.chunks[ci]);
+        let v = chunk.remove(i);
+        if chunk.is_empty() {
+            self.chunks.remove(ci);
+        }
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// The elements from the `rank`-th (0-based) on, in order; getting there walks chunk lengths.
+    pub fn iter_from(&self, rank: usize) -> impl Iterator<Item = &T> + '_ {
+        let mut skip = rank;
+        let mut start = self.chunks.len();
+        for (n, c) in self.chunks.iter().enumerate() {
+            if skip < c.len() {
+                start = n;
+                break;
+            }
+            skip -= c.len();
+        }
+        self.chunks[start..]
+            .iter()
+            .flat_map(|c| c.iter())
+            .skip(if start < self.chunks.len() { skip } else { 0 })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// How many elements are below `x`.
+    pub fn rank<Q: Ord + ?Sized>(&self, x: &Q) -> usize
+    where
+        T: Borrow<Q>,
+    {
+        let ci = self.chunk_of(x);
+        let before: usize = self.chunks[..ci].iter().map(|c| c.len()).sum();
+        before
+            + self
+                .chunks
+                .get(ci)
+                .map_or(0, |c| c.partition_point(|e| e.borrow() < x))
+    }
+
+    /// Strictly increasing, no empty chunk, `len` right.
+    fn check(&self) -> Result<(), String> {
+        if self.chunks.iter().any(|c| c.is_empty()) {
+            return Err("an empty chunk".into());
+        }
+        let mut it = self.iter();
+        let mut prev = it.next();
+        let mut n = usize::from(prev.is_some());
+        for e in it {
+            if prev.is_some_and(|p| p >= e) {
+                return Err("elements out of order".into());
+            }
+            prev = Some(e);
+            n += 1;
+        }
+        if n != self.len {
+            return Err(format!("length {} but {n} elements", self.len));
+        }
+        Ok(())
+    }
+}
+
+/// A shared agent record, ordered and looked up by its id.
+#[derive(Clone)]
+struct Entry(Arc<Agent>);
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+impl Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+/// The key of the account index: agents with a number for an id and a business account (Huawei's
+/// accountCode), by that number, which is the order Huawei's agent-account paging walks.
+fn account_key(a: &Agent) -> Option<(u64, String)> {
+    a.account_code.as_ref()?;
+    if a.id.is_empty() || !a.id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((a.id.parse().ok()?, a.id.clone()))
+}
+
+/// A tenant's agents in id order, with their indexes. Reads look like a map's (`get`, `values`,
+/// `len`); writes go through methods that keep the indexes in step.
+#[derive(Clone, Default)]
+pub struct Agents {
+    all: RankedSet<Entry>,
+    /// Queue id → the ids of the agents listing it, in id order.
+    members: BTreeMap<String, RankedSet<String>>,
+    /// See [`account_key`].
+    accounts: RankedSet<(u64, String)>,
+}
+
+/// A consistent view of every agent, taken under the model lock in O(n / CHUNK) and read after
+/// it is released: scans (fuzzy filters) run over it without holding the lock.
+#[derive(Clone)]
+pub struct Snapshot(RankedSet<Entry>);
+
+impl Snapshot {
+    pub fn values(&self) -> impl Iterator<Item = &Agent> + '_ {
+        self.0.iter().map(|e| &*e.0)
+    }
+
+    pub fn shared(&self) -> impl Iterator<Item = &Arc<Agent>> + '_ {
+        self.0.iter().map(|e| &e.0)
+    }
+}
+
+impl Agents {
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Agent> {
+        self.all.get(id).map(|e| &*e.0)
+    }
+
+    /// The shared record itself, for views built after the lock is released.
+    pub fn shared(&self, id: &str) -> Option<&Arc<Agent>> {
+        self.all.get(id).map(|e| &e.0)
+    }
+
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.all.contains(id)
+    }
+
+    /// Every agent, in id order.
+    pub fn values(&self) -> impl Iterator<Item = &Agent> + '_ {
+        self.all.iter().map(|e| &*e.0)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.all.iter().map(|e| e.0.id.as_str())
+    }
+
+    /// The agents from the `rank`-th in id order on: a page starts here.
+    pub fn values_from(&self, rank: usize) -> impl Iterator<Item = &Agent> + '_ {
+        self.all.iter_from(rank).map(|e| &*e.0)
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(self.all.clone())
+    }
+
+    /// How many agents list `queue`.
+    pub fn member_count(&self, queue: &str) -> usize {
+        self.members.get(queue).map_or(0, RankedSet::len)
+    }
+
+    /// The ids of `queue`'s members from the `rank`-th in id order on.
+    pub fn member_ids_from(&self, queue: &str, rank: usize) -> impl Iterator<Item = &str> + '_ {
+        self.members
+            .get(queue)
+            .into_iter()
+            .flat_map(move |m| m.iter_from(rank))
+            .map(String::as_str)
+    }
+
+    /// Agents with a business account whose numeric id is in `lo..=hi`: how many, and the ids
+    /// from the `rank`-th of them on, in numeric order.
+    pub fn accounts_in(
+        &self,
+        lo: u64,
+        hi: u64,
+        rank: usize,
+    ) -> (usize, impl Iterator<Item = (u64, &str)> + '_) {
+        let first = self.accounts.rank(&(lo, String::new()));
+        let end = match hi.checked_add(1) {
+            Some(h) => self.accounts.rank(&(h, String::new())),
+            None => self.accounts.len(),
+        };
+        let count = end.saturating_sub(first);
+        let iter = self
+            .accounts
+            .iter_from(first.saturating_add(rank))
+            .take(count.saturating_sub(rank))
+            .map(|(n, id)| (*n, id.as_str()));
+        (count, iter)
+    }
+
+    fn index(&mut self, a: &Agent) {
+        for q in &a.queues {
+            self.members
+                .entry(q.clone())
+                .or_default()
+                .insert(a.id.clone());
+        }
+        if let Some(k) = account_key(a) {
+            self.accounts.insert(k);
+        }
+    }
+
+    fn unindex(&mut self, a: &Agent) {
+        for q in &a.queues {
+            self.leave(q, &a.id);
+        }
+        if let Some(k) = account_key(a) {
+            self.accounts.remove(&k);
+        }
+    }
+
+    fn leave(&mut self, queue: &str, id: &str) {
+        if let Some(m) = self.members.get_mut(queue) {
+            m.remove(id);
+            if m.is_empty() {
+                self.members.remove(queue);
+            }
+        }
+    }
+
+    /// Adds or replaces the agent under its id; answers the one replaced.
+    pub fn insert(&mut self, agent: Agent) -> Option<Agent> {
+        let old = self.remove(&agent.id);
+        self.index(&agent);
+        self.all.insert(Entry(Arc::new(agent)));
+        old
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Agent> {
+        let e = self.all.remove(id)?;
+        self.unindex(&e.0);
+        Some(Arc::unwrap_or_clone(e.0))
+    }
+
+    /// The agent for writing. The record is copied first if the reset copy still shares it; the
+    /// indexes follow its queues and account when the guard is dropped. Its id is its key and is
+    /// put back if changed.
+    pub fn get_mut(&mut self, id: &str) -> Option<AgentMut<'_>> {
+        let at = self.all.position(id)?;
+        Some(AgentMut {
+            agents: self,
+            at,
+            before: None,
+        })
+    }
+
+    /// Indexes agree with the records.
+    pub fn check(&self) -> Result<(), String> {
+        self.all.check().map_err(|e| format!("agents: {e}"))?;
+        let mut memberships = 0;
+        for a in self.values() {
+            for q in &a.queues {
+                if !self
+                    .members
+                    .get(q)
+                    .is_some_and(|m| m.contains(a.id.as_str()))
+                {
+                    return Err(format!("agent {} is missing from queue {q}'s index", a.id));
+                }
+                memberships += 1;
+            }
+            if let Some(k) = account_key(a) {
+                if !self.accounts.contains(&k) {
+                    return Err(format!("agent {} is missing from the account index", a.id));
+                }
+            }
+        }
+        let indexed: usize = self.members.values().map(RankedSet::len).sum();
+        if indexed != memberships {
+            return Err(format!(
+                "queue indexes hold {indexed} memberships, agents list {memberships}"
+            ));
+        }
+        for (q, m) in &self.members {
+            m.check().map_err(|e| format!("queue {q} index: {e}"))?;
+            if m.is_empty() {
+                return Err(format!("queue {q} has an empty index entry"));
+            }
+        }
+        self.accounts
+            .check()
+            .map_err(|e| format!("account index: {e}"))?;
+        let accounts = self.values().filter_map(account_key).count();
+        if accounts != self.accounts.len() {
+            return Err(format!(
+                "account index holds {} agents, {accounts} have accounts",
+                self.accounts.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Write access to one agent; re-indexes it on drop (see [`Agents::get_mut`]).
+pub struct AgentMut<'a> {
+    agents: &'a mut Agents,
+    at: (usize, usize),
+    /// Taken at the first write: the id, queues and account key as they were, to tell which
+    /// index entries to move. `None` while the guard has only been read through.
+    before: Option<Before>,
+}
+
+struct Before {
+    id: String,
+    queues: super::IdSet,
+    account: Option<(u64, String)>,
+}
+
+impl std::ops::Deref for AgentMut<'_> {
+    type Target = Agent;
+    fn deref(&self) -> &Agent {
+        &self.agents.all.chunks[self.at.0][self.at.1].0
+    }
+}
+
+impl std::ops::DerefMut for AgentMut<'_> {
+    fn deref_mut(&mut self) -> &mut Agent {
+        let chunk = Arc::make_mut(&mut self.agents.all.chunks[self.at.0]);
+        let agent = Arc::make_mut(&mut chunk[self.at.1].0);
+        if self.before.is_none() {
+            self.before = Some(Before {
+                id: agent.id.clone(),
+                queues: agent.queues.clone(),
+                account: account_key(agent),
+            });
+        }
+        agent
+    }
+}
+
+impl Drop for AgentMut<'_> {
+    fn drop(&mut self) {
+        let Some(before) = self.before.take() else {
+            return;
+        };
+        let (ci, i) = self.at;
+        let agent = Arc::make_mut(&mut Arc::make_mut(&mut self.agents.all.chunks[ci])[i].0);
+        if agent.id != before.id {
+            agent.id = before.id.clone();
+        }
+        let (id, queues, account) = (&before.id, agent.queues.clone(), account_key(agent));
+        if queues != before.queues {
+            for q in before.queues.difference(&queues) {
+                self.agents.leave(q, id);
+            }
+            for q in queues.difference(&before.queues) {
+                self.agents
+                    .members
+                    .entry(q.clone())
+                    .or_default()
+                    .insert(id.clone());
+            }
+        }
+        if account != before.account {
+            if let Some(k) = before.account {
+                self.agents.accounts.remove(&k);
+            }
+            if let Some(k) = account {
+                self.agents.accounts.insert(k);
+            }
+        }
+    }
+}
+
+impl PartialEq for Agents {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.values().eq(other.values())
+    }
+}
+
+impl Eq for Agents {}
+
+impl fmt::Debug for Agents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.values()).finish()
+    }
+}
+
+impl std::ops::Index<&str> for Agents {
+    type Output = Agent;
+    /// Panics on an unknown id, like a map's index; for tests and checked ids only.
+    fn index(&self, id: &str) -> &Agent {
+        match self.get(id) {
+            Some(a) => a,
+            None => panic!("no agent {id}"),
+        }
+    }
+}
+
+/// Written as a list of agents, as every keyed list of a fixture is.
+impl Serialize for Agents {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.values())
+    }
+}
+
+impl<'de> Deserialize<'de> for Agents {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<Agent>::deserialize(d)?;
+        let mut ids = BTreeSet::new();
+        let mut agents = Agents::default();
+        for a in items {
+            // Two entries with one key contradict each other: neither may silently win.
+            if !ids.insert(a.id.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "{} appears twice in one list",
+                    a.id
+                )));
+            }
+            agents.insert(a);
+        }
+        Ok(agents)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranked_set_keeps_order_and_ranks_across_splits() {
+        let mut s = RankedSet::default();
+        // Inserted out of order, enough to split many times.
+        for n in (0..5000u32).map(|n| (n * 7919) % 5000) {
+            assert!(s.insert(n).is_none());
+        }
+        s.check().unwrap();
+        assert_eq!(s.len(), 5000);
+        assert!(s.chunks.len() > 10);
+        assert_eq!(s.iter_from(1234).next(), Some(&1234));
+        assert_eq!(s.iter_from(4999).collect::<Vec<_>>(), vec![&4999]);
+        assert_eq!(s.iter_from(5000).count(), 0);
+        assert_eq!(s.rank(&2500), 2500);
+        for n in (0..5000u32).step_by(2) {
+            assert_eq!(s.remove(&n), Some(n));
+        }
+        s.check().unwrap();
+        assert_eq!(s.iter_from(10).next(), Some(&21));
+        assert_eq!(s.rank(&21), 10);
+        assert!(!s.contains(&20) && s.contains(&21));
+    }
+
+    #[test]
+    fn a_clone_shares_until_written() {
+        let mut a = Agents::default();
+        for n in 0..1000 {
+            a.insert(Agent {
+                id: format!("{n:04}"),
+                ..Agent::default()
+            });
+        }
+        let copy = a.clone();
+        a.get_mut("0500").unwrap().name = "changed".into();
+        assert_eq!(copy["0500"].name, "");
+        assert_eq!(a["0500"].name, "changed");
+        let shared = a
+            .values()
+            .zip(copy.values())
+            .filter(|(x, y)| std::ptr::eq(*x, *y))
+            .count();
+        assert_eq!(shared, 999);
+    }
+
+    #[test]
+    fn indexes_follow_writes_through_the_guard() {
+        let mut a = Agents::default();
+        for id in ["101", "202", "x"] {
+            a.insert(Agent {
+                id: id.into(),
+                queues: ["q1".to_string()].into(),
+                account_code: Some(format!("acc{id}")),
+                ..Agent::default()
+            });
+        }
+        a.check().unwrap();
+        assert_eq!(a.member_count("q1"), 3);
+        {
+            let mut g = a.get_mut("202").unwrap();
+            g.queues.remove("q1");
+            g.queues.insert("q2".into());
+            g.account_code = None;
+            g.id = "changed".into();
+        }
+        a.check().unwrap();
+        assert!(a.get("202").is_some());
+        assert_eq!(a.member_ids_from("q1", 0).collect::<Vec<_>>(), ["101", "x"]);
+        assert_eq!(a.member_ids_from("q2", 0).collect::<Vec<_>>(), ["202"]);
+        let (n, ids) = a.accounts_in(101, 59999, 0);
+        assert_eq!((n, ids.collect::<Vec<_>>()), (1, vec![(101, "101")]));
+        a.remove("101");
+        a.check().unwrap();
+        assert_eq!(a.member_count("q1"), 1);
+        assert_eq!(a.accounts_in(0, u64::MAX, 0).0, 0);
+    }
+}
