@@ -57,18 +57,6 @@ pub struct Record {
     pub differences: Vec<Difference>,
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// The members that carry a vendor's result code: compared by value.
 const CODE_FIELDS: [&str; 4] = ["ErrCode", "code", "returnCode", "error_code"];
 
@@ -92,7 +80,7 @@ pub fn compare(upstream: &Value, ccemu: &Value, at: &str, out: &mut Vec<Differen
                     None => out.push(Difference {
                         at: here,
                         kind: "missing_in_ccemu",
-                        upstream: type_name(uv).into(),
+                        upstream: super::json_type(uv).into(),
                         ccemu: String::new(),
                     }),
                     Some(cv) if at.is_empty() && CODE_FIELDS.contains(&k.as_str()) => {
@@ -118,7 +106,7 @@ pub fn compare(upstream: &Value, ccemu: &Value, at: &str, out: &mut Vec<Differen
                         },
                         kind: "extra_in_ccemu",
                         upstream: String::new(),
-                        ccemu: type_name(cv).into(),
+                        ccemu: super::json_type(cv).into(),
                     });
                 }
             }
@@ -129,9 +117,11 @@ pub fn compare(upstream: &Value, ccemu: &Value, at: &str, out: &mut Vec<Differen
                 compare(uf, cf, &format!("{at}[]"), out);
             }
         }
-        (u, c) if type_name(u) != type_name(c) => {
-            out.push(d("type", type_name(u).into(), type_name(c).into()))
-        }
+        (u, c) if super::json_type(u) != super::json_type(c) => out.push(d(
+            "type",
+            super::json_type(u).into(),
+            super::json_type(c).into(),
+        )),
         _ => {}
     }
 }

@@ -220,3 +220,18 @@ fn example(req: &ApiRequest) -> serde_json::Value {
         .unwrap_or_else(|_| String::from_utf8_lossy(&req.body).into_owned().into());
     serde_json::json!({"method": req.method.as_str(), "path": req.path, "query": req.query, "body": body})
 }
+
+/// The JSON Schema type name of a value (`integer` for whole numbers), as strict-mode findings
+/// and drift reports both name types.
+pub fn json_type(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

@@ -34,18 +34,6 @@ fn finding(kind: &'static str, field: impl Into<String>, detail: impl Into<Strin
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 fn fits(ty: Ty, v: &Value) -> bool {
     match ty {
         Ty::Any => true,
@@ -85,7 +73,7 @@ fn check_members(fields: &[Field], obj: &Map<String, Value>, path: &str, out: &m
                 format!(
                     "{name} is documented as {}, sent as {}",
                     f.ty.name(),
-                    kind_of(v)
+                    super::json_type(v)
                 ),
             ));
             continue;
@@ -141,7 +129,7 @@ fn check_body(vendor: Vendor, op: &Op, body: &[u8], out: &mut Vec<Finding>) {
             "body",
             format!(
                 "the body is a JSON {}, the document shows an object",
-                kind_of(&other)
+                super::json_type(&other)
             ),
         )),
         Err(_) => {} // refused by the handlers as malformed
