@@ -74,6 +74,9 @@ pub struct ReplyMeta {
     pub code: Option<String>,
 }
 
+/// The content type of every JSON answer.
+pub const JSON_UTF8: &str = "application/json;charset=utf-8";
+
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: StatusCode,
@@ -87,7 +90,7 @@ impl Reply {
     /// the reply is a 500 rather than a panic.
     pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Reply {
         match serde_json::to_vec(value) {
-            Ok(body) => Reply::raw(status, "application/json;charset=utf-8", body),
+            Ok(body) => Reply::raw(status, JSON_UTF8, body),
             Err(e) => Reply::raw(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "text/plain",

@@ -279,6 +279,12 @@ impl Agents {
         self.all.iter_from(rank).map(|e| &*e.0)
     }
 
+    /// `values_from`, as the shared records: a page's rows are collected under the lock by
+    /// reference count and serialised after it is released.
+    pub fn shared_from(&self, rank: usize) -> impl Iterator<Item = &Arc<Agent>> + '_ {
+        self.all.iter_from(rank).map(|e| &e.0)
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot(self.all.clone())
     }

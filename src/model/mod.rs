@@ -392,6 +392,17 @@ impl Tenant {
             .filter_map(|id| self.agents.get(id))
     }
 
+    /// `queue_members_from`, as the shared records.
+    pub fn queue_members_shared_from<'a>(
+        &'a self,
+        queue_id: &str,
+        rank: usize,
+    ) -> impl Iterator<Item = &'a std::sync::Arc<Agent>> + 'a {
+        self.agents
+            .member_ids_from(queue_id, rank)
+            .filter_map(|id| self.agents.shared(id))
+    }
+
     pub fn queue_has_members(&self, queue_id: &str) -> bool {
         self.agents.member_count(queue_id) > 0
     }

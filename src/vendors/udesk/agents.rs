@@ -3,11 +3,13 @@
 use super::errors::UdeskError;
 use super::{Answer, Call};
 use crate::model::ops::AgentPatch;
+use crate::model::IdSet;
 use crate::model::{Agent, AgentState, Extension, ModelEvent, RestReason, Tenant, SIGNAL_WEBRTC};
 use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// Udesk `State` numbers. Only 4 = offline is pinned by the document; the rest is ccemu's table
 /// (docs/udesk.md): 0 idle, 1 busy, 2 resting, 3 neaten (wrap-up), 4 offline, 5 ringing, 6 talking.
@@ -175,68 +177,119 @@ pub fn agent_detail(t: &Tenant, a: &Agent, now_ms: i64) -> AgentDetail {
 
 /// One agent as the agent list shows it (the list example: plain AgentId, wrap-up times,
 /// ExtenInfos with SignalType as a string "0"/"1", or null without extensions).
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AgentSummary {
-    app_id: String,
-    agent_id: String,
-    work_id: String,
-    name: String,
-    mobile: String,
-    email: String,
-    role: String,
-    queues: Vec<String>,
+///
+/// The fields that are the agent's own are borrowed from its shared record: under the model lock
+/// a row costs a reference count, its queue names and its extensions, and the page is written out
+/// after the lock is released (at 20 rows, copying every field under the lock cost more than
+/// writing the JSON).
+struct AgentRow {
+    agent: Arc<Agent>,
     queues_names: Vec<String>,
-    extensions: Vec<String>,
-    def_sp_number: String,
     state: u8,
     ext_state: u8,
-    wrap_up_time: i64,
-    out_wrap_up_time: i64,
-    enable: bool,
     exten_infos: Option<Vec<ExtenInfo>>,
 }
 
-fn agent_summary(t: &Tenant, a: &Agent, now_ms: i64) -> AgentSummary {
+fn agent_row(t: &Tenant, a: &Arc<Agent>, now_ms: i64) -> AgentRow {
     let state = a.state_at(now_ms);
     let infos: Vec<ExtenInfo> = extensions_of(t, a)
         .map(|e| ExtenInfo {
             number: e.number.clone(),
             extension: e.extension.clone(),
             password: e.password.clone(),
-            signal_type: json!(e.signal_type.to_string()),
+            signal_type: Value::String(e.signal_type.to_string()),
         })
         .collect();
-    AgentSummary {
-        app_id: t.id.clone(),
-        agent_id: a.id.clone(),
-        work_id: a.work_id.clone(),
-        name: a.name.clone(),
-        mobile: a.mobile.clone(),
-        email: a.email.clone(),
-        role: a.role.clone(),
-        queues: qualified_queues(t, a),
+    AgentRow {
+        agent: Arc::clone(a),
         queues_names: queue_names(t, a),
-        extensions: a.extensions.iter().cloned().collect(),
-        def_sp_number: a.def_sp_number.clone(),
         state: state_code(state).0,
         ext_state: ext_state(state),
-        wrap_up_time: a.wrap_up_time,
-        out_wrap_up_time: a.out_wrap_up_time,
-        enable: a.enable,
         exten_infos: if infos.is_empty() { None } else { Some(infos) },
+    }
+}
+
+/// A row as the list writes it, `AppId` being the page's.
+struct AgentSummary<'a> {
+    app_id: &'a str,
+    row: &'a AgentRow,
+}
+
+impl Serialize for AgentSummary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (r, a) = (self.row, &*self.row.agent);
+        let mut m = s.serialize_map(Some(17))?;
+        m.serialize_entry("AppId", self.app_id)?;
+        m.serialize_entry("AgentId", &a.id)?;
+        m.serialize_entry("WorkId", &a.work_id)?;
+        m.serialize_entry("Name", &a.name)?;
+        m.serialize_entry("Mobile", &a.mobile)?;
+        m.serialize_entry("Email", &a.email)?;
+        m.serialize_entry("Role", &a.role)?;
+        m.serialize_entry("Queues", &Qualified(&a.queues, self.app_id))?;
+        m.serialize_entry("QueuesNames", &r.queues_names)?;
+        m.serialize_entry("Extensions", &a.extensions)?;
+        m.serialize_entry("DefSpNumber", &a.def_sp_number)?;
+        m.serialize_entry("State", &r.state)?;
+        m.serialize_entry("ExtState", &r.ext_state)?;
+        m.serialize_entry("WrapUpTime", &a.wrap_up_time)?;
+        m.serialize_entry("OutWrapUpTime", &a.out_wrap_up_time)?;
+        m.serialize_entry("Enable", &a.enable)?;
+        m.serialize_entry("ExtenInfos", &r.exten_infos)?;
+        m.end()
+    }
+}
+
+/// Queue ids qualified with `@AppId`, written without building the strings.
+struct Qualified<'a>(&'a IdSet, &'a str);
+
+impl Serialize for Qualified<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|q| QualifiedId(q, self.1)))
+    }
+}
+
+struct QualifiedId<'a>(&'a str, &'a str);
+
+impl Serialize for QualifiedId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}@{}", self.0, self.1))
     }
 }
 
 /// One page of the agent list, in the example's field order.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AgentPage {
+struct AgentPage<'a> {
     curr_page: usize,
     page_size: usize,
     total: usize,
     total_page: usize,
-    agent_list: Vec<AgentSummary>,
+    agent_list: Vec<AgentSummary<'a>>,
+}
+
+impl AgentPage<'_> {
+    fn answer(
+        app_id: &str,
+        page: usize,
+        size: usize,
+        total: usize,
+        rows: &[AgentRow],
+    ) -> Result<Answer, UdeskError> {
+        let view = AgentPage {
+            curr_page: page,
+            page_size: size,
+            total,
+            total_page: total.div_ceil(size),
+            agent_list: rows
+                .iter()
+                .map(|row| AgentSummary { app_id, row })
+                .collect(),
+        };
+        // About 330 bytes a row without extensions.
+        Answer::sized(&view, 96 + rows.len() * 384)
+    }
 }
 
 fn extensions_of<'a>(t: &'a Tenant, a: &'a Agent) -> impl Iterator<Item = &'a Extension> {
@@ -505,31 +558,25 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     // Without a filter that must look at every agent, the page comes straight from the indexes:
     // the work under the lock is the page's.
     if !scan {
-        let (total, list): (usize, Vec<AgentSummary>) = match queue {
+        let (total, rows): (usize, Vec<AgentRow>) = match queue {
             Some(q) => (
                 t.agents.member_count(q),
-                t.queue_members_from(q, skip)
+                t.queue_members_shared_from(q, skip)
                     .take(size)
-                    .map(|a| agent_summary(t, a, now))
+                    .map(|a| agent_row(t, a, now))
                     .collect(),
             ),
             None => (
                 t.agents.len(),
                 t.agents
-                    .values_from(skip)
+                    .shared_from(skip)
                     .take(size)
-                    .map(|a| agent_summary(t, a, now))
+                    .map(|a| agent_row(t, a, now))
                     .collect(),
             ),
         };
         drop(model);
-        return Answer::of(&AgentPage {
-            curr_page: page,
-            page_size: size,
-            total,
-            total_page: total.div_ceil(size),
-            agent_list: list,
-        });
+        return AgentPage::answer(&call.tenant, page, size, total, &rows);
     }
     // A filter on fields no index keeps: scan a snapshot with the lock released, then take it
     // again to build the page's rows.
@@ -550,7 +597,7 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
             && fuzzy.as_deref().is_none_or(|f| fuzzy_match(a, f));
         if wanted {
             if total >= skip && on_page.len() < size {
-                on_page.push(a.clone());
+                on_page.push(Arc::clone(a));
             }
             total += 1;
         }
@@ -558,15 +605,9 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     drop(snapshot);
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let list: Vec<AgentSummary> = on_page.iter().map(|a| agent_summary(t, a, now)).collect();
+    let rows: Vec<AgentRow> = on_page.iter().map(|a| agent_row(t, a, now)).collect();
     drop(model);
-    Answer::of(&AgentPage {
-        curr_page: page,
-        page_size: size,
-        total,
-        total_page: total.div_ceil(size),
-        agent_list: list,
-    })
+    AgentPage::answer(&call.tenant, page, size, total, &rows)
 }
 
 /// Whether `haystack` contains `needle` (already lowercase), ignoring case, without allocating
