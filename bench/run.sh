@@ -5,16 +5,22 @@
 #
 #   bench/run.sh           the full run (100k agents, 10 s per case)
 #   bench/run.sh --quick   a smoke run (10k agents, 3 s per case)
+#   bench/run.sh --only writes,faults
+#                          some groups only; the tables are printed and BENCHMARKS.md is left alone
 #
 # Not part of `cargo test`. Tools go to ~/.cache/ccemu-bench, not into the repository.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-case "${1:-}" in
-  --quick) export BENCH_QUICK=1 ;;
-  "") ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
-esac
+usage="usage: bench/run.sh [--quick] [--only cold,memory,paging,throughput,writes,faults]"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) export BENCH_QUICK=1 ;;
+    --only) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; export BENCH_ONLY="$2"; shift ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 if ! command -v wrk >/dev/null; then
   sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo"

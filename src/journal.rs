@@ -6,9 +6,10 @@
 //! waits.
 //!
 //! An entry keeps the request's headers and body and the answer's status, headers and body, each
-//! copied out and capped at 16 KiB (`truncated` says when a cap cut something). Copied, not
+//! capped at 16 KiB (`truncated` says when a cap cut something). The request body is copied, not
 //! shared: a small body is a slice of the connection's read buffer, and keeping the slice would
-//! pin the whole buffer (kilobytes) for as long as the entry lives.
+//! pin the whole buffer (kilobytes) for as long as the entry lives. The answer's body is the
+//! answer's own buffer, so an answer under the cap is shared rather than copied again.
 //!
 //! Waits (`POST /_ccemu/requests/wait`) never scan under the ring lock and are never woken for
 //! an entry that does not satisfy them. One matcher task per journal, running only while some
@@ -19,6 +20,7 @@
 use crate::http::{ApiRequest, Reply};
 use crate::model::Vendor;
 use crate::scenarios::rules::{body_object, MatchSpec};
+use hyper::body::Bytes;
 use hyper::{HeaderMap, Method};
 use parking_lot::Mutex;
 use serde::ser::SerializeMap;
@@ -40,7 +42,7 @@ pub struct Message {
     /// `name: value\n` lines in arrival order, names lower-case (one allocation, not one per
     /// header: this is built on every request).
     headers: Box<str>,
-    body: Box<[u8]>,
+    body: Bytes,
     /// Whether the headers or the body were cut at the cap.
     pub truncated: bool,
 }
@@ -56,6 +58,21 @@ impl Message {
         headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
         body: &[u8],
     ) -> Message {
+        let kept = body.len().min(BODY_KEPT);
+        Message::with_body(
+            size,
+            headers,
+            Bytes::copy_from_slice(&body[..kept]),
+            kept < body.len(),
+        )
+    }
+
+    fn with_body<'a>(
+        size: usize,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: Bytes,
+        cut: bool,
+    ) -> Message {
         let mut text = String::with_capacity(size.min(BODY_KEPT));
         let mut truncated = false;
         for (name, value) in headers {
@@ -69,11 +86,10 @@ impl Message {
             text.push_str(&value);
             text.push('\n');
         }
-        let kept = body.len().min(BODY_KEPT);
         Message {
             headers: text.into_boxed_str(),
-            body: body[..kept].into(),
-            truncated: truncated || kept < body.len(),
+            body,
+            truncated: truncated || cut,
         }
     }
 
@@ -96,13 +112,15 @@ impl Message {
 
     /// What ccemu answered (the headers it set; hyper adds `content-length` and `date` later).
     pub fn of_reply(reply: &Reply) -> Message {
-        Message::new(
-            reply
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_bytes())),
-            &reply.body,
-        )
+        let headers = reply
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes()));
+        if reply.body.len() > BODY_KEPT {
+            // Copied, so that the cut-off rest of a large answer is not kept alive with it.
+            return Message::sized(0, headers, &reply.body);
+        }
+        Message::with_body(0, headers, reply.body.clone(), false)
     }
 
     /// The headers as (name, value) pairs, in arrival order.

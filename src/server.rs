@@ -487,6 +487,10 @@ async fn read_body(ctx: &Ctx, req: &ApiRequest, body: Incoming) -> Result<Bytes,
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(Rejection::BodyTooLarge);
     }
+    // A request without a body (most GETs) needs no timer.
+    if hyper::body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     // A client that promises a body and stalls gets the same patience as one that stalls in its
     // headers, then the vendor's "could not read" answer: no request waits forever.
     let collect = Limited::new(body, limit).collect();

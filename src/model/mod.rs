@@ -10,7 +10,8 @@
 //! - every queue an agent lists exists (Udesk's "at least one queue" rule is Udesk's, kept by
 //!   its operations in `ops.rs`; NXCloud groups and scenario events may empty a queue);
 //! - a timeline is ordered by time;
-//! - the agent indexes (id order, per-queue members, accounts) agree with the agent records.
+//! - the agent indexes (id order, per-queue members, accounts, WorkIds, SIP numbers) agree with
+//!   the agent records, and the queue name index with the queues.
 
 pub mod agents;
 pub mod events;
@@ -18,6 +19,7 @@ pub mod fixture;
 pub mod idset;
 pub mod memory;
 pub mod ops;
+pub mod queues;
 pub mod state;
 pub mod tokens;
 
@@ -27,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use agents::Agents;
 pub use events::{line_of, ModelEvent};
 pub use idset::IdSet;
+pub use queues::Queues;
 pub use state::{AgentState, Durations, RestReason, StateChange};
 
 /// Which vendor a tenant's credentials belong to.
@@ -339,8 +342,8 @@ pub struct Tenant {
     pub agents: Agents,
     #[serde(default, with = "fixture::keyed_list")]
     pub extensions: BTreeMap<String, Extension>,
-    #[serde(default, with = "fixture::keyed_list")]
-    pub queues: BTreeMap<String, Queue>,
+    #[serde(default)]
+    pub queues: Queues,
     #[serde(default, with = "fixture::keyed_list")]
     pub subscriptions: BTreeMap<u64, Subscription>,
     /// Next server-assigned queue id (Udesk answers a new id, not the one sent).
@@ -387,20 +390,7 @@ impl Tenant {
         queue_id: &str,
         rank: usize,
     ) -> impl Iterator<Item = &'a Agent> + 'a {
-        self.agents
-            .member_ids_from(queue_id, rank)
-            .filter_map(|id| self.agents.get(id))
-    }
-
-    /// `queue_members_from`, as the shared records.
-    pub fn queue_members_shared_from<'a>(
-        &'a self,
-        queue_id: &str,
-        rank: usize,
-    ) -> impl Iterator<Item = &'a std::sync::Arc<Agent>> + 'a {
-        self.agents
-            .member_ids_from(queue_id, rank)
-            .filter_map(|id| self.agents.shared(id))
+        self.agents.members_from(queue_id, rank)
     }
 
     pub fn queue_has_members(&self, queue_id: &str) -> bool {
@@ -456,9 +446,7 @@ impl Tenant {
 
     /// The agent whose SIP number (NXCloud sipNumber, Huawei sipAccount) is `sip`.
     pub fn agent_by_sip(&self, sip: &str) -> Option<&Agent> {
-        self.agents
-            .values()
-            .find(|a| a.sip_number.as_deref() == Some(sip))
+        self.agents.by_sip(sip)
     }
 }
 
@@ -789,6 +777,7 @@ impl Model {
     pub fn check_invariants(&self) -> Result<(), String> {
         for t in self.tenants.values() {
             t.agents.check().map_err(|e| format!("{}: {e}", t.id))?;
+            t.queues.check().map_err(|e| format!("{}: {e}", t.id))?;
             for a in t.agents.values() {
                 for q in &a.queues {
                     if !t.queues.contains_key(q) {

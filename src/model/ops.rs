@@ -83,8 +83,8 @@ impl Tenant {
         !work_id.is_empty()
             && self
                 .agents
-                .values()
-                .any(|a| a.work_id == work_id && Some(a.id.as_str()) != except)
+                .with_work_id(work_id)
+                .any(|id| Some(id) != except)
     }
 
     /// The lowest free extension numbers (1000–1999), `n` of them.
@@ -313,9 +313,7 @@ impl Tenant {
     }
 
     fn queue_name_taken(&self, name: &str, except: Option<&str>) -> bool {
-        self.queues
-            .values()
-            .any(|q| q.name == name && Some(q.id.as_str()) != except)
+        self.queues.name_taken(name, except)
     }
 
     /// Creates a queue under the next server-assigned id (ids already taken are skipped).
@@ -346,7 +344,7 @@ impl Tenant {
             ..Queue::default()
         };
         self.next_queue_id = next.wrapping_add(1);
-        self.queues.insert(q.id.clone(), q.clone());
+        self.queues.insert(q.clone());
         Ok(q)
     }
 
@@ -361,15 +359,14 @@ impl Tenant {
         }
         check_strategy(patch.strategy)?;
         check_timeout(patch.timeout)?;
-        let q = self
-            .queues
-            .get_mut(id)
-            .ok_or_else(|| ModelError::QueueNotFound(id.into()))?;
-        macro_rules! set {
-            ($($f:ident),*) => { $( if let Some(v) = patch.$f { q.$f = v; } )* };
-        }
-        set!(name, strategy, timeout, wait_music);
-        Ok(())
+        self.queues
+            .modify(id, |q| {
+                macro_rules! set {
+                    ($($f:ident),*) => { $( if let Some(v) = patch.$f { q.$f = v; } )* };
+                }
+                set!(name, strategy, timeout, wait_music);
+            })
+            .ok_or_else(|| ModelError::QueueNotFound(id.into()))
     }
 
     /// Adds agents to a queue, leaving its other members alone.

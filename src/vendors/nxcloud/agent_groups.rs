@@ -11,20 +11,23 @@ fn group_not_found(queue_no: &str) -> NxError {
     NxError::Validation(format!("Agent group {queue_no} does not exist"))
 }
 
+/// A member as the list shows it, borrowed from the agent's shared record: under the lock the
+/// queue's member chunks are shared (a reference count each), and the members are sorted and
+/// written after it is released.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Member {
-    sip_number: String,
-    nick_name: String,
-    user_name: String,
+struct Member<'a> {
+    sip_number: &'a str,
+    nick_name: &'a str,
+    user_name: &'a str,
 }
 
-impl From<&Agent> for Member {
-    fn from(a: &Agent) -> Self {
+impl<'a> From<&'a Agent> for Member<'a> {
+    fn from(a: &'a Agent) -> Self {
         Member {
-            sip_number: a.sip_number.clone().unwrap_or_default(),
-            nick_name: a.nick_name.clone(),
-            user_name: a.id.clone(),
+            sip_number: a.sip_number.as_deref().unwrap_or_default(),
+            nick_name: &a.nick_name,
+            user_name: &a.id,
         }
     }
 }
@@ -41,9 +44,10 @@ pub fn member_list(call: &Call) -> Result<Data, NxError> {
     if !t.queues.contains_key(&queue_no) {
         return Err(group_not_found(&queue_no));
     }
-    let mut members: Vec<Member> = t.queue_members(&queue_no).map(Member::from).collect();
+    let page = t.agents.member_page(&queue_no, 0, usize::MAX);
     drop(model);
-    members.sort_by(|a, b| (&a.sip_number, &a.user_name).cmp(&(&b.sip_number, &b.user_name)));
+    let mut members: Vec<Member> = page.agents().map(Member::from).collect();
+    members.sort_by(|a, b| (a.sip_number, a.user_name).cmp(&(b.sip_number, b.user_name)));
     Data::of(&members)
 }
 

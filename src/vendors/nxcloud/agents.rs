@@ -8,20 +8,22 @@ use crate::model::{Agent, Tenant};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// A seat as the page shows it: the agent's own fields borrowed from the page's shared records,
+/// its group names (the tenant's) copied under the lock.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Seat {
-    allow_country: Vec<String>,
-    end_point_name: String,
+struct Seat<'a> {
+    allow_country: &'a [String],
+    end_point_name: &'a str,
     gmt_create: String,
     gmt_modified: String,
     queue_name: Vec<String>,
-    nick_name: String,
+    nick_name: &'a str,
     recording: u8,
     recording_storage_days: u32,
-    sip_number: String,
+    sip_number: &'a str,
     status: u8,
-    user_name: String,
+    user_name: &'a str,
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in UTC, the way the vendor's Java backend prints its gmt fields.
@@ -60,13 +62,10 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     if user.is_empty() {
         // Unfiltered: the page comes straight from the id order, so the lock costs the page.
         let total = t.agents.len() as u64;
-        let seats: Vec<Seat> = t
-            .agents
-            .values_from(skip)
-            .take(take)
-            .map(|a| seat(t, a))
-            .collect();
+        let page_of = t.agents.page(skip, take);
+        let names: Vec<Vec<String>> = page_of.agents().map(|a| group_names(t, a)).collect();
         drop(model);
+        let seats: Vec<Seat> = page_of.agents().zip(names).map(seat).collect();
         return Data::paged(&seats, total);
     }
     // A substring of userName: scan a snapshot with the lock released, then build the page.
@@ -76,32 +75,37 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let (on_page, total) = page.slice(matching);
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let seats: Vec<Seat> = on_page.into_iter().map(|a| seat(t, a)).collect();
+    let names: Vec<Vec<String>> = on_page.iter().map(|a| group_names(t, a)).collect();
     drop(model);
+    let seats: Vec<Seat> = on_page.iter().map(|a| &***a).zip(names).map(seat).collect();
     Data::paged(&seats, total)
 }
 
-fn seat(t: &Tenant, a: &Agent) -> Seat {
+/// The names of the agent's groups (a group without one shows its number).
+fn group_names(t: &Tenant, a: &Agent) -> Vec<String> {
+    a.queues
+        .iter()
+        .map(|q| {
+            t.queues
+                .get(q)
+                .map_or_else(|| q.clone(), |q| q.name.clone())
+        })
+        .collect()
+}
+
+fn seat((a, queue_name): (&Agent, Vec<String>)) -> Seat<'_> {
     Seat {
-        allow_country: a.allow_country.clone(),
-        end_point_name: a.end_point_name.clone(),
+        allow_country: &a.allow_country,
+        end_point_name: &a.end_point_name,
         gmt_create: gmt(a.created_ms),
         gmt_modified: gmt(a.modified_ms.max(a.created_ms)),
-        queue_name: a
-            .queues
-            .iter()
-            .map(|q| {
-                t.queues
-                    .get(q)
-                    .map_or_else(|| q.clone(), |q| q.name.clone())
-            })
-            .collect(),
-        nick_name: a.nick_name.clone(),
+        queue_name,
+        nick_name: &a.nick_name,
         recording: u8::from(a.recording),
         recording_storage_days: a.recording_storage_days,
-        sip_number: a.sip_number.clone().unwrap_or_default(),
+        sip_number: a.sip_number.as_deref().unwrap_or_default(),
         status: u8::from(a.enable),
-        user_name: a.id.clone(),
+        user_name: &a.id,
     }
 }
 

@@ -178,19 +178,18 @@ pub fn agent_detail(t: &Tenant, a: &Agent, now_ms: i64) -> AgentDetail {
 /// One agent as the agent list shows it (the list example: plain AgentId, wrap-up times,
 /// ExtenInfos with SignalType as a string "0"/"1", or null without extensions).
 ///
-/// The fields that are the agent's own are borrowed from its shared record: under the model lock
-/// a row costs a reference count, its queue names and its extensions, and the page is written out
-/// after the lock is released (at 20 rows, copying every field under the lock cost more than
-/// writing the JSON).
+/// The fields that are the agent's own are borrowed from the page's shared chunks of records
+/// (`model::agents::Page`): under the model lock a row costs its queue names and extensions, and
+/// the page is written out after the lock is released (at 20 rows, copying every field under the
+/// lock cost more than writing the JSON).
 struct AgentRow {
-    agent: Arc<Agent>,
     queues_names: Vec<String>,
     state: u8,
     ext_state: u8,
     exten_infos: Option<Vec<ExtenInfo>>,
 }
 
-fn agent_row(t: &Tenant, a: &Arc<Agent>, now_ms: i64) -> AgentRow {
+fn agent_row(t: &Tenant, a: &Agent, now_ms: i64) -> AgentRow {
     let state = a.state_at(now_ms);
     let infos: Vec<ExtenInfo> = extensions_of(t, a)
         .map(|e| ExtenInfo {
@@ -201,7 +200,6 @@ fn agent_row(t: &Tenant, a: &Arc<Agent>, now_ms: i64) -> AgentRow {
         })
         .collect();
     AgentRow {
-        agent: Arc::clone(a),
         queues_names: queue_names(t, a),
         state: state_code(state).0,
         ext_state: ext_state(state),
@@ -212,13 +210,14 @@ fn agent_row(t: &Tenant, a: &Arc<Agent>, now_ms: i64) -> AgentRow {
 /// A row as the list writes it, `AppId` being the page's.
 struct AgentSummary<'a> {
     app_id: &'a str,
+    agent: &'a Agent,
     row: &'a AgentRow,
 }
 
 impl Serialize for AgentSummary<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let (r, a) = (self.row, &*self.row.agent);
+        let (r, a) = (self.row, self.agent);
         let mut m = s.serialize_map(Some(17))?;
         m.serialize_entry("AppId", self.app_id)?;
         m.serialize_entry("AgentId", &a.id)?;
@@ -270,11 +269,10 @@ struct AgentPage<'a> {
 }
 
 impl AgentPage<'_> {
-    fn answer(
+    fn answer<'a>(
         app_id: &str,
-        page: usize,
-        size: usize,
-        total: usize,
+        (page, size, total): (usize, usize, usize),
+        agents: impl Iterator<Item = &'a Agent>,
         rows: &[AgentRow],
     ) -> Result<Answer, UdeskError> {
         let view = AgentPage {
@@ -282,9 +280,9 @@ impl AgentPage<'_> {
             page_size: size,
             total,
             total_page: total.div_ceil(size),
-            agent_list: rows
-                .iter()
-                .map(|row| AgentSummary { app_id, row })
+            agent_list: agents
+                .zip(rows)
+                .map(|(agent, row)| AgentSummary { app_id, agent, row })
                 .collect(),
         };
         // About 330 bytes a row without extensions.
@@ -558,25 +556,16 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     // Without a filter that must look at every agent, the page comes straight from the indexes:
     // the work under the lock is the page's.
     if !scan {
-        let (total, rows): (usize, Vec<AgentRow>) = match queue {
+        let (total, page_of) = match queue {
             Some(q) => (
                 t.agents.member_count(q),
-                t.queue_members_shared_from(q, skip)
-                    .take(size)
-                    .map(|a| agent_row(t, a, now))
-                    .collect(),
+                t.agents.member_page(q, skip, size),
             ),
-            None => (
-                t.agents.len(),
-                t.agents
-                    .shared_from(skip)
-                    .take(size)
-                    .map(|a| agent_row(t, a, now))
-                    .collect(),
-            ),
+            None => (t.agents.len(), t.agents.page(skip, size)),
         };
+        let rows: Vec<AgentRow> = page_of.agents().map(|a| agent_row(t, a, now)).collect();
         drop(model);
-        return AgentPage::answer(&call.tenant, page, size, total, &rows);
+        return AgentPage::answer(&call.tenant, (page, size, total), page_of.agents(), &rows);
     }
     // A filter on fields no index keeps: scan a snapshot with the lock released, then take it
     // again to build the page's rows.
@@ -607,7 +596,8 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let t = model.tenant(&call.tenant)?;
     let rows: Vec<AgentRow> = on_page.iter().map(|a| agent_row(t, a, now)).collect();
     drop(model);
-    AgentPage::answer(&call.tenant, page, size, total, &rows)
+    let agents = on_page.iter().map(|a| &**a);
+    AgentPage::answer(&call.tenant, (page, size, total), agents, &rows)
 }
 
 /// Whether `haystack` contains `needle` (already lowercase), ignoring case, without allocating

@@ -6,6 +6,7 @@ use crate::http::ApiRequest;
 use crate::model::{Credentials, Model};
 use crate::vendors::hex_lower;
 use sha1::{Digest, Sha1};
+use std::borrow::Cow;
 
 /// The document's "valid within 10 minutes", applied to both past and future.
 pub const WINDOW_MS: i64 = 10 * 60 * 1000;
@@ -27,8 +28,38 @@ pub fn app_id(req: &ApiRequest) -> Option<String> {
         .map(|v| v.into_owned())
 }
 
-fn required(req: &ApiRequest, name: &'static str) -> Result<String, UdeskError> {
-    match req.query_param(name) {
+/// The credential parameters of a query, read in one pass over it (every request reads all
+/// four; one parse each cost more than the SHA1). The first of a repeated name counts, as in
+/// `ApiRequest::query_param`.
+#[derive(Default)]
+struct QueryCredentials<'a> {
+    sid: Option<Cow<'a, str>>,
+    app_id: Option<Cow<'a, str>>,
+    app_id_snake: Option<Cow<'a, str>>,
+    timestamp: Option<Cow<'a, str>>,
+    sign: Option<Cow<'a, str>>,
+}
+
+impl<'a> QueryCredentials<'a> {
+    fn of(req: &'a ApiRequest) -> Self {
+        let mut c = QueryCredentials::default();
+        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+            let slot = match &*k {
+                "Sid" => &mut c.sid,
+                "AppId" => &mut c.app_id,
+                "app_id" => &mut c.app_id_snake,
+                "Timestamp" => &mut c.timestamp,
+                "Sign" => &mut c.sign,
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        c
+    }
+}
+
+fn required(v: Option<Cow<'_, str>>, name: &'static str) -> Result<String, UdeskError> {
+    match v {
         Some(v) if !v.is_empty() => Ok(v.into_owned()),
         _ => Err(UdeskError::MissingCredential(name)),
     }
@@ -48,11 +79,12 @@ pub struct Account {
 /// Checks, in order: the four parameters are present, the Sid names an account, the account owns
 /// the AppId. Needs the model; `verify` finishes the job without it.
 pub fn account(model: &Model, req: &ApiRequest) -> Result<Account, UdeskError> {
-    let sid = required(req, "Sid")?;
-    let app = app_id(req).filter(|a| !a.is_empty());
+    let c = QueryCredentials::of(req);
+    let sid = required(c.sid, "Sid")?;
+    let app = c.app_id.or(c.app_id_snake).filter(|a| !a.is_empty());
     let app = app.ok_or(UdeskError::AppIdEmpty)?;
-    let timestamp = required(req, "Timestamp")?;
-    let signature = required(req, "Sign")?;
+    let timestamp = required(c.timestamp, "Timestamp")?;
+    let signature = required(c.sign, "Sign")?;
 
     let mut sid_known = false;
     for t in model.tenants.values() {
