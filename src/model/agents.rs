@@ -791,4 +791,53 @@ mod tests {
         assert_eq!(a.member_count("q1"), 1);
         assert_eq!(a.accounts_in(0, u64::MAX, 0).0, 0);
     }
+
+    #[test]
+    fn work_ids_sips_and_pages_follow_writes() {
+        let mut a = Agents::default();
+        for n in 0..600 {
+            a.insert(Agent {
+                id: format!("{n:04}"),
+                work_id: format!("w{n}"),
+                sip_number: Some(format!("8{n:04}")),
+                queues: ["q".to_string()].into(),
+                ..Agent::default()
+            });
+        }
+        a.check().unwrap();
+        assert_eq!(a.with_work_id("w7").collect::<Vec<_>>(), ["0007"]);
+        {
+            let mut g = a.get_mut("0007").unwrap();
+            // A WorkId another agent holds: the index keeps both (the rule is the vendor's).
+            g.work_id = "w8".into();
+            g.sip_number = None;
+            g.name = "renamed".into();
+        }
+        a.check().unwrap();
+        assert_eq!(a.with_work_id("w7").count(), 0);
+        assert_eq!(a.with_work_id("w8").collect::<Vec<_>>(), ["0007", "0008"]);
+        assert!(a.by_sip("80007").is_none());
+        assert_eq!(a.by_sip("80008").map(|x| x.id.as_str()), Some("0008"));
+        // A queue's page shows the record as written, not the one before the write.
+        let page = a.member_page("q", 5, 4);
+        let ids: Vec<&str> = page.agents().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["0005", "0006", "0007", "0008"]);
+        assert_eq!(page.agents().nth(2).unwrap().name, "renamed");
+        // Pages across chunk boundaries (600 in order split into 256 + 256 + 88).
+        let ids: Vec<String> = a.page(250, 300).agents().map(|x| x.id.clone()).collect();
+        assert_eq!(
+            (ids.len(), ids[0].as_str(), ids[299].as_str()),
+            (300, "0250", "0549")
+        );
+        assert_eq!(a.page(590, 50).agents().count(), 10);
+        assert_eq!(a.page(600, 5).agents().count(), 0);
+        assert_eq!(a.member_page("none", 0, 5).agents().count(), 0);
+        // A page taken before a write keeps what it saw.
+        let before = a.page(0, 1);
+        a.get_mut("0000").unwrap().name = "later".into();
+        assert_eq!(before.agents().next().unwrap().name, "");
+        a.remove("0008");
+        a.check().unwrap();
+        assert_eq!(a.with_work_id("w8").collect::<Vec<_>>(), ["0007"]);
+    }
 }

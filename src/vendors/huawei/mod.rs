@@ -77,8 +77,10 @@ pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 /// A JSON reply with the vendor's own `Content-Type` spelling.
 pub fn json_reply<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Reply {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => Reply::raw(status, CONTENT_TYPE, bytes),
+    // Sized for a page, so that a page is not copied through every doubling of a small buffer.
+    let mut bytes = Vec::with_capacity(1024);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => Reply::raw(status, CONTENT_TYPE, bytes),
         Err(_) => Reply::json(status, body),
     }
 }

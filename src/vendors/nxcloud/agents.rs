@@ -40,12 +40,34 @@ fn gmt(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    if !(0..=9999).contains(&year) {
+        return format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+    }
+    // Written digit by digit: a page of seats prints two of these per seat, and `format!` was a
+    // sixth of the page's cost.
+    let mut out = String::with_capacity(19);
+    let digits = |out: &mut String, n: i64, width: u32| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10i64.pow(p) % 10) as u8));
+        }
+    };
+    digits(&mut out, year, 4);
+    out.push('-');
+    digits(&mut out, month, 2);
+    out.push('-');
+    digits(&mut out, day, 2);
+    out.push(' ');
+    digits(&mut out, rem / 3600, 2);
+    out.push(':');
+    digits(&mut out, rem % 3600 / 60, 2);
+    out.push(':');
+    digits(&mut out, rem % 60, 2);
+    out
 }
 
 /// Query seat list — `POST /saas/cc/openapi/agent/page`
@@ -247,6 +269,9 @@ mod tests {
         assert_eq!(gmt(0), "1970-01-01 00:00:00");
         assert_eq!(gmt(1_704_643_200_000), "2024-01-07 16:00:00");
         assert_eq!(gmt(951_825_600_000), "2000-02-29 12:00:00");
+        assert_eq!(gmt(253_402_300_799_000), "9999-12-31 23:59:59");
+        assert_eq!(gmt(253_402_300_800_000), "10000-01-01 00:00:00");
+        assert_eq!(gmt(-1000), "1969-12-31 23:59:59");
     }
 
     #[test]

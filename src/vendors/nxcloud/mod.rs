@@ -184,14 +184,16 @@ fn kind(v: &Value) -> &'static str {
 /// document's field order, which a `serde_json::Value` would sort), and `total` for paged lists.
 #[derive(Debug, Clone)]
 pub struct Data {
-    json: String,
+    json: Vec<u8>,
     total: Option<u64>,
 }
 
 impl Data {
     pub fn of<T: Serialize + ?Sized>(value: &T) -> Result<Data, NxError> {
-        serde_json::to_string(value)
-            .map(|json| Data { json, total: None })
+        // Sized for a page, so that a page is not copied through every doubling of a small buffer.
+        let mut json = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut json, value)
+            .map(|()| Data { json, total: None })
             // Serialising the model's own structs cannot fail; should it, the client sees 99.
             .map_err(|_| NxError::Code(99, "System error"))
     }
@@ -206,7 +208,7 @@ impl Data {
     /// `data: null`, what the vendor's successful writes answer.
     pub fn null() -> Data {
         Data {
-            json: "null".into(),
+            json: b"null".to_vec(),
             total: None,
         }
     }
@@ -228,21 +230,23 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
         Err(e) => {
             let p = e.parts();
             let data = Data {
-                json: "{}".into(),
+                json: b"{}".to_vec(),
                 total: None,
             };
             (p.status, p.code, p.msg, data, p.detail)
         }
     };
-    let total = data
-        .total
-        .map(|t| format!(",\"total\":{t}"))
-        .unwrap_or_default();
-    let body = format!(
-        "{{\"reqId\":\"{req_id}\",\"code\":{code},\"msg\":{},\"data\":{}{total}}}",
-        json_str(&msg),
-        data.json
+    let head = format!(
+        "{{\"reqId\":\"{req_id}\",\"code\":{code},\"msg\":{},\"data\":",
+        json_str(&msg)
     );
+    let mut body = Vec::with_capacity(head.len() + data.json.len() + 32);
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(&data.json);
+    if let Some(t) = data.total {
+        body.extend_from_slice(format!(",\"total\":{t}").as_bytes());
+    }
+    body.push(b'}');
     let reply =
         Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
     match detail {
