@@ -353,11 +353,6 @@ impl Agents {
         self.all.get(id).map(|e| &*e.0)
     }
 
-    /// The shared record itself, for views built after the lock is released.
-    pub fn shared(&self, id: &str) -> Option<&Arc<Agent>> {
-        self.all.get(id).map(|e| &e.0)
-    }
-
     pub fn contains_key(&self, id: &str) -> bool {
         self.all.contains(id)
     }
@@ -369,17 +364,6 @@ impl Agents {
 
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.all.iter().map(|e| e.0.id.as_str())
-    }
-
-    /// The agents from the `rank`-th in id order on: a page starts here.
-    pub fn values_from(&self, rank: usize) -> impl Iterator<Item = &Agent> + '_ {
-        self.all.iter_from(rank).map(|e| &*e.0)
-    }
-
-    /// `values_from`, as the shared records: a page's rows are collected under the lock by
-    /// reference count and serialised after it is released.
-    pub fn shared_from(&self, rank: usize) -> impl Iterator<Item = &Arc<Agent>> + '_ {
-        self.all.iter_from(rank).map(|e| &e.0)
     }
 
     pub fn snapshot(&self) -> Snapshot {
