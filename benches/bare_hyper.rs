@@ -5,15 +5,11 @@
 //!
 //! `cargo bench --bench bare_hyper -- PORT /path=FILE...` (cargo's own `--bench` flag is ignored).
 
-use http_body_util::Full;
+#[path = "common/bare.rs"]
+mod bare;
+
 use hyper::body::Bytes;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::Response;
-use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::sync::Arc;
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -40,38 +36,5 @@ fn main() {
             }
         }
     }
-    let bodies = Arc::new(bodies);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind");
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let bodies = Arc::clone(&bodies);
-            tokio::spawn(async move {
-                let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let body = bodies.get(req.uri().path()).cloned().unwrap_or_default();
-                    async move {
-                        let mut resp = Response::new(Full::new(body));
-                        resp.headers_mut().insert(
-                            hyper::header::CONTENT_TYPE,
-                            hyper::header::HeaderValue::from_static("application/json"),
-                        );
-                        Ok::<_, Infallible>(resp)
-                    }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
+    bare::serve(([127, 0, 0, 1], port).into(), bodies, |_| {});
 }

@@ -5,19 +5,15 @@
 //!
 //! Run: `cargo bench --bench throughput` (env BENCH_REQUESTS, BENCH_CONNECTIONS to change the load).
 
+#[path = "common/bare.rs"]
+mod bare;
+
 use ccemu::{Config, Emulator};
-use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use sha1::{Digest, Sha1};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -27,44 +23,13 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// The baseline: hyper with nothing behind it, answering each path with fixed bytes: the very
-/// bytes ccemu answers for that path, so both servers move the same payload and the difference is
-/// what ccemu adds (auth, lock, model, serialisation, journal).
+/// The baseline (`common/bare.rs`) on a thread of its own; answers its address.
 fn start_bare_hyper(bodies: HashMap<String, Bytes>) -> SocketAddr {
-    let bodies = Arc::new(bodies);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send");
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let bodies = Arc::clone(&bodies);
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let body = bodies.get(req.uri().path()).cloned().unwrap_or_default();
-                        async move {
-                            let mut resp = Response::new(Full::new(body));
-                            *resp.status_mut() = StatusCode::OK;
-                            Ok::<_, Infallible>(resp)
-                        }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        bare::serve(([127, 0, 0, 1], 0).into(), bodies, |addr| {
+            tx.send(addr).expect("send")
+        })
     });
     rx.recv().expect("bare hyper address")
 }
