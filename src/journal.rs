@@ -427,17 +427,22 @@ impl Journal {
         entry.latency_ms = pending.started.elapsed().as_millis() as u64;
         // Allocated before the lock is taken.
         let mut entry = Arc::new(entry);
-        {
+        let evicted = {
             let mut ring = inner.ring.lock();
             if let Some(e) = Arc::get_mut(&mut entry) {
                 e.seq = ring.next_seq;
             }
             ring.next_seq += 1;
-            if ring.entries.len() == inner.capacity {
-                ring.entries.pop_front();
-            }
+            let evicted = if ring.entries.len() == inner.capacity {
+                ring.entries.pop_front()
+            } else {
+                None
+            };
             ring.entries.push_back(entry);
-        }
+            evicted
+        };
+        // Freed after the lock is let go: an entry is a dozen allocations.
+        drop(evicted);
         if inner.pending.load(Ordering::Acquire) > 0 {
             inner.nudge.notify_one();
         }

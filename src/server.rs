@@ -308,7 +308,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     };
     let pending = ctx.journal.begin(ctx.now_ms());
     let mut findings = Vec::new();
-    let (outcome, fired) = match read {
+    let (mut outcome, fired) = match read {
         Ok(bytes) => {
             api.body = bytes;
             // Strict mode (docs/contract.md): findings, and a refusal when asked to refuse.
@@ -340,7 +340,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
             vendor,
             pending,
             api,
-            &outcome,
+            &mut outcome,
             fired.as_ref(),
             findings,
         );
@@ -363,22 +363,20 @@ fn decide_fault(ctx: &Ctx, vendor: &dyn VendorApi, api: &ApiRequest) -> Option<F
 }
 
 /// One journal entry; the vendor is asked for operation and tenant only when the answer did not
-/// say (a fault answered, or authentication failed).
+/// say (a fault answered, or authentication failed). The meta's strings move into the entry: only
+/// the action is left to use after this.
 fn record(
     ctx: &Ctx,
     vendor: &dyn VendorApi,
     pending: journal::Pending,
     mut api: ApiRequest,
-    outcome: &Outcome,
+    outcome: &mut Outcome,
     fired: Option<&Fired>,
     findings: Vec<crate::contract::strict::Finding>,
 ) {
-    let meta = &outcome.meta;
+    let meta = &mut outcome.meta;
     let operation = meta.operation.or_else(|| vendor.operation(&api));
-    let tenant = meta
-        .tenant
-        .clone()
-        .or_else(|| vendor.tenant_hint(ctx, &api));
+    let tenant = meta.tenant.take().or_else(|| vendor.tenant_hint(ctx, &api));
     ctx.journal.end(
         pending,
         journal::Entry {
@@ -391,7 +389,7 @@ fn record(
             path: std::mem::take(&mut api.path),
             query: std::mem::take(&mut api.query),
             status: outcome.status.map(|s| s.as_u16()),
-            code: meta.code.clone(),
+            code: meta.code.take(),
             latency_ms: 0,
             rule: fired.map(|f| f.rule),
             fault: fired.map(|f| f.fault.kind()),

@@ -250,9 +250,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn answer(reply: Reply) -> Outcome {
+    pub fn answer(mut reply: Reply) -> Outcome {
         Outcome {
-            meta: reply.meta.clone(),
+            // Moved, not copied: past this point only the journal reads the meta.
+            meta: std::mem::take(&mut reply.meta),
             status: Some(reply.status),
             action: Action::Send(reply),
         }
