@@ -124,6 +124,8 @@ pub struct Shared {
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
     model: Mutex<Model>,
+    /// The tenant count health last read, answered again while the model lock is busy.
+    tenants_seen: std::sync::atomic::AtomicUsize,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
     rng: Mutex<StdRng>,
@@ -151,6 +153,7 @@ impl Ctx {
             calls: Calls::new(config.seed),
             contract: crate::contract::report::Contract::new(config.strict),
             sandboxes: Default::default(),
+            tenants_seen: std::sync::atomic::AtomicUsize::new(fixture.tenants.len()),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -165,6 +168,21 @@ impl Ctx {
         ModelGuard {
             guard: Some(self.0.model.lock()),
             shared: &self.0,
+        }
+    }
+
+    /// Tenants in the model, for health: it waits for the model lock a few milliseconds at most
+    /// (health must answer while a long admin operation holds the model) and then answers the
+    /// count it last saw.
+    pub fn tenant_count(&self) -> usize {
+        use std::sync::atomic::Ordering;
+        match self.0.model.try_lock_for(Duration::from_millis(5)) {
+            Some(model) => {
+                let n = model.tenants.len();
+                self.0.tenants_seen.store(n, Ordering::Relaxed);
+                n
+            }
+            None => self.0.tenants_seen.load(Ordering::Relaxed),
         }
     }
 

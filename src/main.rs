@@ -314,7 +314,7 @@ fn serve(args: ServeArgs) {
                 std::process::exit(2);
             }
         };
-        let shutdown = shutdown_signal();
+        let shutdown = shutdown_signal(Some(ctx.clone()));
         print_banner(&ctx, &addr, tls.as_ref(), &start, show_secrets);
         // After the banner: a script that waits for the file finds the banner complete too.
         if let Some(path) = &args.ready_file {
@@ -333,6 +333,10 @@ fn serve(args: ServeArgs) {
         }
         // stdout may be a closed pipe by now; a farewell is not worth a panic.
         let _ = writeln!(std::io::stdout(), "ccemu: stopped");
+        // Leaving the runtime would wait for any blocking work still running (a catch-up of the
+        // virtual clock, say); the state is written, so nothing is left to wait for.
+        let _ = std::io::stdout().flush();
+        std::process::exit(0);
     });
 }
 
@@ -469,37 +473,67 @@ fn demo_secrets() -> BTreeSet<String> {
     secrets
 }
 
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
-/// future is first polled: called before the banner is printed, a signal sent as soon as a script
-/// reads the banner stops ccemu gracefully instead of killing it.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+/// How long a stop may take after the first SIGTERM or Ctrl-C before ccemu writes its state file
+/// (when one is set) and exits anyway: open requests get 3 s to finish, and a
+/// catch-up of a long virtual stretch is cut short, but nothing may keep the process alive.
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Resolves on the first Ctrl-C or SIGTERM; a second one ends the process at once (exit 130).
+///
+/// The signals are watched by a thread of their own, not by the runtime: a runtime whose workers
+/// are all busy (a long catch-up of the virtual clock, say) would never hear them. The handlers
+/// are installed when this is called, not when the future is first polled: called before the
+/// banner is printed, a signal sent as soon as a script reads the banner stops ccemu gracefully
+/// instead of killing it. A stop that misses its deadline still writes `state`'s state file.
+fn shutdown_signal(state: Option<Ctx>) -> impl std::future::Future<Output = ()> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     #[cfg(unix)]
-    let (int, term) = {
-        use tokio::signal::unix::{signal, SignalKind};
-        (
-            signal(SignalKind::interrupt()).ok(),
-            signal(SignalKind::terminate()).ok(),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
-                match s {
-                    Some(mut s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(mut signals) => {
+                let spawned = std::thread::Builder::new()
+                    .name("ccemu-signals".into())
+                    .spawn(move || {
+                        let mut seen = signals.forever();
+                        if seen.next().is_none() {
+                            return;
+                        }
+                        let _ = tx.send(());
+                        std::thread::spawn(move || {
+                            std::thread::sleep(STOP_DEADLINE);
+                            if let Some(ctx) = &state {
+                                if let Err(e) = ccemu::persist::save(ctx) {
+                                    eprintln!("ccemu: {e}");
+                                }
+                            }
+                            eprintln!("ccemu: stop took too long; exiting");
+                            std::process::exit(1);
+                        });
+                        if seen.next().is_some() {
+                            eprintln!("ccemu: second signal; exiting at once");
+                            std::process::exit(130);
+                        }
+                    });
+                if let Err(e) = spawned {
+                    eprintln!("ccemu: cannot watch signals: {e}");
                 }
-            };
-            tokio::select! {
-                _ = wait(int) => {},
-                _ = wait(term) => {},
             }
+            Err(e) => eprintln!("ccemu: cannot watch signals: {e}"),
         }
-        #[cfg(not(unix))]
-        {
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = state;
+        tokio::spawn(async move {
             let _ = tokio::signal::ctrl_c().await;
+            let _ = tx.send(());
+        });
+    }
+    async move {
+        // A dropped sender (no watcher could be installed) means no signal will ever come.
+        if rx.await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }
@@ -550,6 +584,6 @@ fn proxy(upstream: &str, vendor: Option<&str>, args: ServeArgs) {
                 fail(1, format!("cannot write --ready-file {}: {e}", path.display()));
             }
         }
-        ccemu::contract::drift::serve(listener, proxy, shutdown_signal()).await;
+        ccemu::contract::drift::serve(listener, proxy, shutdown_signal(None)).await;
     });
 }

@@ -38,7 +38,7 @@ use tokio_rustls::TlsAcceptor;
 pub type Body = BoxBody<Bytes, std::io::Error>;
 
 /// How long in-flight requests get to finish after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 pub fn full_body(bytes: Bytes) -> Body {
     Full::new(bytes).map_err(|never| match never {}).boxed()
@@ -293,7 +293,14 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
-                let reply = admin::handle(ctx, api).await;
+                // Admin work can be long (a scenario, a sandbox from a large fixture, every call
+                // listed): it runs off the runtime's workers, so health and the vendors answer
+                // throughout. Long polls and health stay on the runtime, where waiting is free.
+                let reply = if admin::is_light(&api) {
+                    admin::handle(ctx, api).await
+                } else {
+                    crate::offload::run(admin::handle(ctx, api)).await
+                };
                 // The call may have moved the clock or freed an agent: call steps now due run,
                 // waiting calls are offered, deliveries waiting for an instant look again.
                 crate::calls::advance(ctx);

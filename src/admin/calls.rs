@@ -47,6 +47,8 @@ fn view(c: &Call) -> Value {
 
 fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let spec: CallSpec = parse(req)?;
+    spec.validate_at(ctx.now_ms())
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
     let call = ctx
         .calls
         .start(ctx, spec, None)

@@ -75,6 +75,14 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
+/// Requests that are cheap or mostly wait: health (answered within milliseconds whatever else
+/// runs), and the long polls (`.../wait`), which would hold a thread for their whole wait if
+/// they were run off the runtime like the rest.
+pub fn is_light(req: &ApiRequest) -> bool {
+    let path = req.path.trim_end_matches('/');
+    path == "/_ccemu/health" || path.ends_with("/wait")
+}
+
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = guard::check(ctx, &req, path) {
@@ -119,7 +127,7 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
 }
 
 fn health(ctx: &Ctx) -> Reply {
-    let tenants = ctx.model().tenants.len();
+    let tenants = ctx.tenant_count();
     ok(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

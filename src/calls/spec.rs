@@ -105,11 +105,28 @@ pub struct CallSpec {
 }
 
 pub const DEFAULT_RING_MS: u64 = 3_000;
+/// How far from now a call may be scheduled (`at_ms`), either way: a year. Further is a typo or a
+/// unit slip (seconds for ms, `i64::MAX`), and would sit in the agenda for ever.
+pub const MAX_AT_DISTANCE_MS: i64 = 366 * 86_400_000;
+/// Agents a call may name in `no_answer`: far above any queue a test rings through one by one;
+/// `"answered": false` covers "nobody answers".
+pub const MAX_NO_ANSWER: usize = 1_000;
 pub const DEFAULT_RING_TIMEOUT_MS: u64 = 20_000;
 pub const DEFAULT_TALK_MS: u64 = 60_000;
 pub const DEFAULT_WAIT_LIMIT_MS: u64 = 60_000;
 
 impl CallSpec {
+    /// `validate`, and `at_ms` no further than [`MAX_AT_DISTANCE_MS`] from `now`.
+    pub fn validate_at(&self, now: i64) -> Result<(), String> {
+        self.validate()?;
+        match self.at_ms {
+            Some(at) if at.abs_diff(now) > MAX_AT_DISTANCE_MS as u64 => Err(format!(
+                "at_ms {at} is more than a year from now ({now}); give a virtual instant in ms"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.tenant.is_empty() {
             return Err("tenant is required".into());
@@ -133,6 +150,12 @@ impl CallSpec {
             if let Some(d) = d {
                 d.validate(name)?;
             }
+        }
+        if self.no_answer.len() > MAX_NO_ANSWER {
+            return Err(format!(
+                "no_answer names {} agents; at most {MAX_NO_ANSWER} (use \"answered\": false for nobody)",
+                self.no_answer.len()
+            ));
         }
         for (name, v) in [
             ("ring_timeout_ms", self.ring_timeout_ms),

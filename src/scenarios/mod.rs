@@ -257,7 +257,16 @@ impl Scenarios {
         for (i, r) in file.rules.iter().enumerate() {
             r.validate().map_err(|e| format!("rule {}: {e}", i + 1))?;
         }
+        for (i, e) in file.timeline.iter().enumerate() {
+            e.validate()
+                .map_err(|why| format!("timeline[{i}] ({}): {why}", e.event.name()))?;
+        }
         let start = file.start_ms.unwrap_or_else(|| ctx.now_ms());
+        if !(0..=timeline::MAX_START_MS).contains(&start) {
+            return Err(format!(
+                "start_ms {start} is not a virtual instant from 1970 to 9999 in ms"
+            ));
+        }
         if let Some(seed) = file.seed {
             self.reseed(seed);
         }

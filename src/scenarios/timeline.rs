@@ -55,6 +55,73 @@ pub enum Event {
     },
 }
 
+/// The most calls an hour a load profile may ask for. At this rate a virtual day is 24 million
+/// calls, generated one arrival at a time as the clock reaches it (memory follows the live calls,
+/// not the profile); beyond it one core cannot keep up with a running clock.
+pub const MAX_CALLS_PER_HOUR: f64 = 1_000_000.0;
+/// The longest load profile: 31 virtual days.
+pub const MAX_LOAD_DURATION_MS: i64 = 31 * 86_400_000;
+/// The latest scenario start: the last millisecond of the year 9999.
+pub const MAX_START_MS: i64 = 253_402_300_799_999;
+/// How far from the scenario's start an event may be placed, either way: a year.
+pub const MAX_EVENT_OFFSET_MS: i64 = 366 * 86_400_000;
+
+impl Event {
+    /// The `event` tag, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::AgentState { .. } => "agent_state",
+            Event::ExtensionState { .. } => "extension_state",
+            Event::QueueMembers { .. } => "queue_members",
+            Event::Skew { .. } => "skew",
+            Event::RevokeTokens { .. } => "revoke_tokens",
+            Event::Call { .. } => "call",
+            Event::Load { .. } => "load",
+        }
+    }
+}
+
+impl TimedEvent {
+    /// What can be known of an event before it is due: its place on the clock, its rates and
+    /// durations, and the call it describes. Checked when a scenario is loaded, so a typo is a
+    /// 400 then rather than an error logged when the event comes up.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.at_ms.unsigned_abs() > MAX_EVENT_OFFSET_MS as u64 {
+            return Err(format!(
+                "at_ms {} is more than a year from the scenario's start",
+                self.at_ms
+            ));
+        }
+        match &self.event {
+            Event::Call { call } => call.validate(),
+            Event::Load {
+                calls_per_hour,
+                duration_ms,
+                call,
+            } => {
+                if !(calls_per_hour.is_finite()
+                    && *calls_per_hour > 0.0
+                    && *calls_per_hour <= MAX_CALLS_PER_HOUR)
+                {
+                    return Err(format!(
+                        "calls_per_hour must be above 0 and at most {MAX_CALLS_PER_HOUR}, not {calls_per_hour}"
+                    ));
+                }
+                if *duration_ms <= 0 || *duration_ms > MAX_LOAD_DURATION_MS {
+                    return Err(format!(
+                        "duration_ms must be from 1 ms to 31 days ({MAX_LOAD_DURATION_MS}), not {duration_ms}"
+                    ));
+                }
+                if call.at_ms.is_some() {
+                    return Err("a load profile's call takes no at_ms: each arrival sets it".into());
+                }
+                call.validate()
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// An event placed on the absolute virtual clock.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scheduled {

@@ -1,0 +1,279 @@
+//! No admin request, load profile or call may stall the emulator: while a heavy admin request
+//! runs (a huge load profile, a virtual day caught up at once, a sandbox from a large fixture,
+//! every call listed), `GET /_ccemu/health` answers within 100 ms and vendor requests are served.
+//! How long the heavy request itself takes is a benchmark's business (benches/calls_events.rs),
+//! not these tests'.
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Health probes every 10 ms on a thread of their own until dropped; `finish` answers the slowest.
+struct Probe {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<(usize, Duration)>>,
+}
+
+impl Probe {
+    fn start(url: String) -> Probe {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let agent = ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build();
+            let (mut n, mut worst) = (0, Duration::ZERO);
+            while !flag.load(Ordering::Acquire) {
+                let t = Instant::now();
+                let r = agent.get(&format!("{url}/_ccemu/health")).call();
+                assert!(r.is_ok(), "health failed: {r:?}");
+                worst = worst.max(t.elapsed());
+                n += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            (n, worst)
+        });
+        Probe {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops probing; answers how many probes ran and the slowest.
+    fn finish(mut self) -> (usize, Duration) {
+        self.stop.store(true, Ordering::Release);
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+/// The bound the issue sets for health while heavy work runs.
+const HEALTH_BOUND: Duration = Duration::from_millis(100);
+
+fn assert_health(what: &str, (n, worst): (usize, Duration)) {
+    assert!(n >= 3, "{what}: only {n} health probes ran");
+    assert!(
+        worst < HEALTH_BOUND,
+        "{what}: health took {worst:?} at worst over {n} probes"
+    );
+}
+
+fn load_profile(per_hour: Value, duration_ms: Value) -> Value {
+    json!({"name": "load", "timeline": [{"at_ms": 0, "event": "load",
+        "calls_per_hour": per_hour, "duration_ms": duration_ms,
+        "call": {"tenant": "144", "queue": "NXQueue0001", "talk_ms": 30000}}]})
+}
+
+#[test]
+fn a_million_calls_an_hour_loads_at_once_and_runs_lazily() {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let probe = Probe::start(emu.url());
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(load_profile(json!(1_000_000), json!(3_600_000))),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Arrivals are made as the clock reaches them: none yet on a frozen clock.
+    let calls = admin(&emu, "GET", "/calls", None);
+    assert_eq!(calls.json["count"], 0, "{}", calls.text);
+    // Two virtual seconds hold about 556 arrivals; they are made as the clock passes them.
+    let r = admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 2_000})));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let calls = admin(&emu, "GET", "/calls", None);
+    let n = calls.json["count"].as_u64().unwrap();
+    assert!(
+        (400..=700).contains(&n),
+        "{n} calls after 2 virtual seconds"
+    );
+    assert_health("load profile", probe.finish());
+    // The profile is still there, waiting for the clock.
+    let s = admin(&emu, "GET", "/scenarios", None);
+    assert!(s.text.contains("load"), "{}", s.text);
+}
+
+#[test]
+fn load_profile_limits_are_refused_with_a_clear_400() {
+    let emu = start();
+    for (per_hour, duration, needle) in [
+        (json!(1e9), json!(3_600_000), "calls_per_hour"),
+        (json!(0), json!(3_600_000), "calls_per_hour"),
+        (json!(-5), json!(3_600_000), "calls_per_hour"),
+        (json!(600), json!(0), "duration_ms"),
+        (json!(600), json!(i64::MAX), "duration_ms"),
+    ] {
+        let r = admin(
+            &emu,
+            "POST",
+            "/scenarios",
+            Some(load_profile(per_hour.clone(), duration)),
+        );
+        assert_eq!(r.status, 400, "{per_hour}: {}", r.text);
+        assert!(r.text.contains(needle), "{needle}: {}", r.text);
+    }
+    // Nothing of a refused scenario stays behind.
+    let s = admin(&emu, "GET", "/scenarios", None);
+    assert_eq!(
+        s.json["loaded"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        s.text
+    );
+}
+
+#[test]
+fn absurd_instants_and_huge_lists_are_refused() {
+    let emu = start();
+    let call = |extra: Value| {
+        let mut c = json!({"tenant": "144", "queue": "NXQueue0001"});
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        admin(&emu, "POST", "/calls", Some(c))
+    };
+    let r = call(json!({"at_ms": i64::MAX}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("at_ms"), "{}", r.text);
+    let r = call(json!({"at_ms": i64::MIN}));
+    assert_eq!(r.status, 400, "{}", r.text);
+    let many: Vec<String> = (0..100_000).map(|i| format!("a{i}")).collect();
+    let r = call(json!({ "no_answer": many }));
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("no_answer"), "{}", r.text);
+    // A scenario event a year and more away, and a start before 1970.
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(
+            json!({"name": "far", "timeline": [{"at_ms": i64::MAX, "event": "call",
+            "call": {"tenant": "144", "queue": "NXQueue0001"}}]}),
+        ),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("timeline[0]"), "{}", r.text);
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(json!({"name": "early", "start_ms": -1, "timeline": []})),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    // No call was made by any of it.
+    assert_eq!(admin(&emu, "GET", "/calls", None).json["count"], 0);
+}
+
+#[test]
+fn a_virtual_day_caught_up_at_once_does_not_stall_health_or_the_vendors() {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(load_profile(json!(1_000), json!(86_400_000))),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let url = emu.url();
+    let probe = Probe::start(url.clone());
+    let mover = std::thread::spawn(move || {
+        send(
+            "POST",
+            &format!("{url}/_ccemu/clock"),
+            &[("Content-Type", "application/json")],
+            Some(br#"{"advance_ms": 86400000}"#),
+        )
+    });
+    // A vendor read while the day is caught up: answered, and not after the whole day.
+    std::thread::sleep(Duration::from_millis(20));
+    let t = Instant::now();
+    let body = json!({"tenantId": NX_TENANT, "queueNo": "NXQueue0001"});
+    let r = nx_call(&emu, "agentGroup/member/list", &body);
+    let vendor = t.elapsed();
+    assert_eq!(r.json["code"], 0, "{}", r.text);
+    let moved = mover.join().unwrap();
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert_health("a virtual day", probe.finish());
+    assert!(
+        vendor < Duration::from_secs(2),
+        "vendor read took {vendor:?}"
+    );
+    let calls = admin(&emu, "GET", "/calls?state=ended", None);
+    let n = calls.json["count"].as_u64().unwrap();
+    assert!(
+        (20_000..=28_000).contains(&n),
+        "{n} calls ended in a day at 1000/h"
+    );
+}
+
+#[test]
+fn listing_every_call_does_not_stall_health() {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(load_profile(json!(20_000), json!(3_600_000))),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin(
+        &emu,
+        "POST",
+        "/clock",
+        Some(json!({"advance_ms": 3_700_000})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let probe = Probe::start(emu.url());
+    for _ in 0..3 {
+        let all = admin(&emu, "GET", "/calls", None);
+        assert_eq!(all.status, 200);
+        assert!(
+            all.json["count"].as_u64().unwrap() > 15_000,
+            "{}",
+            all.json["count"]
+        );
+    }
+    assert_health("listing every call", probe.finish());
+}
+
+#[test]
+fn a_sandbox_from_a_large_fixture_does_not_stall_health() {
+    let emu = start();
+    let agents: Vec<Value> = (0..20_000)
+        .map(|i| json!({"id": format!("{}", 100_000 + i), "name": format!("Agent {i}")}))
+        .collect();
+    let from = json!({"tenants": [{"id": "big-app",
+        "credentials": {"vendor": "udesk", "app_id": "big-app", "sid": "big-sid", "auth_token": "big-token"},
+        "agents": agents}]});
+    let probe = Probe::start(emu.url());
+    for i in 0..3 {
+        let r = admin(
+            &emu,
+            "POST",
+            "/sandboxes",
+            Some(json!({"id": format!("big{i}"), "from": from})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_health("sandboxes from a large fixture", probe.finish());
+}
+
+#[test]
+fn thousands_of_sandboxes_come_and_go_and_leave_the_model_as_it_was() {
+    let emu = start();
+    let before = admin(&emu, "GET", "/health", None).json["tenants"].clone();
+    for i in 0..2_000 {
+        let id = format!("s{i}");
+        let r = admin(&emu, "POST", "/sandboxes", Some(json!({ "id": id })));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = admin(&emu, "DELETE", &format!("/sandboxes/{id}"), None);
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let list = admin(&emu, "GET", "/sandboxes", None);
+    assert_eq!(list.json["count"], 0, "{}", list.text);
+    assert_eq!(admin(&emu, "GET", "/health", None).json["tenants"], before);
+}
