@@ -18,6 +18,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a request waits for a catch-up of the virtual clock that someone else is running
+/// before it is answered from the state reached so far (`Ctx::advance_for_request`).
+pub const CATCH_UP_PATIENCE: Duration = Duration::from_millis(50);
+
 /// `--max-connections` unless given: far above what a test suite opens, low enough that a flood of
 /// slow clients cannot take more than a few tens of MB.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -222,15 +226,53 @@ impl Ctx {
     }
 
     /// Applies every scenario event and call step due by now, in time order (scenario events
-    /// first at the same instant), then offers waiting calls to agents free now. Called at the
-    /// start of every request and by the ticker.
+    /// first at the same instant), then offers waiting calls to agents free now. Called by the
+    /// ticker and after every admin request (which may have moved the clock): it waits for a
+    /// catch-up someone else is running, so an admin answer is sent once its instant is reached.
     pub fn advance(&self) {
+        self.drive(None);
+    }
+
+    /// `advance` at the start of a request. When another request or the ticker is running a
+    /// long catch-up (a frozen clock moved by a virtual day over a busy contact center), the
+    /// request waits [`CATCH_UP_PATIENCE`] at most and is then answered from the state reached so
+    /// far, instead of stalling until the whole stretch is done.
+    pub fn advance_for_request(&self) {
+        self.drive(Some(CATCH_UP_PATIENCE));
+    }
+
+    fn drive(&self, patience: Option<Duration>) {
         let now = self.now_ms();
-        if now < self.scenarios.next_due() && now < self.calls.next_due() && !self.calls.waiting() {
+        let steps_due = now >= self.scenarios.next_due() || now >= self.calls.next_due();
+        if !steps_due && !self.calls.waiting() {
             return;
         }
-        let _driver = self.calls.driver();
-        loop {
+        // Waiting for someone else's catch-up happens off the runtime's workers too: two
+        // requests waiting on a worker each would leave none for health or a signal.
+        let _driver = match self.calls.try_driver_for(Duration::ZERO) {
+            Some(driver) => driver,
+            None => match patience {
+                None => crate::offload::blocking(|| self.calls.driver()),
+                Some(p) => match crate::offload::blocking(|| self.calls.try_driver_for(p)) {
+                    Some(driver) => driver,
+                    None => return,
+                },
+            },
+        };
+        if steps_due {
+            // A stretch of virtual time can hold millions of steps: they run where they cannot
+            // starve the runtime, and give up when the emulator stops.
+            crate::offload::blocking(|| self.catch_up(now));
+        }
+        self.calls.dispatch_now(self, now);
+    }
+
+    /// The steps due by `now`, in time order, under the driver lock.
+    fn catch_up(&self, now: i64) {
+        for n in 0u64.. {
+            if n % 1024 == 1023 && self.scenarios.is_closing() {
+                break;
+            }
             let (s, c) = (self.scenarios.next_due(), self.calls.next_due());
             if s.min(c) > now {
                 break;
@@ -244,7 +286,6 @@ impl Ctx {
                 break;
             }
         }
-        self.calls.dispatch_now(self, now);
     }
 
     /// The loaded fixture (what a reset restores and a sandbox copies by default).

@@ -3,7 +3,8 @@
 //!
 //! - `POST /_ccemu/calls` — a `CallSpec`; answers `{"id", "call"}` at once, the call then lives on
 //!   the virtual clock.
-//! - `GET /_ccemu/calls?tenant=&state=&queue=&agent=&direction=&outcome=` — live and finished calls.
+//! - `GET /_ccemu/calls?tenant=&state=&queue=&agent=&direction=&outcome=&offset=&limit=` — live and
+//!   finished calls, oldest first.
 //! - `GET /_ccemu/calls/{id}` — one call.
 //! - `POST /_ccemu/calls/{id}/hangup` `{"by": "customer"|"agent"}` — end one now.
 
@@ -61,47 +62,77 @@ fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
 
 fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let mut filters: Vec<(String, String)> = Vec::new();
+    let (mut offset, mut limit) = (0usize, usize::MAX);
     for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
         if v.is_empty() {
             continue;
         }
+        let number = |v: &str| {
+            v.parse::<usize>().map_err(|_| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("{k} must be a whole number, not {v:?}"),
+                )
+            })
+        };
         match k.as_ref() {
             "tenant" | "state" | "queue" | "agent" | "direction" | "outcome" => {
                 filters.push((k.into_owned(), v.into_owned()))
             }
+            "offset" => offset = number(&v)?,
+            "limit" => limit = number(&v)?,
             other => {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     format!(
-                    "unknown filter {other:?}; use tenant, state, queue, agent, direction, outcome"
+                    "unknown filter {other:?}; use tenant, state, queue, agent, direction, outcome, offset, limit"
                 ),
                 ))
             }
         }
     }
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    let calls: Vec<Value> = ctx
+    // Filtered on the records under the simulation lock (no copy of a call that is not kept),
+    // serialised after it is let go, straight to bytes.
+    let calls = ctx
         .calls
-        .list(|_| true)
-        .iter()
-        .map(view)
-        .filter(|c| {
-            filters.iter().all(|(k, want)| match k.as_str() {
-                // An agent filter matches who answered or dialled, and who was offered it.
-                "agent" => {
-                    text(&c["agent"]).as_deref() == Some(want.as_str())
-                        || c["skipped"]
-                            .as_array()
-                            .is_some_and(|s| s.iter().any(|a| a == want.as_str()))
-                        || c["ringing"]
-                            .as_array()
-                            .is_some_and(|s| s.iter().any(|a| a == want.as_str()))
-                }
-                k => text(&c[k]).as_deref() == Some(want.as_str()),
-            })
-        })
-        .collect();
-    Ok(ok(json!({"count": calls.len(), "calls": calls})))
+        .list(|c| filters.iter().all(|(k, want)| keeps(c, k, want)));
+    let total = calls.len();
+    let page: Vec<&Call> = calls.iter().skip(offset).take(limit).collect();
+    Ok(Reply::json(
+        StatusCode::OK,
+        &CallList {
+            count: page.len(),
+            total,
+            calls: page,
+        },
+    ))
+}
+
+#[derive(serde::Serialize)]
+struct CallList<'a> {
+    count: usize,
+    /// Calls that passed the filters, before `offset` and `limit`.
+    total: usize,
+    calls: Vec<&'a Call>,
+}
+
+/// Whether `c` passes the filter `key=want`. Enum fields compare in their JSON spelling.
+fn keeps(c: &Call, key: &str, want: &str) -> bool {
+    let spelled = |v: Value| v.as_str() == Some(want);
+    match key {
+        "tenant" => c.tenant == want,
+        "queue" => c.queue.as_deref() == Some(want),
+        "state" => spelled(json!(c.state)),
+        "direction" => spelled(json!(c.direction)),
+        "outcome" => c.outcome.is_some_and(|o| spelled(json!(o))),
+        // An agent filter matches who answered or dialled, and who was offered it.
+        "agent" => {
+            c.agent.as_deref() == Some(want)
+                || c.skipped.iter().any(|a| a == want)
+                || c.ringing.iter().any(|a| a == want)
+        }
+        _ => false,
+    }
 }
 
 #[derive(Deserialize, Default)]

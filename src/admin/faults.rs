@@ -8,7 +8,7 @@ use crate::scenarios::rules::RuleSpec;
 use crate::scenarios::{ScenarioFile, Scenarios};
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub fn serves(path: &str) -> bool {
     [
@@ -36,9 +36,17 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     }
     match (&req.method, path) {
         (&Method::POST, "/_ccemu/scenarios") => load_scenario(ctx, req),
-        (&Method::GET, "/_ccemu/scenarios") => Ok(ok(ctx.scenarios.describe())),
+        (&Method::GET, "/_ccemu/scenarios") => {
+            let mut described = ctx.scenarios.describe();
+            if let Value::Object(map) = &mut described {
+                map.insert("load_profiles".into(), json!(ctx.calls.profiles()));
+            }
+            Ok(ok(described))
+        }
         (&Method::DELETE, "/_ccemu/scenarios") => {
             ctx.scenarios.clear_timeline();
+            // A profile is a timeline event that lasts: it ends with the timeline.
+            ctx.calls.stop_profiles();
             Ok(ok(json!({"status": "cleared"})))
         }
         (&Method::POST, "/_ccemu/skews") => set_skew(ctx, req),

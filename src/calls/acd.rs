@@ -19,7 +19,7 @@ use super::effects::{set_state, vendor_of};
 use super::machine::Action;
 use super::{CallState, Host, Step};
 use crate::model::{Agent, AgentState, Tenant, Vendor};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// When the agent's current session began (its last change from offline to online).
 fn login_ms(a: &Agent, at: i64) -> i64 {
@@ -111,7 +111,18 @@ pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
         .filter(|(enqueued, _, _)| *enqueued <= at)
         .map(|(_, _, id)| id.clone())
         .collect();
+    // Queues found with no free agent at all: the other calls waiting in them are not offered
+    // again in this round. Under a long overload hundreds of calls wait in one queue, and each
+    // step would otherwise walk every member's timeline once per waiting call.
+    let mut full: HashSet<(String, String)> = HashSet::new();
     for id in waiting {
+        {
+            let c = &sim.calls[&id];
+            let key = (c.tenant.clone(), c.queue.clone().unwrap_or_default());
+            if full.contains(&key) {
+                continue;
+            }
+        }
         let (tenant, queue, skipped, plan) = {
             let c = &sim.calls[&id];
             (
@@ -126,7 +137,11 @@ pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
             let Some(t) = model.tenants.get(&tenant) else {
                 continue;
             };
-            choose(t, &queue, at, &skipped, &sim.last_offered, &sim.answered)
+            let offered = choose(t, &queue, at, &skipped, &sim.last_offered, &sim.answered);
+            if offered.is_empty() && !t.queue_members(&queue).any(|a| free(a, at, &[])) {
+                full.insert((tenant.clone(), queue.clone()));
+            }
+            offered
         };
         if offered.is_empty() {
             continue;

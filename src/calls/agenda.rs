@@ -36,6 +36,30 @@ pub(super) struct Sim {
     pub(super) last_offered: HashMap<(String, String), String>,
     /// Strategy 1: answered calls per (tenant, agent, virtual UTC day).
     pub(super) answered: HashMap<(String, String, i64), u32>,
+    /// Load profiles still making arrivals, by id.
+    pub(super) profiles: BTreeMap<u64, Profile>,
+    /// Each live profile's next arrival, as (instant, profile id): one entry per profile, so a
+    /// profile of any size costs the same few bytes until the clock reaches its arrivals.
+    pub(super) arrivals: BinaryHeap<Reverse<(i64, u64)>>,
+    pub(super) next_profile: u64,
+}
+
+/// A load profile (`load` in a scenario timeline): Poisson arrivals of copies of `call`, made one
+/// at a time as the virtual clock reaches them, never up front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: u64,
+    pub call: CallSpec,
+    pub calls_per_hour: f64,
+    pub from_ms: i64,
+    pub until_ms: i64,
+    /// The next arrival, unrounded, so that the gaps add up exactly over a long profile.
+    pub next_ms: f64,
+    /// Arrivals made so far, and those the model refused (an agent or queue gone since).
+    pub made: u64,
+    pub refused: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refusal: Option<String>,
 }
 
 /// The simulation as the state file keeps it (`--state-file`): calls, the agenda of their
@@ -48,6 +72,10 @@ pub struct Saved {
     offers: Vec<(String, u32)>,
     last_offered: Vec<(String, String, String)>,
     answered: Vec<(String, String, i64, u32)>,
+    #[serde(default)]
+    profiles: Vec<Profile>,
+    #[serde(default)]
+    next_profile: u64,
 }
 
 /// The simulation: the agenda of call steps, the calls and the routing memory.
@@ -64,8 +92,10 @@ pub struct Calls {
     waiting: std::sync::atomic::AtomicUsize,
 }
 
-/// The most calls kept; the oldest finished ones go first.
+/// The most calls kept (a tenth more between sweeps); the oldest finished ones go first.
 const KEEP_CALLS: usize = 100_000;
+/// The highest load profile rate; `scenarios::timeline` refuses more when a scenario is loaded.
+pub const MAX_CALLS_PER_HOUR: f64 = 1_000_000.0;
 
 impl Calls {
     pub fn new(seed: u64) -> Calls {
@@ -95,11 +125,15 @@ impl Calls {
         self.driver.lock()
     }
 
+    /// The driver lock if it comes free within `patience`.
+    pub fn try_driver_for(&self, patience: std::time::Duration) -> Option<MutexGuard<'_, ()>> {
+        self.driver.try_lock_for(patience)
+    }
+
     fn refresh(&self, sim: &Sim) {
-        self.next_due_ms.store(
-            sim.agenda.peek().map_or(i64::MAX, |r| r.0.at_ms),
-            Ordering::Release,
-        );
+        let step = sim.agenda.peek().map_or(i64::MAX, |r| r.0.at_ms);
+        let arrival = sim.arrivals.peek().map_or(i64::MAX, |r| r.0 .0);
+        self.next_due_ms.store(step.min(arrival), Ordering::Release);
         self.waiting.store(sim.queued.len(), Ordering::Release);
     }
 
@@ -135,6 +169,8 @@ impl Calls {
                 .iter()
                 .map(|((t, a, d), n)| (t.clone(), a.clone(), *d, *n))
                 .collect(),
+            profiles: sim.profiles.values().cloned().collect(),
+            next_profile: sim.next_profile,
         }
     }
 
@@ -162,6 +198,25 @@ impl Calls {
             .into_iter()
             .map(|(t, a, d, n)| ((t, a, d), n))
             .collect();
+        for p in saved.profiles {
+            sim.arrivals.push(Reverse((p.next_ms as i64, p.id)));
+            sim.profiles.insert(p.id, p);
+        }
+        sim.next_profile = saved.next_profile;
+        self.refresh(&sim);
+    }
+
+    /// Load profiles still making arrivals.
+    pub fn profiles(&self) -> Vec<Profile> {
+        self.sim.lock().profiles.values().cloned().collect()
+    }
+
+    /// Ends every load profile (`DELETE /_ccemu/scenarios`): no more arrivals; calls already
+    /// made go on.
+    pub fn stop_profiles(&self) {
+        let mut sim = self.sim.lock();
+        sim.profiles.clear();
+        sim.arrivals.clear();
         self.refresh(&sim);
     }
 
@@ -193,26 +248,24 @@ impl Calls {
         spec: CallSpec,
         id: Option<String>,
     ) -> Result<Call, String> {
+        let call = self.make(host, spec, id)?;
+        {
+            let mut sim = self.sim.lock();
+            file(&mut sim, call.clone())?;
+            self.refresh(&sim);
+        }
+        // Not advanced here: a scenario's call event starts calls from inside `advance`. The
+        // caller (the admin API) advances after.
+        Ok(call)
+    }
+
+    /// A call as `start` files it: checked against the model, its plan drawn. Takes the model
+    /// lock and the RNG, not the simulation lock, so an arrival can be made under the latter.
+    fn make<H: Host>(&self, host: &H, spec: CallSpec, id: Option<String>) -> Result<Call, String> {
         spec.validate()?;
         let now = host.now_ms();
         let at = spec.at_ms.unwrap_or(now);
-        let queue_limit = {
-            let model = host.model();
-            let t = model.tenant(&spec.tenant).map_err(|e| e.to_string())?;
-            if let Some(q) = &spec.queue {
-                let queue = t
-                    .queues
-                    .get(q)
-                    .ok_or_else(|| format!("queue {q} not found in tenant {}", t.id))?;
-                (queue.timeout > 0).then_some(queue.timeout.saturating_mul(1000))
-            } else {
-                let a = spec.agent.as_deref().unwrap_or_default();
-                t.agents
-                    .get(a)
-                    .ok_or_else(|| format!("agent {a} not found in tenant {}", t.id))?;
-                None
-            }
-        };
+        let queue_limit = check(host, &spec)?;
         let id = id.unwrap_or_else(|| self.new_id());
         let plan = {
             let mut rng = self.rng.lock();
@@ -280,19 +333,6 @@ impl Calls {
             plan,
             steps: Vec::new(),
         };
-        {
-            let mut sim = self.sim.lock();
-            if sim.calls.contains_key(&id) {
-                return Err(format!("call {id} already exists"));
-            }
-            sim.calls.insert(id.clone(), call.clone());
-            sim.order.push(id.clone());
-            schedule(&mut sim, at, &id, Action::Start);
-            prune(&mut sim);
-            self.refresh(&sim);
-        }
-        // Not advanced here: a scenario's call event starts calls from inside `advance`. The
-        // caller (the admin API) advances after.
         Ok(call)
     }
 
@@ -356,6 +396,17 @@ impl Calls {
     /// Applies the earliest agenda step. Answers false when nothing is due by `now`.
     pub fn step<H: Host>(&self, host: &H, now: i64) -> bool {
         let mut sim = self.sim.lock();
+        let step_at = sim.agenda.peek().map_or(i64::MAX, |r| r.0.at_ms);
+        if let Some(&Reverse((at, profile))) = sim.arrivals.peek() {
+            // An arrival before (or with) the next step: the call is made now, its start filed
+            // for this instant, and the profile's next arrival drawn.
+            if at <= now && at <= step_at {
+                sim.arrivals.pop();
+                self.arrive(&mut sim, host, profile, at);
+                self.refresh(&sim);
+                return true;
+            }
+        }
         let due = match sim.agenda.peek() {
             Some(Reverse(d)) if d.at_ms <= now => sim.agenda.pop().map(|r| r.0),
             _ => None,
@@ -370,8 +421,11 @@ impl Calls {
         true
     }
 
-    /// Arrivals of a load profile: Poisson with `per_hour` calls an hour over `[from, from +
-    /// duration)`, each a copy of `spec` started at its arrival.
+    /// Files a load profile: Poisson arrivals, `per_hour` calls an hour over `[from, from +
+    /// duration)`, each a copy of `spec` started at its arrival. Only the first arrival is drawn
+    /// here; each arrival draws the next when the clock reaches it (`step`), so a profile of any
+    /// rate and length loads at once and memory follows the calls alive, not the profile.
+    /// Answers the profile's id.
     pub fn load<H: Host>(
         &self,
         host: &H,
@@ -379,27 +433,102 @@ impl Calls {
         per_hour: f64,
         from_ms: i64,
         duration_ms: i64,
-    ) -> Result<usize, String> {
-        if !(per_hour.is_finite() && per_hour > 0.0 && per_hour <= 1_000_000.0) {
-            return Err("calls_per_hour must be above 0 and at most 1000000".into());
+    ) -> Result<u64, String> {
+        if !(per_hour.is_finite() && per_hour > 0.0 && per_hour <= MAX_CALLS_PER_HOUR) {
+            return Err(format!(
+                "calls_per_hour must be above 0 and at most {MAX_CALLS_PER_HOUR}"
+            ));
         }
-        let mut t = from_ms as f64;
-        let end = from_ms.saturating_add(duration_ms) as f64;
-        let mean_gap_ms = 3_600_000.0 / per_hour;
-        let mut n = 0;
-        loop {
-            let u: f64 = self.rng.lock().gen_range(f64::EPSILON..1.0);
-            t += -u.ln() * mean_gap_ms;
-            if t >= end {
-                break;
-            }
-            let mut one = spec.clone();
-            one.at_ms = Some(t as i64);
-            self.start(host, one, None)?;
-            n += 1;
+        if duration_ms <= 0 {
+            return Err("duration_ms must be above 0".into());
         }
-        Ok(n)
+        spec.validate()?;
+        // Checked once up front, so that a profile naming an unknown tenant or queue is an
+        // error when it is loaded rather than a refusal per arrival.
+        check(host, spec)?;
+        let until_ms = from_ms.saturating_add(duration_ms);
+        let mut sim = self.sim.lock();
+        sim.next_profile += 1;
+        let id = sim.next_profile;
+        let mut profile = Profile {
+            id,
+            call: spec.clone(),
+            calls_per_hour: per_hour,
+            from_ms,
+            until_ms,
+            next_ms: from_ms as f64,
+            made: 0,
+            refused: 0,
+            last_refusal: None,
+        };
+        if self.draw_next(&mut profile) {
+            sim.arrivals.push(Reverse((profile.next_ms as i64, id)));
+            sim.profiles.insert(id, profile);
+        }
+        self.refresh(&sim);
+        Ok(id)
     }
+
+    /// Moves `profile` to its next arrival; false when that falls past its end.
+    fn draw_next(&self, profile: &mut Profile) -> bool {
+        let mean_gap_ms = 3_600_000.0 / profile.calls_per_hour;
+        let u: f64 = self.rng.lock().gen_range(f64::EPSILON..1.0);
+        profile.next_ms += -u.ln() * mean_gap_ms;
+        profile.next_ms < profile.until_ms as f64
+    }
+
+    /// One arrival of `profile` at `at`: its call made and filed, the next arrival drawn.
+    fn arrive<H: Host>(&self, sim: &mut Sim, host: &H, profile: u64, at: i64) {
+        let Some(mut p) = sim.profiles.remove(&profile) else {
+            return;
+        };
+        let mut one = p.call.clone();
+        one.at_ms = Some(at);
+        match self.make(host, one, None).and_then(|call| file(sim, call)) {
+            Ok(()) => p.made += 1,
+            Err(why) => {
+                p.refused += 1;
+                p.last_refusal = Some(why);
+            }
+        }
+        if self.draw_next(&mut p) {
+            sim.arrivals.push(Reverse((p.next_ms as i64, profile)));
+            sim.profiles.insert(profile, p);
+        }
+    }
+}
+
+/// Whether `spec`'s tenant and its queue (inbound) or agent (outbound) exist; answers the queue's
+/// own wait limit, if it sets one.
+fn check<H: Host>(host: &H, spec: &CallSpec) -> Result<Option<i64>, String> {
+    let model = host.model();
+    let t = model.tenant(&spec.tenant).map_err(|e| e.to_string())?;
+    if let Some(q) = &spec.queue {
+        let queue = t
+            .queues
+            .get(q)
+            .ok_or_else(|| format!("queue {q} not found in tenant {}", t.id))?;
+        Ok((queue.timeout > 0).then_some(queue.timeout.saturating_mul(1000)))
+    } else {
+        let a = spec.agent.as_deref().unwrap_or_default();
+        t.agents
+            .get(a)
+            .ok_or_else(|| format!("agent {a} not found in tenant {}", t.id))?;
+        Ok(None)
+    }
+}
+
+/// Puts a made call in the simulation, its start on the agenda.
+fn file(sim: &mut Sim, call: Call) -> Result<(), String> {
+    if sim.calls.contains_key(&call.id) {
+        return Err(format!("call {} already exists", call.id));
+    }
+    let (id, at) = (call.id.clone(), call.start_ms);
+    sim.calls.insert(id.clone(), call);
+    sim.order.push(id.clone());
+    schedule(sim, at, &id, Action::Start);
+    prune(sim);
+    Ok(())
 }
 
 pub(super) fn is_inbound(sim: &Sim, id: &str) -> bool {
@@ -419,9 +548,11 @@ pub(super) fn schedule(sim: &mut Sim, at_ms: i64, call: &str, action: Action) {
     }));
 }
 
-/// Keeps memory bounded over a long load: the oldest ended calls go beyond `KEEP_CALLS`.
+/// Keeps memory bounded over a long load: the oldest ended calls go beyond `KEEP_CALLS`. The
+/// sweep runs when a tenth more have piled up, so that its walk over every call is paid once per
+/// `KEEP_CALLS / 10` calls rather than once per call.
 pub(super) fn prune(sim: &mut Sim) {
-    if sim.order.len() <= KEEP_CALLS {
+    if sim.order.len() <= KEEP_CALLS + KEEP_CALLS / 10 {
         return;
     }
     let excess = sim.order.len() - KEEP_CALLS;

@@ -22,7 +22,7 @@ mod effects;
 mod machine;
 pub mod spec;
 
-pub use agenda::{Calls, Saved};
+pub use agenda::{Calls, Profile, Saved, MAX_CALLS_PER_HOUR};
 
 use crate::model::{Model, Tenant};
 use serde::{Deserialize, Serialize};

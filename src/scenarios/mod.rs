@@ -433,6 +433,11 @@ impl Scenarios {
         let _ = rx.wait_for(|c| *c).await;
     }
 
+    /// Whether the emulator is stopping (`close` was called): long loops give up.
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
     pub fn close(&self) {
         self.closing.send_replace(true);
     }

@@ -56,9 +56,9 @@ pub enum Event {
 }
 
 /// The most calls an hour a load profile may ask for. At this rate a virtual day is 24 million
-/// calls, generated one arrival at a time as the clock reaches it (memory follows the live calls,
+/// calls, made one arrival at a time as the clock reaches it (memory follows the live calls,
 /// not the profile); beyond it one core cannot keep up with a running clock.
-pub const MAX_CALLS_PER_HOUR: f64 = 1_000_000.0;
+pub use crate::calls::MAX_CALLS_PER_HOUR;
 /// The longest load profile: 31 virtual days.
 pub const MAX_LOAD_DURATION_MS: i64 = 31 * 86_400_000;
 /// The latest scenario start: the last millisecond of the year 9999.
