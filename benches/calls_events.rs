@@ -5,6 +5,11 @@
 //!    state change subscribed by a receiver that never answers — a slow receiver must not slow an
 //!    API call.
 //!
+//! 3. how long the heavy admin requests take (issue 23: they must not stall anything else, and
+//!    their own duration is recorded here rather than asserted): loading a 1,000,000-calls-an-hour
+//!    profile, a virtual day caught up at once over a busy queue, and listing every call kept,
+//!    with the slowest `GET /_ccemu/health` seen while each ran.
+//!
 //! Run: `cargo bench --bench calls_events` (env BENCH_CALLS_N to change the request count).
 
 use ccemu::{Config, Emulator};
@@ -100,6 +105,90 @@ fn busy_hour() {
     );
 }
 
+/// Runs `heavy` while a thread probes health every 5 ms; prints how long it took and the slowest
+/// probe.
+fn timed_with_health(base: &str, what: &str, heavy: impl FnOnce() -> String) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stop);
+    let url = format!("{base}/_ccemu/health");
+    let probe = std::thread::spawn(move || {
+        let a = agent();
+        let mut worst = Duration::ZERO;
+        while !flag.load(std::sync::atomic::Ordering::Acquire) {
+            let t = Instant::now();
+            let _ = a.get(&url).call();
+            worst = worst.max(t.elapsed());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        worst
+    });
+    let started = Instant::now();
+    let detail = heavy();
+    let took = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let worst = probe.join().unwrap_or_default();
+    println!(
+        "heavy admin: {what}: {:.1} ms ({detail}); slowest health meanwhile {:.1} ms",
+        took.as_secs_f64() * 1000.0,
+        worst.as_secs_f64() * 1000.0
+    );
+}
+
+fn heavy_admin() {
+    let emu = Emulator::start_background(Config::ephemeral()).expect("start");
+    let base = emu.url();
+    let a = agent();
+    post(
+        &a,
+        &format!("{base}/_ccemu/clock"),
+        &json!({"frozen": true, "now_ms": T0}),
+    );
+    timed_with_health(&base, "load a 1,000,000 calls/h profile for a day", || {
+        let r = post(
+            &a,
+            &format!("{base}/_ccemu/scenarios"),
+            &json!({"name": "huge", "timeline": [{"at_ms": 0, "event": "load",
+                "calls_per_hour": 1_000_000, "duration_ms": 86_400_000,
+                "call": {"tenant": "144", "queue": "NXQueue0001", "talk_ms": 30_000}}]}),
+        );
+        format!("{} event", r["events"])
+    });
+    let _ = a.delete(&format!("{base}/_ccemu/scenarios")).call();
+    post(
+        &a,
+        &format!("{base}/_ccemu/scenarios"),
+        &json!({"name": "day", "timeline": [{"at_ms": 0, "event": "load",
+            "calls_per_hour": 4_000, "duration_ms": 86_400_000,
+            "call": {"tenant": "144", "queue": "NXQueue0001", "talk_ms": {"mean": 60_000}}}]}),
+    );
+    timed_with_health(
+        &base,
+        "a virtual day at 4,000 calls/h caught up at once",
+        || {
+            post(
+                &a,
+                &format!("{base}/_ccemu/clock"),
+                &json!({"advance_ms": 86_400_000 + 600_000}),
+            );
+            let n: Value = a
+                .get(&format!("{base}/_ccemu/calls?limit=0"))
+                .call()
+                .expect("calls")
+                .into_json()
+                .expect("json");
+            format!("{} calls kept", n["total"])
+        },
+    );
+    timed_with_health(&base, "list every call kept", || {
+        let answer = a
+            .get(&format!("{base}/_ccemu/calls"))
+            .call()
+            .expect("calls");
+        let bytes = std::io::copy(&mut answer.into_reader(), &mut std::io::sink()).unwrap_or(0);
+        format!("{bytes} bytes")
+    });
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -177,6 +266,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(4000);
     busy_hour();
+    heavy_admin();
     api_latency(false, n);
     api_latency(true, n);
 }

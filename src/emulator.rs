@@ -22,6 +22,10 @@ use std::time::Duration;
 /// before it is answered from the state reached so far (`Ctx::advance_for_request`).
 pub const CATCH_UP_PATIENCE: Duration = Duration::from_millis(50);
 
+/// How long a request or one turn of the ticker works on a backlog of due steps before it lets
+/// the agenda go (`Ctx::advance_for_request`, `Ctx::advance_slice`).
+pub const CATCH_UP_SLICE: Duration = Duration::from_millis(20);
+
 /// `--max-connections` unless given: far above what a test suite opens, low enough that a flood of
 /// slow clients cannot take more than a few tens of MB.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -230,22 +234,33 @@ impl Ctx {
     /// ticker and after every admin request (which may have moved the clock): it waits for a
     /// catch-up someone else is running, so an admin answer is sent once its instant is reached.
     pub fn advance(&self) {
-        self.drive(None);
+        self.drive(None, None);
     }
 
     /// `advance` at the start of a request. When another request or the ticker is running a
     /// long catch-up (a frozen clock moved by a virtual day over a busy contact center), the
-    /// request waits [`CATCH_UP_PATIENCE`] at most and is then answered from the state reached so
-    /// far, instead of stalling until the whole stretch is done.
+    /// request waits [`CATCH_UP_PATIENCE`] at most; and it works on a backlog for
+    /// [`CATCH_UP_SLICE`] at most. Either way it is then answered from the state reached so far,
+    /// instead of stalling until the whole stretch is done.
     pub fn advance_for_request(&self) {
-        self.drive(Some(CATCH_UP_PATIENCE));
+        self.drive(Some(CATCH_UP_PATIENCE), Some(CATCH_UP_SLICE));
     }
 
-    fn drive(&self, patience: Option<Duration>) {
+    /// The ticker's turn: one slice of the backlog, unless someone else is at it. Answers
+    /// whether steps due by now remain, so that the ticker goes on (yielding between slices)
+    /// while a load profile outruns the clock, instead of holding the agenda for good.
+    pub fn advance_slice(&self) -> bool {
+        // When someone else holds the agenda, they are at it: the ticker waits for its next tick.
+        self.drive(Some(Duration::ZERO), Some(CATCH_UP_SLICE)) == Some(false)
+    }
+
+    /// Answers whether every step due by now has been applied; `None` when the agenda was
+    /// someone else's for longer than `patience`.
+    fn drive(&self, patience: Option<Duration>, slice: Option<Duration>) -> Option<bool> {
         let now = self.now_ms();
         let steps_due = now >= self.scenarios.next_due() || now >= self.calls.next_due();
         if !steps_due && !self.calls.waiting() {
-            return;
+            return Some(true);
         }
         // Waiting for someone else's catch-up happens off the runtime's workers too: two
         // requests waiting on a worker each would leave none for health or a signal.
@@ -253,29 +268,37 @@ impl Ctx {
             Some(driver) => driver,
             None => match patience {
                 None => crate::offload::blocking(|| self.calls.driver()),
-                Some(p) => match crate::offload::blocking(|| self.calls.try_driver_for(p)) {
-                    Some(driver) => driver,
-                    None => return,
-                },
+                Some(p) if p.is_zero() => return None,
+                Some(p) => crate::offload::blocking(|| self.calls.try_driver_for(p))?,
             },
         };
-        if steps_due {
+        let done = if steps_due {
             // A stretch of virtual time can hold millions of steps: they run where they cannot
             // starve the runtime, and give up when the emulator stops.
-            crate::offload::blocking(|| self.catch_up(now));
-        }
+            crate::offload::blocking(|| self.catch_up(now, slice))
+        } else {
+            true
+        };
         self.calls.dispatch_now(self, now);
+        Some(done)
     }
 
-    /// The steps due by `now`, in time order, under the driver lock.
-    fn catch_up(&self, now: i64) {
+    /// The steps due by `now`, in time order, under the driver lock, for `slice` at most.
+    /// Answers whether none is left.
+    fn catch_up(&self, now: i64, slice: Option<Duration>) -> bool {
+        let started = std::time::Instant::now();
         for n in 0u64.. {
-            if n % 1024 == 1023 && self.scenarios.is_closing() {
-                break;
+            if n % 64 == 63 {
+                if self.scenarios.is_closing() {
+                    return false;
+                }
+                if slice.is_some_and(|s| started.elapsed() >= s) {
+                    return false;
+                }
             }
             let (s, c) = (self.scenarios.next_due(), self.calls.next_due());
             if s.min(c) > now {
-                break;
+                return true;
             }
             let progressed = if s <= c {
                 self.scenarios.apply_next(self, now)
@@ -283,9 +306,10 @@ impl Ctx {
                 self.calls.step(self, now)
             };
             if !progressed {
-                break;
+                return true;
             }
         }
+        true
     }
 
     /// The loaded fixture (what a reset restores and a sandbox copies by default).

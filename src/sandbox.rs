@@ -176,9 +176,9 @@ pub struct Request {
 
 /// Makes a sandbox: copies the template tenants under fresh ids and credentials into `model`
 /// and registers the sandbox. All or nothing.
-pub fn create(
+pub fn create<G: std::ops::DerefMut<Target = Model>>(
     sandboxes: &Sandboxes,
-    model: &mut Model,
+    model: impl FnOnce() -> G,
     fixture: &Model,
     global_seed: u64,
     cap: usize,
@@ -218,23 +218,29 @@ pub fn create(
     }
     let seed = sandbox_seed(global_seed, &id);
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut tenants = Vec::with_capacity(template.len());
-    for t in &template {
-        // Drawn until unused: a clash with a live tenant is astronomically rare but must not
-        // make one tenant unreachable.
-        let fresh = loop {
-            let candidate = refresh_identity(t, &mut rng);
-            if !clashes(model, &candidate) {
-                break candidate;
+    // Identities are drawn and the copies made before the model lock is taken: a template of
+    // tens of thousands of agents must not hold up the vendors. Under the lock a tenant whose
+    // identity clashes with a live one (astronomically rare, but it must not make one tenant
+    // unreachable) is drawn again until it is unused.
+    let mut tenants: Vec<Tenant> = template
+        .iter()
+        .map(|t| refresh_identity(t, &mut rng))
+        .collect();
+    let tenants_len = tenants.len();
+    let mut copies = tenants.clone();
+    {
+        let mut model = model();
+        for (i, t) in template.iter().enumerate() {
+            while clashes(&model, &copies[i]) {
+                tenants[i] = refresh_identity(t, &mut rng);
+                copies[i] = tenants[i].clone();
             }
-        };
-        tenants.push(fresh);
+        }
+        for t in copies {
+            model.tenants.insert(t.id.clone(), t);
+        }
     }
     let ids: Vec<String> = tenants.iter().map(|t| t.id.clone()).collect();
-    let tenants_len = tenants.len();
-    for t in &tenants {
-        model.tenants.insert(t.id.clone(), t.clone());
-    }
     let now = real_ms();
     let sb = Arc::new(Sandbox {
         id,

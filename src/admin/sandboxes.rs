@@ -136,7 +136,7 @@ fn create(ctx: &Ctx, req: &ApiRequest) -> Answer {
     };
     let made = sandbox::create(
         &ctx.sandboxes,
-        &mut ctx.model(),
+        || ctx.model(),
         ctx.fixture(),
         ctx.config.seed,
         ctx.config.max_sandboxes,

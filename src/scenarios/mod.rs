@@ -523,7 +523,11 @@ pub async fn ticker(ctx: Ctx) {
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                ctx.advance();
+                // A slice at a time, yielding between: a load profile that outruns the clock
+                // keeps the ticker busy, never the agenda locked.
+                while ctx.advance_slice() && !ctx.scenarios.is_closing() {
+                    tokio::task::yield_now().await;
+                }
                 // A running clock moved 50 ms: deliveries waiting for an instant look again.
                 ctx.events.poke();
             }
