@@ -17,11 +17,13 @@
 //! however many waits there are), matches each entry once against each pending wait outside that
 //! lock, and wakes exactly the waits it satisfies. The request path only nudges it.
 
+pub mod matcher;
+
 use crate::http::{ApiRequest, Reply};
 use crate::model::Vendor;
-use crate::scenarios::rules::{body_object, MatchSpec};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method};
+use matcher::{body_object, MatchSpec};
 use parking_lot::Mutex;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -213,7 +215,7 @@ pub struct Entry {
     pub response: Option<Message>,
     /// Strict mode's contract findings on the request (docs/contract.md); empty when it is off.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<crate::contract::strict::Finding>,
+    pub findings: Vec<crate::op::Finding>,
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {

@@ -19,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod journal;
 pub mod model;
+pub mod op;
 pub mod persist;
 pub mod routing;
 pub mod sandbox;

@@ -9,7 +9,7 @@
 //! of their examples leave out, is accepted either way.
 
 use super::{agents, skills, Endpoint, Handler};
-use crate::contract::{opt, req, Auth, Field, In::*, Op, Ty::*};
+use crate::op::{opt, req, Auth, Field, In::*, Op, Ty::*};
 use crate::routing::Route;
 use hyper::Method;
 
