@@ -302,6 +302,34 @@ impl crate::calls::Host for Ctx {
     }
 }
 
+/// Deliveries run on the emulator's clocks and fault rules: a sandboxed tenant's on its
+/// sandbox's only.
+impl crate::events::Host for Ctx {
+    fn events(&self) -> &Events {
+        &self.events
+    }
+    fn clock_ms_for(&self, tenant: &str) -> i64 {
+        Ctx::clock_ms_for(self, tenant)
+    }
+    fn clock_frozen_for(&self, tenant: &str) -> bool {
+        Ctx::clock_frozen_for(self, tenant)
+    }
+    fn decide_delivery(
+        &self,
+        tenant: &str,
+        now_ms: i64,
+        view: &crate::scenarios::rules::DeliveryView,
+    ) -> Option<crate::scenarios::rules::Fired> {
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.scenarios.decide_delivery(now_ms, view),
+            None => self.scenarios.decide_delivery(now_ms, view),
+        }
+    }
+    fn closed(&self) -> impl std::future::Future<Output = ()> + Send + '_ {
+        self.scenarios.closed()
+    }
+}
+
 /// The model lock's guard. On release it turns the events the operation recorded into
 /// deliveries: the tenant's vendor picks the receivers while the lock is still held (so a
 /// subscription changed by the next call cannot be half-seen), and the queues are filled after
