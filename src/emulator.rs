@@ -302,6 +302,19 @@ impl crate::calls::Host for Ctx {
     }
 }
 
+/// Scripted timelines run on the emulator's model, clock and calls.
+impl crate::scenarios::Host for Ctx {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+    fn scenarios(&self) -> &Scenarios {
+        &self.scenarios
+    }
+    fn advance(&self) {
+        Ctx::advance(self)
+    }
+}
+
 /// Deliveries run on the emulator's clocks and fault rules: a sandboxed tenant's on its
 /// sandbox's only.
 impl crate::events::Host for Ctx {
@@ -374,4 +387,23 @@ fn route(model: &Model, events: &[ModelEvent], engine: &Events) -> Vec<Outbound>
         .filter_map(|e| model.tenants.get(e.tenant()).map(|t| (t, e)))
         .flat_map(|(t, e)| crate::vendors::by_vendor(t.vendor()).route_event(t, e, &ids))
         .collect()
+}
+
+/// Applies due timeline events every 50 ms of real time until shutdown, so a running clock
+/// drives the timeline even when no request arrives.
+pub async fn ticker(ctx: Ctx) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(50));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closed = ctx.scenarios.closed();
+    tokio::pin!(closed);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                ctx.advance();
+                // A running clock moved 50 ms: deliveries waiting for an instant look again.
+                ctx.events.poke();
+            }
+            _ = &mut closed => break,
+        }
+    }
 }

@@ -14,6 +14,31 @@ pub mod json;
 pub mod nxcloud;
 pub mod udesk;
 
+/// A vendor face bound to the emulator: what the fault rules know of a vendor
+/// (`scenarios::faults::Face`).
+pub struct Bound<'a> {
+    pub ctx: &'a Ctx,
+    pub api: &'a dyn VendorApi,
+}
+
+impl crate::scenarios::faults::Face for Bound<'_> {
+    fn vendor(&self) -> Vendor {
+        self.api.vendor()
+    }
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
+        self.api.operation(req)
+    }
+    fn tenant_hint(&self, req: &ApiRequest) -> Option<String> {
+        self.api.tenant_hint(self.ctx, req)
+    }
+    fn handle(&self, req: &ApiRequest) -> Reply {
+        self.api.handle(self.ctx, req)
+    }
+    fn error_for_code(&self, req: &ApiRequest, code: &str) -> Option<Reply> {
+        self.api.error_for_code(self.ctx, req, code)
+    }
+}
+
 /// A vendor face. Handlers are synchronous: the server has already read the body.
 pub trait VendorApi: Send + Sync {
     fn vendor(&self) -> Vendor;
