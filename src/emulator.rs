@@ -124,6 +124,9 @@ pub struct Shared {
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
     model: Mutex<Model>,
+    /// Who hears each model event, in what body: the vendors' answer, handed in by whoever
+    /// builds the `Ctx` (`Ctx::new`, in vendors/mod.rs), so that `Ctx` needs nothing of them.
+    route: Router,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
     rng: Mutex<StdRng>,
@@ -139,8 +142,14 @@ impl std::ops::Deref for Ctx {
     }
 }
 
+/// Turns the events a model operation recorded into deliveries (`vendors::route_events`).
+/// Runs under the model lock: build values, do no I/O.
+pub type Router = fn(&Model, &[ModelEvent], &Events) -> Vec<Outbound>;
+
 impl Ctx {
-    pub fn new(config: Config, fixture: Model) -> Ctx {
+    /// A `Ctx` whose model events are routed by `route`. `Ctx::new` (vendors/mod.rs) hands in
+    /// the vendors' router; this is the constructor that needs nothing above the engine.
+    pub fn with_router(config: Config, fixture: Model, route: Router) -> Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
         Ctx(Arc::new(Shared {
             clock: Clock::new(),
@@ -152,6 +161,7 @@ impl Ctx {
             contract: crate::contract::report::Contract::new(config.strict),
             sandboxes: Default::default(),
             model: Mutex::new(fixture.clone()),
+            route,
             fixture,
             rng: Mutex::new(rng),
             config,
@@ -374,19 +384,10 @@ impl Drop for ModelGuard<'_> {
             return;
         }
         let events = std::mem::take(&mut model.outbox);
-        let outs = route(&model, &events, &self.shared.events);
+        let outs = (self.shared.route)(&model, &events, &self.shared.events);
         drop(model);
         self.shared.events.enqueue(outs);
     }
-}
-
-fn route(model: &Model, events: &[ModelEvent], engine: &Events) -> Vec<Outbound> {
-    let ids = || engine.next_event_id();
-    events
-        .iter()
-        .filter_map(|e| model.tenants.get(e.tenant()).map(|t| (t, e)))
-        .flat_map(|(t, e)| crate::vendors::by_vendor(t.vendor()).route_event(t, e, &ids))
-        .collect()
 }
 
 /// Applies due timeline events every 50 ms of real time until shutdown, so a running clock
