@@ -119,8 +119,8 @@ pub struct Shared {
     pub events: Events,
     /// The simulated calls.
     pub calls: Calls,
-    /// Strict mode and the contract coverage counts (`crate::contract`).
-    pub contract: crate::contract::report::Contract,
+    /// Strict mode and the contract coverage counts (`crate::coverage`, reported by `crate::contract`).
+    pub contract: crate::coverage::Contract,
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
     model: Mutex<Model>,
@@ -158,7 +158,7 @@ impl Ctx {
             hangs: Default::default(),
             events: Events::new(config.events.clone()),
             calls: Calls::new(config.seed),
-            contract: crate::contract::report::Contract::new(config.strict),
+            contract: crate::coverage::Contract::new(config.strict),
             sandboxes: Default::default(),
             model: Mutex::new(fixture.clone()),
             route,

@@ -14,6 +14,7 @@ pub mod calls;
 pub mod cli;
 pub mod clock;
 pub mod contract;
+pub mod coverage;
 pub mod emulator;
 pub mod events;
 pub mod http;
