@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::rules::{code_string, Fired};
+use crate::journal::matcher::code_string;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -264,6 +264,15 @@ impl Outcome {
             status: None,
         }
     }
+}
+
+/// A rule's decision to fire, with the random draws it needed.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    pub rule: u64,
+    pub fault: Fault,
+    pub jitter_ms: u64,
+    pub retry_after_s: u64,
 }
 
 /// A vendor face as the fault rules see it: what a request is (for matching) and the face's

@@ -3,6 +3,7 @@
 //! chance, inside a virtual-clock window, or when a token bucket runs dry).
 
 use super::faults::Fault;
+pub use super::faults::Fired;
 pub use crate::journal::matcher::{
     body_object, code_string, glob, DeliveryMatchSpec, DeliveryView, MatchSpec, Needs, RequestView,
 };
@@ -124,15 +125,6 @@ pub struct Rule {
     /// Times it fired.
     pub hits: u64,
     pub bucket: Option<Bucket>,
-}
-
-/// A rule's decision to fire, with the random draws it needed.
-#[derive(Debug, Clone)]
-pub struct Fired {
-    pub rule: u64,
-    pub fault: Fault,
-    pub jitter_ms: u64,
-    pub retry_after_s: u64,
 }
 
 impl Rule {
