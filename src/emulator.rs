@@ -127,13 +127,16 @@ pub struct Shared {
     pub events: Events,
     /// The simulated calls.
     pub calls: Calls,
-    /// Strict mode and the contract coverage counts (`crate::contract`).
-    pub contract: crate::contract::report::Contract,
+    /// Strict mode and the contract coverage counts (`crate::coverage`, reported by `crate::contract`).
+    pub contract: crate::coverage::Contract,
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
     model: Mutex<Model>,
     /// The tenant count health last read, answered again while the model lock is busy.
     tenants_seen: std::sync::atomic::AtomicUsize,
+    /// Who hears each model event, in what body: the vendors' answer, handed in by whoever
+    /// builds the `Ctx` (`Ctx::new`, in vendors/mod.rs), so that `Ctx` needs nothing of them.
+    route: Router,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
     rng: Mutex<StdRng>,
@@ -149,8 +152,14 @@ impl std::ops::Deref for Ctx {
     }
 }
 
+/// Turns the events a model operation recorded into deliveries (`vendors::route_events`).
+/// Runs under the model lock: build values, do no I/O.
+pub type Router = fn(&Model, &[ModelEvent], &Events) -> Vec<Outbound>;
+
 impl Ctx {
-    pub fn new(config: Config, fixture: Model) -> Ctx {
+    /// A `Ctx` whose model events are routed by `route`. `Ctx::new` (vendors/mod.rs) hands in
+    /// the vendors' router; this is the constructor that needs nothing above the engine.
+    pub fn with_router(config: Config, fixture: Model, route: Router) -> Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
         Ctx(Arc::new(Shared {
             clock: Clock::new(),
@@ -159,10 +168,11 @@ impl Ctx {
             hangs: Default::default(),
             events: Events::new(config.events.clone()),
             calls: Calls::new(config.seed),
-            contract: crate::contract::report::Contract::new(config.strict),
+            contract: crate::coverage::Contract::new(config.strict),
             sandboxes: Default::default(),
             tenants_seen: std::sync::atomic::AtomicUsize::new(fixture.tenants.len()),
             model: Mutex::new(fixture.clone()),
+            route,
             fixture,
             rng: Mutex::new(rng),
             config,
@@ -385,6 +395,47 @@ impl crate::calls::Host for Ctx {
     }
 }
 
+/// Scripted timelines run on the emulator's model, clock and calls.
+impl crate::scenarios::Host for Ctx {
+    fn calls(&self) -> &Calls {
+        &self.calls
+    }
+    fn scenarios(&self) -> &Scenarios {
+        &self.scenarios
+    }
+    fn advance(&self) {
+        Ctx::advance(self)
+    }
+}
+
+/// Deliveries run on the emulator's clocks and fault rules: a sandboxed tenant's on its
+/// sandbox's only.
+impl crate::events::Host for Ctx {
+    fn events(&self) -> &Events {
+        &self.events
+    }
+    fn clock_ms_for(&self, tenant: &str) -> i64 {
+        Ctx::clock_ms_for(self, tenant)
+    }
+    fn clock_frozen_for(&self, tenant: &str) -> bool {
+        Ctx::clock_frozen_for(self, tenant)
+    }
+    fn decide_delivery(
+        &self,
+        tenant: &str,
+        now_ms: i64,
+        view: &crate::scenarios::rules::DeliveryView,
+    ) -> Option<crate::scenarios::rules::Fired> {
+        match self.sandboxes.of_tenant(tenant) {
+            Some(sb) => sb.scenarios.decide_delivery(now_ms, view),
+            None => self.scenarios.decide_delivery(now_ms, view),
+        }
+    }
+    fn closed(&self) -> impl std::future::Future<Output = ()> + Send + '_ {
+        self.scenarios.closed()
+    }
+}
+
 /// The model lock's guard. On release it turns the events the operation recorded into
 /// deliveries: the tenant's vendor picks the receivers while the lock is still held (so a
 /// subscription changed by the next call cannot be half-seen), and the queues are filled after
@@ -416,17 +467,31 @@ impl Drop for ModelGuard<'_> {
             return;
         }
         let events = std::mem::take(&mut model.outbox);
-        let outs = route(&model, &events, &self.shared.events);
+        let outs = (self.shared.route)(&model, &events, &self.shared.events);
         drop(model);
         self.shared.events.enqueue(outs);
     }
 }
 
-fn route(model: &Model, events: &[ModelEvent], engine: &Events) -> Vec<Outbound> {
-    let ids = || engine.next_event_id();
-    events
-        .iter()
-        .filter_map(|e| model.tenants.get(e.tenant()).map(|t| (t, e)))
-        .flat_map(|(t, e)| crate::vendors::by_vendor(t.vendor()).route_event(t, e, &ids))
-        .collect()
+/// Applies due timeline events every 50 ms of real time until shutdown, so a running clock
+/// drives the timeline even when no request arrives.
+pub async fn ticker(ctx: Ctx) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(50));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let closed = ctx.scenarios.closed();
+    tokio::pin!(closed);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {
+                // A slice at a time, yielding between: a load profile that outruns the clock
+                // keeps the ticker busy, never the agenda locked.
+                while ctx.advance_slice() && !ctx.scenarios.is_closing() {
+                    tokio::task::yield_now().await;
+                }
+                // A running clock moved 50 ms: deliveries waiting for an instant look again.
+                ctx.events.poke();
+            }
+            _ = &mut closed => break,
+        }
+    }
 }

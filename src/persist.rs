@@ -169,7 +169,7 @@ pub fn restore_or_load(ctx: &Ctx) -> Result<Start, String> {
             return Ok(Start::Restored(path.clone()));
         }
     }
-    scenarios::load_configured(ctx).map(Start::Loaded)
+    scenarios::load_configured(ctx, &ctx.config.scenarios).map(Start::Loaded)
 }
 
 pub enum Start {

@@ -11,7 +11,7 @@ pub struct Route<H> {
     /// The vendor document (and section) the endpoint comes from, for `ccemu routes`.
     pub doc: &'static str,
     /// The route's contract: request fields, answer envelope, documented error codes.
-    pub contract: &'static crate::contract::Op,
+    pub contract: &'static crate::op::Op,
     pub handler: H,
 }
 
@@ -22,7 +22,7 @@ pub struct Described {
     pub path: &'static str,
     pub operation: &'static str,
     pub doc: &'static str,
-    pub contract: &'static crate::contract::Op,
+    pub contract: &'static crate::op::Op,
 }
 
 /// A routing table described, in table order.
@@ -187,8 +187,8 @@ pub fn operation<H>(routes: &[Route<H>], method: &Method, path: &str) -> Option<
 mod tests {
     use super::*;
 
-    static TEST_OP: crate::contract::Op = crate::contract::Op {
-        auth: crate::contract::Auth::Bearer,
+    static TEST_OP: crate::op::Op = crate::op::Op {
+        auth: crate::op::Auth::Bearer,
         request: &[],
         has_body: false,
         envelope: "",

@@ -10,7 +10,6 @@ use crate::admin;
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::journal;
-use crate::scenarios;
 use crate::scenarios::faults::{self, Action, Outcome, SlowBody};
 use crate::scenarios::rules::Fired;
 use crate::vendors::{self, VendorApi};
@@ -77,7 +76,7 @@ pub async fn serve_with_tls(
         .max_header_size(MAX_BUF_SIZE)
         .max_buf_size(MAX_BUF_SIZE);
     let slots = Arc::new(Semaphore::new(ctx.config.max_connections.max(1)));
-    tokio::spawn(scenarios::ticker(ctx.clone()));
+    tokio::spawn(crate::emulator::ticker(ctx.clone()));
     tokio::spawn(crate::persist::writer(ctx.clone()));
     tokio::spawn(crate::events::dispatcher(ctx.clone()));
     tokio::pin!(shutdown);
@@ -330,7 +329,10 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
                 Some(refusal) => (Outcome::answer(refusal), None),
                 None => match decide_fault(ctx, vendor, &api) {
                     None => (Outcome::answer(vendor.handle(ctx, &api)), None),
-                    Some(fired) => (faults::apply(ctx, vendor, &api, &fired).await, Some(fired)),
+                    Some(fired) => {
+                        let face = vendors::Bound { ctx, api: vendor };
+                        (faults::apply(&face, &api, &fired).await, Some(fired))
+                    }
                 },
             }
         }
@@ -366,12 +368,12 @@ fn decide_fault(ctx: &Ctx, vendor: &dyn VendorApi, api: &ApiRequest) -> Option<F
     if !ctx.sandboxes.is_empty() {
         let tenant = vendor.tenant_hint(ctx, api);
         if let Some(sb) = tenant.and_then(|t| ctx.sandboxes.of_tenant(&t)) {
-            return sb
-                .scenarios
-                .decide_at(ctx, vendor, api, || sb.clock.now_ms());
+            let face = vendors::Bound { ctx, api: vendor };
+            return sb.scenarios.decide(&face, api, || sb.clock.now_ms());
         }
     }
-    ctx.scenarios.decide(ctx, vendor, api)
+    let face = vendors::Bound { ctx, api: vendor };
+    ctx.scenarios.decide(&face, api, || ctx.now_ms())
 }
 
 /// One journal entry; the vendor is asked for operation and tenant only when the answer did not

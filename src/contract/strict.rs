@@ -9,21 +9,9 @@ use crate::http::{ApiRequest, Reply};
 use crate::model::Vendor;
 use crate::routing::Described;
 use hyper::StatusCode;
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-/// One deviation from the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Finding {
-    /// `unknown_field`, `wrong_type`, `quirky_spelling`, `missing_header`, `timestamp_seconds`,
-    /// `body_shape`.
-    pub kind: &'static str,
-    /// The field, header, query parameter or path segment concerned.
-    pub field: String,
-    pub detail: String,
-    /// The vendor's document does the same (see the module comment).
-    pub quirk: bool,
-}
+pub use crate::op::Finding;
 
 fn finding(kind: &'static str, field: impl Into<String>, detail: impl Into<String>) -> Finding {
     Finding {

@@ -105,7 +105,7 @@ impl DeliveryMatch {
             && self
                 .url
                 .as_deref()
-                .is_none_or(|u| crate::scenarios::rules::glob(u, &d.url))
+                .is_none_or(|u| crate::journal::matcher::glob(u, &d.url))
             && self.tenant.as_deref().is_none_or(|t| t == d.tenant)
             && self.vendor.is_none_or(|v| v == d.vendor)
             && self.event_id.as_deref().is_none_or(|e| e == d.event_id)

@@ -21,10 +21,9 @@ pub mod client;
 pub mod log;
 pub mod template;
 
-use crate::emulator::Ctx;
 use crate::model::Vendor;
 use crate::scenarios::faults::Fault;
-use crate::scenarios::rules::DeliveryView;
+use crate::scenarios::rules::{DeliveryView, Fired};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
@@ -38,6 +37,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Notify};
+
+/// What the delivery engine needs from whoever runs it: its queues, each tenant's clock, the
+/// delivery fault rules and the shutdown signal. `Ctx` hosts it in the emulator (a sandboxed
+/// tenant's clock and rules are its sandbox's); a test hosts it on a bare engine and a clock.
+pub trait Host: Clone + Send + Sync + 'static {
+    fn events(&self) -> &Events;
+    /// The virtual now of `tenant`'s clock: events are dated and retried on it.
+    fn clock_ms_for(&self, tenant: &str) -> i64;
+    fn clock_frozen_for(&self, tenant: &str) -> bool;
+    /// The fault rule that fires for this delivery, if any, from the rules `tenant` meets.
+    fn decide_delivery(&self, tenant: &str, now_ms: i64, view: &DeliveryView) -> Option<Fired>;
+    /// Resolves at shutdown: the workers end.
+    fn closed(&self) -> impl std::future::Future<Output = ()> + Send + '_;
+}
 
 /// The header that carries an event's id, for receivers that de-duplicate.
 pub const EVENT_ID_HEADER: &str = "x-ccemu-event-id";
@@ -358,12 +371,12 @@ fn record(
 }
 
 /// Spawns a worker for every target that gets its first event, until shutdown. Started by the
-/// server beside the scenario ticker, so a `Ctx` without a server queues and sends nothing.
-pub async fn dispatcher(ctx: Ctx) {
-    let Some(mut rx) = ctx.events.spawn_rx.lock().take() else {
+/// server beside the scenario ticker, so a host without a server queues and sends nothing.
+pub async fn dispatcher<H: Host>(ctx: H) {
+    let Some(mut rx) = ctx.events().spawn_rx.lock().take() else {
         return;
     };
-    let closed = ctx.scenarios.closed();
+    let closed = ctx.closed();
     tokio::pin!(closed);
     loop {
         tokio::select! {
@@ -385,9 +398,9 @@ enum Step {
     Send(Item),
 }
 
-async fn worker(ctx: Ctx, key: (String, String)) {
+async fn worker<H: Host>(ctx: H, key: (String, String)) {
     let Some(notify) = ctx
-        .events
+        .events()
         .targets
         .lock()
         .get(&key)
@@ -395,18 +408,18 @@ async fn worker(ctx: Ctx, key: (String, String)) {
     else {
         return;
     };
-    let closed = ctx.scenarios.closed();
+    let closed = ctx.closed();
     tokio::pin!(closed);
     loop {
         // Registered before looking, so a poke between the look and the wait is not lost.
-        let ticked = ctx.events.tick.notified();
+        let ticked = ctx.events().tick.notified();
         tokio::pin!(ticked);
         ticked.as_mut().enable();
         // The target's tenant's clock: a sandbox's own when it is in one, as its events are
         // dated on it.
         let now = ctx.clock_ms_for(&key.0);
         let step = {
-            let targets = ctx.events.targets.lock();
+            let targets = ctx.events().targets.lock();
             let Some(t) = targets.get(&key) else {
                 return;
             };
@@ -445,8 +458,13 @@ async fn worker(ctx: Ctx, key: (String, String)) {
 
 /// Replaces the queue's head with `f(head)` if it is still `item`, or pops it when `f` answers
 /// `None`.
-fn update_head(ctx: &Ctx, key: &(String, String), id: u64, f: impl FnOnce(&mut Target) -> bool) {
-    let mut targets = ctx.events.targets.lock();
+fn update_head<H: Host>(
+    ctx: &H,
+    key: &(String, String),
+    id: u64,
+    f: impl FnOnce(&mut Target) -> bool,
+) {
+    let mut targets = ctx.events().targets.lock();
     if let Some(t) = targets.get_mut(key) {
         if t.queue.front().is_some_and(|i| i.id == id) && f(t) {
             t.queue.pop_front();
@@ -454,14 +472,12 @@ fn update_head(ctx: &Ctx, key: &(String, String), id: u64, f: impl FnOnce(&mut T
     }
 }
 
-async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
+async fn deliver<H: Host>(ctx: &H, key: &(String, String), mut item: Item) {
     let now = ctx.clock_ms_for(&key.0);
     if !item.decided {
         item.decided = true;
-        // A sandboxed tenant's deliveries meet its sandbox's rules only.
-        let sandbox = ctx.sandboxes.of_tenant(&key.0);
-        let rules = sandbox.as_ref().map_or(&ctx.scenarios, |sb| &sb.scenarios);
-        let fired = rules.decide_delivery(
+        let fired = ctx.decide_delivery(
+            &key.0,
             now,
             &DeliveryView {
                 vendor: item.out.vendor,
@@ -486,7 +502,7 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
                     );
                     d.rule = Some(fired.rule);
                     d.fault = Some(kind);
-                    ctx.events.log.push(d);
+                    ctx.events().log.push(d);
                     update_head(ctx, key, item.id, |t| {
                         t.dropped += 1;
                         true
@@ -525,7 +541,7 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
     item.attempts += 1;
     let (status, http_status, error, latency_ms) = attempt(ctx, &item).await;
     let now = ctx.clock_ms_for(&key.0);
-    let retries = &ctx.events.config.backoff_ms;
+    let retries = &ctx.events().config.backoff_ms;
     let outcome = match status {
         Status::Delivered => Status::Delivered,
         _ if (item.attempts as usize) <= retries.len() => Status::Pending,
@@ -541,7 +557,7 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
         d.rule = Some(rule);
         d.fault = Some(kind);
     }
-    ctx.events.log.push(d.clone());
+    ctx.events().log.push(d.clone());
     if item.duplicate && item.attempts == 1 {
         let (status, http_status, error, latency_ms) = attempt(ctx, &item).await;
         let mut dup = d;
@@ -552,7 +568,7 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
         dup.next_attempt_ms = None;
         dup.duplicate = true;
         dup.real_ms = wall_ms();
-        ctx.events.log.push(dup);
+        ctx.events().log.push(dup);
     }
     let next = item.clone();
     update_head(ctx, key, item.id, move |t| match next_due {
@@ -575,10 +591,10 @@ async fn deliver(ctx: &Ctx, key: &(String, String), mut item: Item) {
 
 /// One POST: delivered on any 2xx, failed otherwise (answer status, connection error or
 /// timeout). The receiver's body is read (so the connection can be reused) and ignored.
-async fn attempt(ctx: &Ctx, item: &Item) -> (Status, Option<u16>, Option<String>, u64) {
+async fn attempt<H: Host>(ctx: &H, item: &Item) -> (Status, Option<u16>, Option<String>, u64) {
     let started = Instant::now();
     let elapsed = || started.elapsed().as_millis() as u64;
-    let client = match ctx.events.client() {
+    let client = match ctx.events().client() {
         Ok(c) => c,
         Err(e) => return (Status::Failed, None, Some(e), 0),
     };
@@ -602,7 +618,7 @@ async fn attempt(ctx: &Ctx, item: &Item) -> (Status, Option<u16>, Option<String>
         Ok(r) => r,
         Err(e) => return (Status::Failed, None, Some(format!("bad request: {e}")), 0),
     };
-    let timeout = ctx.events.config.attempt_timeout;
+    let timeout = ctx.events().config.attempt_timeout;
     let call = async {
         let resp = client.request(req).await.map_err(|e| {
             use std::error::Error;
@@ -638,3 +654,6 @@ async fn attempt(ctx: &Ctx, item: &Item) -> (Status, Option<u16>, Option<String>
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,7 @@ pub mod idset;
 pub mod memory;
 pub mod ops;
 pub mod queues;
+pub mod ranked;
 pub mod state;
 pub mod tokens;
 

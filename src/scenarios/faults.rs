@@ -10,9 +10,8 @@
 //!   the handler first and then replaces or drops its answer: the call took effect but the client
 //!   cannot know (the classic lost-response case a retrying client must survive).
 
-use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply, ReplyMeta};
-use crate::vendors::VendorApi;
+use crate::model::Vendor;
 use hyper::body::{Bytes, Frame, SizeHint};
 use hyper::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use hyper::StatusCode;
@@ -23,7 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::rules::{code_string, Fired};
+use crate::journal::matcher::code_string;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -267,9 +266,34 @@ impl Outcome {
     }
 }
 
+/// A rule's decision to fire, with the random draws it needed.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    pub rule: u64,
+    pub fault: Fault,
+    pub jitter_ms: u64,
+    pub retry_after_s: u64,
+}
+
+/// A vendor face as the fault rules see it: what a request is (for matching) and the face's
+/// own answers (for the faults that run the handler or answer a vendor error). The server binds
+/// a `VendorApi` to the emulator to make one (`vendors::Bound`), so faults know a vendor only
+/// through this and the ground's `Vendor`.
+pub trait Face: Sync {
+    fn vendor(&self) -> Vendor;
+    /// The documented name of the operation `req` calls, if it is one.
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str>;
+    /// The tenant `req`'s credentials claim, read without verifying them.
+    fn tenant_hint(&self, req: &ApiRequest) -> Option<String>;
+    /// Runs the vendor's handler: the real answer (and its change to the model).
+    fn handle(&self, req: &ApiRequest) -> Reply;
+    /// The vendor's own error for `code`; `None` if it has no such code.
+    fn error_for_code(&self, req: &ApiRequest, code: &str) -> Option<Reply>;
+}
+
 /// The reply for a code the vendor does not have: ccemu's own plain JSON, so the mistake in the
 /// rule is visible rather than silently becoming some other error.
-fn unknown_code(vendor: &dyn VendorApi, code: &str) -> Reply {
+fn unknown_code(vendor: &dyn Face, code: &str) -> Reply {
     Reply::json(
         StatusCode::INTERNAL_SERVER_ERROR,
         &json!({
@@ -280,9 +304,9 @@ fn unknown_code(vendor: &dyn VendorApi, code: &str) -> Reply {
     .with_code(code.to_string())
 }
 
-fn vendor_error(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, code: &str) -> Reply {
+fn vendor_error(vendor: &dyn Face, req: &ApiRequest, code: &str) -> Reply {
     vendor
-        .error_for_code(ctx, req, code)
+        .error_for_code(req, code)
         .unwrap_or_else(|| unknown_code(vendor, code))
 }
 
@@ -336,13 +360,8 @@ fn truncate(body: &Bytes) -> Bytes {
 }
 
 /// The handler's answer, merged into the meta a replacing fault reply will be journaled with.
-fn run_handler(
-    ctx: &Ctx,
-    vendor: &dyn VendorApi,
-    req: &ApiRequest,
-    phase: Phase,
-) -> Option<ReplyMeta> {
-    (phase == Phase::After).then(|| vendor.handle(ctx, req).meta)
+fn run_handler(vendor: &dyn Face, req: &ApiRequest, phase: Phase) -> Option<ReplyMeta> {
+    (phase == Phase::After).then(|| vendor.handle(req).meta)
 }
 
 fn replaced(reply: Reply, handled: Option<ReplyMeta>) -> Outcome {
@@ -354,11 +373,11 @@ fn replaced(reply: Reply, handled: Option<ReplyMeta>) -> Outcome {
     out
 }
 
-pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &Fired) -> Outcome {
+pub async fn apply(vendor: &dyn Face, req: &ApiRequest, fired: &Fired) -> Outcome {
     match &fired.fault {
         Fault::VendorError { code, phase } => {
-            let handled = run_handler(ctx, vendor, req, *phase);
-            replaced(vendor_error(ctx, vendor, req, code), handled)
+            let handled = run_handler(vendor, req, *phase);
+            replaced(vendor_error(vendor, req, code), handled)
         }
         Fault::Status {
             status,
@@ -366,7 +385,7 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
             headers,
             phase,
         } => {
-            let handled = run_handler(ctx, vendor, req, *phase);
+            let handled = run_handler(vendor, req, *phase);
             replaced(status_reply(*status, body, headers), handled)
         }
         Fault::RateLimit { code, .. } => {
@@ -376,7 +395,7 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    vendor_error(ctx, vendor, req, &c)
+                    vendor_error(vendor, req, &c)
                 }
                 None => Reply::json(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -391,10 +410,10 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
         }
         Fault::Delay { ms, .. } => {
             tokio::time::sleep(Duration::from_millis(ms.saturating_add(fired.jitter_ms))).await;
-            Outcome::answer(vendor.handle(ctx, req))
+            Outcome::answer(vendor.handle(req))
         }
         Fault::Malformed => {
-            let mut reply = vendor.handle(ctx, req);
+            let mut reply = vendor.handle(req);
             reply.status = StatusCode::OK;
             reply.body = truncate(&reply.body);
             Outcome::answer(reply)
@@ -403,7 +422,7 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
             chunk_bytes,
             interval_ms,
         } => {
-            let reply = vendor.handle(ctx, req);
+            let reply = vendor.handle(req);
             Outcome {
                 meta: reply.meta.clone(),
                 status: Some(reply.status),
@@ -415,19 +434,19 @@ pub async fn apply(ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest, fired: &
             }
         }
         Fault::Reset { phase } => {
-            let meta = run_handler(ctx, vendor, req, *phase).unwrap_or_default();
+            let meta = run_handler(vendor, req, *phase).unwrap_or_default();
             Outcome::closed(Action::Reset, meta)
         }
         Fault::Empty { phase } => {
-            let meta = run_handler(ctx, vendor, req, *phase).unwrap_or_default();
+            let meta = run_handler(vendor, req, *phase).unwrap_or_default();
             Outcome::closed(Action::Empty, meta)
         }
         Fault::Hang { phase } => {
-            let meta = run_handler(ctx, vendor, req, *phase).unwrap_or_default();
+            let meta = run_handler(vendor, req, *phase).unwrap_or_default();
             Outcome::closed(Action::Hang { rule: fired.rule }, meta)
         }
         // Refused for request rules by `RuleSpec::validate`; answered normally if one got here.
-        Fault::Drop | Fault::Duplicate | Fault::Reorder => Outcome::answer(vendor.handle(ctx, req)),
+        Fault::Drop | Fault::Duplicate | Fault::Reorder => Outcome::answer(vendor.handle(req)),
     }
 }
 

@@ -16,9 +16,9 @@ pub mod faults;
 pub mod rules;
 pub mod timeline;
 
-use crate::emulator::Ctx;
+use crate::calls::Calls;
 use crate::http::ApiRequest;
-use crate::vendors::VendorApi;
+use faults::Face;
 use parking_lot::{Mutex, RwLock};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -80,6 +80,16 @@ struct Timeline {
 
 /// How many applied events `GET /_ccemu/scenarios` shows.
 const APPLIED_LOG: usize = 1024;
+
+/// What a scripted timeline needs from whoever runs it: the model and the clock (as the calls
+/// do), the calls to start, the scenarios whose skews and revocations its events set, and
+/// `advance` (the host interleaves scenario events with call steps). `Ctx` is the host.
+pub trait Host: crate::calls::Host {
+    fn calls(&self) -> &Calls;
+    fn scenarios(&self) -> &Scenarios;
+    /// Applies every scripted event and call step due by now (`Ctx::advance`).
+    fn advance(&self);
+}
 
 pub struct Scenarios {
     seed: u64,
@@ -182,16 +192,11 @@ impl Scenarios {
         self.rules.lock().rng = StdRng::seed_from_u64(seed);
     }
 
-    /// Whether a fault fires for this request, and which. Called before dispatch.
-    pub fn decide(&self, ctx: &Ctx, vendor: &dyn VendorApi, req: &ApiRequest) -> Option<Fired> {
-        self.decide_at(ctx, vendor, req, || ctx.now_ms())
-    }
-
-    /// `decide` with the clock the rules' windows are read on (a sandbox's own).
-    pub fn decide_at(
+    /// Whether a fault fires for this request, and which. Called before dispatch, with the clock
+    /// the rules' windows are read on (the emulator's, or a sandbox's own).
+    pub fn decide(
         &self,
-        ctx: &Ctx,
-        vendor: &dyn VendorApi,
+        vendor: &dyn Face,
         req: &ApiRequest,
         now: impl FnOnce() -> i64,
     ) -> Option<Fired> {
@@ -209,7 +214,7 @@ impl Scenarios {
                 None
             },
             tenant: if needs.tenant {
-                vendor.tenant_hint(ctx, req)
+                vendor.tenant_hint(req)
             } else {
                 None
             },
@@ -253,7 +258,7 @@ impl Scenarios {
     }
 
     /// Loads a scenario: its rules (windows moved to its start), its timeline, its seed.
-    pub fn load(&self, ctx: &Ctx, file: ScenarioFile) -> Result<Loaded, String> {
+    pub fn load<H: Host>(&self, ctx: &H, file: ScenarioFile) -> Result<Loaded, String> {
         for (i, r) in file.rules.iter().enumerate() {
             r.validate().map_err(|e| format!("rule {}: {e}", i + 1))?;
         }
@@ -306,7 +311,7 @@ impl Scenarios {
     }
 
     /// Reads and loads a scenario file from disk.
-    pub fn load_path(&self, ctx: &Ctx, path: &Path) -> Result<Loaded, String> {
+    pub fn load_path<H: Host>(&self, ctx: &H, path: &Path) -> Result<Loaded, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read scenario {}: {e}", path.display()))?;
         let file: ScenarioFile =
@@ -319,7 +324,7 @@ impl Scenarios {
     /// the simulated calls' steps between them (`Ctx::advance`). Called at the start of every
     /// request and by a ticker, so a frozen clock moved by the admin API is seen by the very next
     /// request.
-    pub fn apply_due(&self, ctx: &Ctx) {
+    pub fn apply_due<H: Host>(&self, ctx: &H) {
         ctx.advance();
     }
 
@@ -329,7 +334,7 @@ impl Scenarios {
     }
 
     /// Applies the earliest pending event if it is due by `now`; answers whether one was.
-    pub fn apply_next(&self, ctx: &Ctx, now: i64) -> bool {
+    pub fn apply_next<H: Host>(&self, ctx: &H, now: i64) -> bool {
         let mut tl = self.timeline.lock();
         let due = tl.pending.front().is_some_and(|s| s.at_ms <= now);
         let next = if due { tl.pending.pop_front() } else { None };
@@ -505,33 +510,15 @@ impl Scenarios {
 }
 
 /// Loads the `--scenario` files the config names, in order.
-pub fn load_configured(ctx: &Ctx) -> Result<Vec<Loaded>, String> {
-    ctx.config
-        .scenarios
+pub fn load_configured<H: Host>(
+    ctx: &H,
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<Loaded>, String> {
+    paths
         .iter()
-        .map(|p| ctx.scenarios.load_path(ctx, p))
+        .map(|p| ctx.scenarios().load_path(ctx, p))
         .collect()
 }
 
-/// Applies due timeline events every 50 ms of real time until shutdown, so a running clock
-/// drives the timeline even when no request arrives.
-pub async fn ticker(ctx: Ctx) {
-    let mut interval = tokio::time::interval(std::time::Duration::from_millis(50));
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let closed = ctx.scenarios.closed();
-    tokio::pin!(closed);
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {
-                // A slice at a time, yielding between: a load profile that outruns the clock
-                // keeps the ticker busy, never the agenda locked.
-                while ctx.advance_slice() && !ctx.scenarios.is_closing() {
-                    tokio::task::yield_now().await;
-                }
-                // A running clock moved 50 ms: deliveries waiting for an instant look again.
-                ctx.events.poke();
-            }
-            _ = &mut closed => break,
-        }
-    }
-}
+#[cfg(test)]
+mod tests;

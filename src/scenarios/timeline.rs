@@ -3,8 +3,8 @@
 //! that must react to changes (webhook delivery, later) hooks in there or in the model's own
 //! event log that `Model::set_agent_state` writes.
 
+use super::Host;
 use crate::calls::spec::CallSpec;
-use crate::emulator::Ctx;
 use crate::model::{AgentState, LineState};
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +140,7 @@ pub struct Applied {
     pub error: Option<String>,
 }
 
-pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
+pub fn apply_event<H: Host>(ctx: &H, at_ms: i64, event: &Event) -> Result<(), String> {
     match event {
         Event::AgentState {
             tenant,
@@ -169,27 +169,27 @@ pub fn apply_event(ctx: &Ctx, at_ms: i64, event: &Event) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Event::Skew { tenant, offset_ms } => {
-            ctx.scenarios.set_skew(tenant, *offset_ms);
+            ctx.scenarios().set_skew(tenant, *offset_ms);
             Ok(())
         }
         Event::Call { call } => {
             let mut spec = call.clone();
             spec.at_ms = Some(at_ms);
-            ctx.calls.start(ctx, spec, None).map(|_| ())
+            ctx.calls().start(ctx, spec, None).map(|_| ())
         }
         Event::Load {
             calls_per_hour,
             duration_ms,
             call,
         } => ctx
-            .calls
+            .calls()
             .load(ctx, call, *calls_per_hour, at_ms, *duration_ms)
             .map(|_| ()),
         Event::RevokeTokens { tenant } => {
             // Tokens are dated on the tenant's own (possibly skewed) clock, as
             // `POST /_ccemu/revoke-tokens` reads "now"; the event's instant is read there too.
-            let at = at_ms.saturating_add(ctx.scenarios.skew_for(tenant));
-            ctx.scenarios.revoke_tokens(tenant, at);
+            let at = at_ms.saturating_add(ctx.scenarios().skew_for(tenant));
+            ctx.scenarios().revoke_tokens(tenant, at);
             Ok(())
         }
     }

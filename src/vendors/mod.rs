@@ -5,14 +5,57 @@
 //! file per group of documented endpoints.
 
 use crate::emulator::Ctx;
-use crate::events::Outbound;
+use crate::events::{Events, Outbound};
 use crate::http::{ApiRequest, Rejection, Reply};
-use crate::model::{ModelEvent, Tenant, Vendor};
+use crate::model::{Model, ModelEvent, Tenant, Vendor};
 
 pub mod huawei;
 pub mod json;
 pub mod nxcloud;
 pub mod udesk;
+
+/// The emulator as the vendors' faces serve it: model events are routed by the tenant's vendor.
+impl Ctx {
+    pub fn new(config: crate::emulator::Config, fixture: Model) -> Ctx {
+        Ctx::with_router(config, fixture, route_events)
+    }
+}
+
+/// Who hears each model event and in what body, by each tenant's vendor (`route_event`);
+/// `Ctx`'s router.
+pub fn route_events(model: &Model, events: &[ModelEvent], engine: &Events) -> Vec<Outbound> {
+    let ids = || engine.next_event_id();
+    events
+        .iter()
+        .filter_map(|e| model.tenants.get(e.tenant()).map(|t| (t, e)))
+        .flat_map(|(t, e)| by_vendor(t.vendor()).route_event(t, e, &ids))
+        .collect()
+}
+
+/// A vendor face bound to the emulator: what the fault rules know of a vendor
+/// (`scenarios::faults::Face`).
+pub struct Bound<'a> {
+    pub ctx: &'a Ctx,
+    pub api: &'a dyn VendorApi,
+}
+
+impl crate::scenarios::faults::Face for Bound<'_> {
+    fn vendor(&self) -> Vendor {
+        self.api.vendor()
+    }
+    fn operation(&self, req: &ApiRequest) -> Option<&'static str> {
+        self.api.operation(req)
+    }
+    fn tenant_hint(&self, req: &ApiRequest) -> Option<String> {
+        self.api.tenant_hint(self.ctx, req)
+    }
+    fn handle(&self, req: &ApiRequest) -> Reply {
+        self.api.handle(self.ctx, req)
+    }
+    fn error_for_code(&self, req: &ApiRequest, code: &str) -> Option<Reply> {
+        self.api.error_for_code(self.ctx, req, code)
+    }
+}
 
 /// A vendor face. Handlers are synchronous: the server has already read the body.
 pub trait VendorApi: Send + Sync {

@@ -5,6 +5,7 @@
 //! app's tenant space) and answers the whole body, since each page documents its own envelope
 //! (a bare object, `returnCode/description/data` or `resultCode/resultMessage/data/total`).
 
+pub mod accounts;
 pub mod agents;
 pub mod auth;
 pub mod errors;

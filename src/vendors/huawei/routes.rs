@@ -8,8 +8,8 @@
 //! described unwrapped; their `requestParam(s)` wrapper, which the pages' tables show and some
 //! of their examples leave out, is accepted either way.
 
-use super::{agents, skills, Endpoint, Handler};
-use crate::contract::{opt, req, Auth, Field, In::*, Op, Ty::*};
+use super::{accounts, agents, skills, Endpoint, Handler};
+use crate::op::{opt, req, Auth, Field, In::*, Op, Ty::*};
 use crate::routing::Route;
 use hyper::Method;
 
@@ -164,7 +164,7 @@ pub static ROUTES: &[Route<Endpoint>] = &[
         POST,
         "/apiaccess/rest/cc-management/v1/agentAccount/query",
         "agentAccountQuery",
-        agents::agent_account_query,
+        accounts::agent_account_query,
         "cec_07_0023",
         [
             opt(Body, "userAccount", String),

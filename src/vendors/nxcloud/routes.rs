@@ -8,7 +8,7 @@
 //! documented quirk.
 
 use super::{agent_groups, agents, cdr, Handler};
-use crate::contract::{opt, req, Auth, Field, In::*, Op, Ty::*};
+use crate::op::{opt, req, Auth, Field, In::*, Op, Ty::*};
 use crate::routing::Route;
 use hyper::Method;
 

@@ -11,7 +11,7 @@ use super::{
     agents, callback, extensions, queue_members, queues, relay_numbers, sessions, subscriptions,
     Envelope, Handler,
 };
-use crate::contract::{opt, req, Auth, Field, In::*, Op, Ty::*};
+use crate::op::{opt, req, Auth, Field, In::*, Op, Ty::*};
 use crate::routing::Route;
 use hyper::Method;
 

@@ -1,0 +1,154 @@
+//! A request's or an answer's headers and body as an entry keeps them: capped, copied where
+//! sharing would pin a connection's buffer, shared where it is the answer's own.
+
+use crate::http::{ApiRequest, Reply};
+use hyper::body::Bytes;
+use hyper::HeaderMap;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// The most of a body, and separately of a header block, that an entry keeps.
+pub const BODY_KEPT: usize = 16 * 1024;
+
+/// Headers or a body, as they went over the wire, capped at `BODY_KEPT` each.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    /// `name: value\n` lines in arrival order, names lower-case (one allocation, not one per
+    /// header: this is built on every request).
+    headers: Box<str>,
+    body: Bytes,
+    /// Whether the headers or the body were cut at the cap.
+    pub truncated: bool,
+}
+
+impl Message {
+    pub fn new<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>, body: &[u8]) -> Message {
+        Message::sized(0, headers, body)
+    }
+
+    /// `new` with the header block's size known up front, so it is one allocation.
+    fn sized<'a>(
+        size: usize,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: &[u8],
+    ) -> Message {
+        let kept = body.len().min(BODY_KEPT);
+        Message::with_body(
+            size,
+            headers,
+            Bytes::copy_from_slice(&body[..kept]),
+            kept < body.len(),
+        )
+    }
+
+    fn with_body<'a>(
+        size: usize,
+        headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+        body: Bytes,
+        cut: bool,
+    ) -> Message {
+        let mut text = String::with_capacity(size.min(BODY_KEPT));
+        let mut truncated = false;
+        for (name, value) in headers {
+            let value = String::from_utf8_lossy(value);
+            if text.len() + name.len() + value.len() + 3 > BODY_KEPT {
+                truncated = true;
+                break;
+            }
+            text.push_str(name);
+            text.push_str(": ");
+            text.push_str(&value);
+            text.push('\n');
+        }
+        Message {
+            headers: text.into_boxed_str(),
+            body,
+            truncated: truncated || cut,
+        }
+    }
+
+    fn of_headers(headers: &HeaderMap, body: &[u8]) -> Message {
+        let size = headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 3)
+            .sum();
+        Message::sized(
+            size,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())),
+            body,
+        )
+    }
+
+    /// What the client sent.
+    pub fn of_request(req: &ApiRequest) -> Message {
+        Message::of_headers(&req.headers, &req.body)
+    }
+
+    /// What ccemu answered (the headers it set; hyper adds `content-length` and `date` later).
+    pub fn of_reply(reply: &Reply) -> Message {
+        let headers = reply
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes()));
+        if reply.body.len() > BODY_KEPT {
+            // Copied, so that the cut-off rest of a large answer is not kept alive with it.
+            return Message::sized(0, headers, &reply.body);
+        }
+        Message::with_body(0, headers, reply.body.clone(), false)
+    }
+
+    /// The headers as (name, value) pairs, in arrival order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// How many bytes this message holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.headers.len() + self.body.len()
+    }
+}
+
+/// `{"headers": {name: value}, "body": "…", "truncated": bool}`: the body as text (invalid UTF-8
+/// replaced), repeated header names joined with ", ".
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Headers<'a>(&'a Message);
+        impl Serialize for Headers<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut joined: Vec<(&str, String)> = Vec::new();
+                for (k, v) in self.0.headers() {
+                    match joined.iter_mut().find(|(name, _)| *name == k) {
+                        Some((_, value)) => {
+                            value.push_str(", ");
+                            value.push_str(v);
+                        }
+                        None => joined.push((k, v.to_string())),
+                    }
+                }
+                let mut map = s.serialize_map(Some(joined.len()))?;
+                for (k, v) in &joined {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("headers", &Headers(self))?;
+        map.serialize_entry("body", &String::from_utf8_lossy(&self.body))?;
+        map.serialize_entry("truncated", &self.truncated)?;
+        map.end()
+    }
+}
