@@ -48,7 +48,7 @@ impl Call<'_> {
         crate::vendors::json::check(&self.req.body).map_err(|e| {
             UdeskError::InvalidParameter(format!("request body is not valid JSON: {e}"))
         })?;
-        serde_json::from_slice(&self.req.body).map_err(parse_error)
+        crate::vendors::json::read(&self.req.body).map_err(parse_error)
     }
 
     /// A path parameter the route pattern guarantees.
@@ -247,7 +247,18 @@ impl VendorApi for Udesk {
                     tenant: tenant.clone(),
                     params,
                 };
-                render(envelope, req, handler(&call)).with_tenant(tenant)
+                // What the route's own OpenAPI document says is invalid never reaches a handler.
+                let outcome =
+                    crate::contract::conform::body(Vendor::Udesk, route.contract, &req.body)
+                        .map_err(|v| {
+                            if v.missing {
+                                UdeskError::EmptyParameter(v.to_string())
+                            } else {
+                                UdeskError::InvalidParameter(v.to_string())
+                            }
+                        })
+                        .and_then(|()| handler(&call));
+                render(envelope, req, outcome).with_tenant(tenant)
             }
             Err(e) => render(envelope, req, Err(e)),
         };
