@@ -116,6 +116,21 @@ pub fn method_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> Strin
     )
 }
 
+/// The methods `path` takes, as an `Allow` header lists them (RFC 9110 asks for it on a 405).
+pub fn allowed<H>(routes: &[Route<H>], path: &str) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for r in routes
+        .iter()
+        .filter(|r| match_pattern(r.pattern, path).is_some())
+    {
+        let m = method_str(&r.method);
+        if !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
+    methods.join(", ")
+}
+
 /// Path parameters captured by `{name}` segments, in pattern order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Params(Vec<(&'static str, String)>);

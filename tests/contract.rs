@@ -213,7 +213,7 @@ fn sample(ty: Ty, items: &[ccemu::contract::Field]) -> Value {
     match ty {
         Ty::String | Ty::TimestampMs => json!("9001"),
         Ty::Integer => json!(1),
-        Ty::Boolean => json!(true),
+        Ty::Boolean | Ty::Flag => json!(true),
         Ty::StringList => json!(["9001"]),
         Ty::Object => Value::Object(sample_object(items)),
         Ty::ObjectList => json!([Value::Object(sample_object(items))]),
@@ -726,6 +726,7 @@ fn wrong_values(vendor: Vendor, ty: Ty) -> Vec<Value> {
         Ty::Integer if vendor == Vendor::Nxcloud => vec![json!("x"), json!({}), json!(1.5)],
         Ty::Integer => vec![json!({}), json!("x"), json!(1.5), json!(true)],
         Ty::Boolean => vec![json!("true"), json!(1)],
+        Ty::Flag => vec![json!("1"), json!({})],
         Ty::StringList => vec![json!("x"), json!([1]), json!([null])],
         Ty::Object => vec![json!([]), json!("x")],
         Ty::ObjectList => vec![json!({}), json!([1])],
@@ -894,11 +895,10 @@ fn a_required_field_sent_empty_is_refused_as_missing() {
         }
         let base = base_body(&e);
         for f in c.fields_in(In::Body).filter(|f| f.required) {
-            let empty = match f.ty {
-                Ty::String => json!(""),
-                Ty::StringList | Ty::ObjectList if e.vendor != Vendor::Nxcloud => json!([]),
-                _ => continue,
-            };
+            if f.ty != Ty::String {
+                continue;
+            }
+            let empty = json!("");
             let mut body = base.clone();
             body[f.name] = empty.clone();
             let r = call(&emu, e.vendor, e.route.method, e.route.path, &body);

@@ -4,12 +4,12 @@
 //! handler by handler, so that a handler's serde type cannot be laxer than the document.
 //!
 //! Checked: a body that is not a JSON object where the document shows one, a documented member
-//! (at any depth) of another JSON type than documented, and a required member sent empty (`""`,
-//! or `[]` but on NXCloud, whose lists may be empty), which is refused as missing. Not checked:
+//! (at any depth) of another JSON type than documented, and a required string sent empty (`""`),
+//! which is refused as missing. An empty list is left to the handlers (NXCloud's may be empty,
+//! Udesk's IsFull replacement refuses an empty one in its own way). Not checked:
 //! absent required members (each handler names the missing one with its vendor's "required"
-//! code), unknown members (the
-//! vendors ignore them; strict mode reports them) and malformed JSON (each handler refuses it in
-//! its own words).
+//! code) and unknown members (the vendors ignore them; strict mode reports them). Malformed JSON
+//! is refused too, as the vendors' gateways do whether or not the route reads a body.
 //!
 //! `null` for a member is the same as the member being absent, on every route of every vendor
 //! (the Java gateways behind the vendors read it so): it fits any type here, and the handlers
@@ -33,14 +33,18 @@ pub struct Violation {
     pub at: String,
     pub expected: &'static str,
     pub got: &'static str,
-    /// A required member sent empty (`""`, `[]`): refused as missing, with the vendor's code for
+    /// A required string sent empty: refused as missing, with the vendor's code for
     /// a missing parameter.
     pub missing: bool,
+    /// Not JSON at all: the parser's reason.
+    pub malformed: Option<String>,
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.missing {
+        if let Some(why) = &self.malformed {
+            write!(f, "request body is not valid JSON: {why}")
+        } else if self.missing {
             write!(f, "{} is required (sent {})", self.at, self.got)
         } else if self.at == "body" {
             write!(
@@ -77,10 +81,18 @@ pub fn body(vendor: Vendor, op: &Op, bytes: &[u8]) -> Result<(), Violation> {
         found: &found,
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let _ = seed.deserialize(&mut de).and_then(|()| de.end());
-    match found.into_inner() {
-        Some(v) => Err(v),
-        None => Ok(()),
+    let parsed = seed.deserialize(&mut de).and_then(|()| de.end());
+    match (found.into_inner(), parsed) {
+        (Some(v), _) => Err(v),
+        (None, Ok(())) => Ok(()),
+        // Refused here too, so that a route whose handler never reads its body refuses it.
+        (None, Err(e)) => Err(Violation {
+            at: "body".into(),
+            expected: "object",
+            got: "malformed JSON",
+            missing: false,
+            malformed: Some(e.to_string()),
+        }),
     }
 }
 
@@ -132,6 +144,7 @@ impl<'a> Expect<'a> {
             expected: self.ty.name(),
             got,
             missing: true,
+            malformed: None,
         });
         Err(E::custom("does not fit the contract"))
     }
@@ -152,6 +165,7 @@ impl<'a> Expect<'a> {
             expected,
             got,
             missing: false,
+            malformed: None,
         });
         Err(E::custom("does not fit the contract"))
     }
@@ -200,14 +214,14 @@ impl<'de> Visitor<'de> for Expect<'_> {
 
     fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
         match self.ty {
-            Ty::Boolean | Ty::Any => Ok(()),
+            Ty::Boolean | Ty::Flag | Ty::Any => Ok(()),
             _ => self.wrong("boolean"),
         }
     }
 
     fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
         match self.ty {
-            Ty::Integer | Ty::Any => Ok(()),
+            Ty::Integer | Ty::Flag | Ty::Any => Ok(()),
             _ => self.wrong("integer"),
         }
     }
@@ -215,8 +229,10 @@ impl<'de> Visitor<'de> for Expect<'_> {
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
         match self.ty {
             // Beyond i64 no handler can read it.
-            Ty::Integer if i64::try_from(v).is_err() => self.wrong("an out-of-range integer"),
-            Ty::Integer | Ty::Any => Ok(()),
+            Ty::Integer | Ty::Flag if i64::try_from(v).is_err() => {
+                self.wrong("an out-of-range integer")
+            }
+            Ty::Integer | Ty::Flag | Ty::Any => Ok(()),
             _ => self.wrong("integer"),
         }
     }
@@ -246,19 +262,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
             Ty::Any => self.child(Ty::Any, &[], true),
             _ => return self.wrong("array"),
         };
-        // NXCloud's lists may be empty (a queue's members set to none).
-        let must_fill = self.required && self.vendor != Vendor::Nxcloud && self.ty != Ty::Any;
         let mut i = 0usize;
-        if must_fill {
-            match seq.next_element_seed(item) {
-                Ok(Some(())) => i = 1,
-                Ok(None) => return self.empty("[]"),
-                Err(e) => {
-                    within(self.found, "[0]");
-                    return Err(e);
-                }
-            }
-        }
         loop {
             match seq.next_element_seed(item) {
                 Ok(Some(())) => i += 1,
@@ -340,7 +344,6 @@ mod tests {
             r#"{"AgentId": null, "Right": null, "Inner": {"name": null}, "Subs": [{"key": null}], "Tags": []}"#,
             "{}",
             "  ",
-            "{not json", // the handler's own refusal
         ] {
             assert_eq!(check(Vendor::Udesk, ok), Ok(()), "{ok}");
         }
@@ -399,6 +402,14 @@ mod tests {
             (
                 "\"x\"",
                 "the request body must be a JSON object, not string",
+            ),
+            (
+                "{not json",
+                "request body is not valid JSON: key must be a string at line 1 column 2",
+            ),
+            (
+                "\u{0}",
+                "request body is not valid JSON: expected value at line 1 column 1",
             ),
         ] {
             assert_eq!(check(Vendor::Udesk, body), Err(why.to_string()), "{body}");

@@ -40,6 +40,9 @@ pub enum Ty {
     Any,
     /// Unix time in milliseconds, as the vendor documents it (sent as text in a query or header).
     TimestampMs,
+    /// An integer flag whose own section also says to set it to `true` (Udesk's
+    /// `IsCreateExtension`): an integer or a boolean.
+    Flag,
 }
 
 impl Ty {
@@ -53,6 +56,7 @@ impl Ty {
             Ty::ObjectList => "object[]",
             Ty::Any => "any",
             Ty::TimestampMs => "timestamp (ms)",
+            Ty::Flag => "integer or boolean",
         }
     }
 }

@@ -33,6 +33,7 @@ fn value_schema(f: &Field, vendor: Vendor, side: Side) -> Value {
         }
         Ty::Integer => json!({"type": "integer"}),
         Ty::Boolean => json!({"type": "boolean"}),
+        Ty::Flag => json!({"type": ["integer", "boolean"]}),
         Ty::StringList => json!({"type": "array", "items": {"type": "string"}}),
         Ty::Object => members(f.items, vendor, side),
         Ty::ObjectList => json!({"type": "array", "items": members(f.items, vendor, side)}),
@@ -54,15 +55,9 @@ fn members(fields: &[Field], vendor: Vendor, side: Side) -> Value {
         if side == Side::Request && !f.required {
             nullable(&mut s);
         }
-        // A required member sent empty is refused as missing (`conform`).
-        if side == Side::Request && f.required {
-            match f.ty {
-                Ty::String => s["minLength"] = json!(1),
-                Ty::StringList | Ty::ObjectList if vendor != Vendor::Nxcloud => {
-                    s["minItems"] = json!(1)
-                }
-                _ => {}
-            }
+        // A required string sent empty is refused as missing (`conform`).
+        if side == Side::Request && f.required && f.ty == Ty::String {
+            s["minLength"] = json!(1);
         }
         props.insert(f.name.to_string(), s);
     }

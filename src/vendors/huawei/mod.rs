@@ -48,7 +48,9 @@ impl Call<'_> {
 /// object) is refused with 400 before any handler reads it.
 pub fn conform(op: &crate::contract::Op, req: &ApiRequest) -> Result<(), HuaweiError> {
     crate::contract::conform::body(Vendor::Huawei, op, &req.body).map_err(|v| {
-        HuaweiError::BadRequest(if v.missing {
+        HuaweiError::BadRequest(if let Some(why) = &v.malformed {
+            format!("Invalid request body: {why}.")
+        } else if v.missing {
             format!("{} is mandatory.", v.at)
         } else {
             format!("Invalid request body: {v}.")
@@ -120,7 +122,10 @@ impl VendorApi for Huawei {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, _) => route,
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let reply = match route.handler {

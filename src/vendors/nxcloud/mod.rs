@@ -311,7 +311,10 @@ impl VendorApi for NxCloud {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, _) => route,
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (outcome, tenant) = run(ctx, req, route.operation, route.contract, route.handler);

@@ -219,7 +219,10 @@ impl VendorApi for Udesk {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let (route, params) = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, params) => (route, params),
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (handler, envelope) = route.handler;

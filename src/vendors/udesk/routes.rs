@@ -157,7 +157,7 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
             opt(Body, "Email", String),
             opt(Body, "Role", String),
             opt(Body, "Enable", Boolean),
-            opt(Body, "IsCreateExtension", Integer),
+            opt(Body, "IsCreateExtension", Flag),
             opt(Body, "WrapUpTime", Integer),
             opt(Body, "OutWrapUpTime", Integer),
             opt(Body, "AssistantAccessRight", Integer),
