@@ -1,0 +1,36 @@
+//! The schemathesis run of every vendor face from ccemu's own OpenAPI documents
+//! (contrib/schemathesis/fuzz.sh; docs/contract.md, "Fuzzing"), inside `cargo test`, so that the
+//! README's test command is what CI runs, fuzzing included. `.ci/run` installs schemathesis
+//! first; under `CI=true` its absence is a failure, on a developer's machine a skip that says so.
+
+use std::process::Command;
+
+#[test]
+fn every_vendor_face_passes_schemathesis_from_its_own_openapi() {
+    let st = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "st".into());
+    let installed = Command::new(&st)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "schemathesis ({st}) is not installed; .ci/run installs it"
+        );
+        eprintln!("skipped: schemathesis is not installed (python3 -m pip install 'schemathesis==4.32.5')");
+        return;
+    }
+    let out = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/contrib/schemathesis/fuzz.sh"
+        ))
+        .env("CCEMU", env!("CARGO_BIN_EXE_ccemu"))
+        .env("SCHEMATHESIS", &st)
+        .output()
+        .expect("bash runs");
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("fuzz: every face passed"), "{log}");
+}
