@@ -61,14 +61,15 @@ fuzz() {
     curl -fsS "$url/_ccemu/openapi/$face.json" -o "$work/$face.json"
     curl -fsS -X POST "$url/_ccemu/reset" -H 'Content-Type: application/json' -d '{}' >/dev/null
     echo "fuzz: $face (seed $seed, $examples examples per operation)"
-    "$st" run "$work/$face.json" --url "$url" \
+    # From the scratch directory: schemathesis keeps a replay cache (.schemathesis/) where it runs.
+    (cd "$work" && "$st" run "$work/$face.json" --url "$url" \
         --seed "$seed" --max-examples "$examples" --workers 1 \
         --phases examples,coverage,fuzzing \
         --generation-with-security-parameters false \
         --generation-database none \
         --exclude-checks "$excluded" \
         --report junit --report-junit-path "$reports/$face.xml" \
-        --no-color
+        --no-color)
 }
 
 fuzz udesk ignored_auth,positive_data_acceptance
