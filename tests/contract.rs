@@ -216,7 +216,7 @@ fn sample(ty: Ty, items: &[ccemu::contract::Field]) -> Value {
         Ty::Boolean | Ty::Flag => json!(true),
         Ty::StringList => json!(["9001"]),
         Ty::Object => Value::Object(sample_object(items)),
-        Ty::ObjectList => json!([Value::Object(sample_object(items))]),
+        Ty::ObjectList | Ty::ObjectOrList => json!([Value::Object(sample_object(items))]),
         Ty::Any => json!("1"),
     }
 }
@@ -716,6 +716,7 @@ fn wrong_values(vendor: Vendor, ty: Ty) -> Vec<Value> {
         Ty::StringList => vec![json!("x"), json!([1]), json!([null])],
         Ty::Object => vec![json!([]), json!("x")],
         Ty::ObjectList => vec![json!({}), json!([1])],
+        Ty::ObjectOrList => vec![json!("x"), json!([1])],
         Ty::TimestampMs => vec![json!(true), json!("soon")],
         Ty::Any => vec![],
     }

@@ -258,7 +258,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let item = match self.ty {
             Ty::StringList => self.child(Ty::String, &[], false),
-            Ty::ObjectList => self.child(Ty::Object, self.items, false),
+            Ty::ObjectList | Ty::ObjectOrList => self.child(Ty::Object, self.items, false),
             Ty::Any => self.child(Ty::Any, &[], true),
             _ => return self.wrong("array"),
         };
@@ -276,7 +276,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if !matches!(self.ty, Ty::Object | Ty::Any) {
+        if !matches!(self.ty, Ty::Object | Ty::ObjectOrList | Ty::Any) {
             return self.wrong("object");
         }
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {

@@ -37,6 +37,10 @@ fn value_schema(f: &Field, vendor: Vendor, side: Side) -> Value {
         Ty::StringList => json!({"type": "array", "items": {"type": "string"}}),
         Ty::Object => members(f.items, vendor, side),
         Ty::ObjectList => json!({"type": "array", "items": members(f.items, vendor, side)}),
+        Ty::ObjectOrList => {
+            let one = members(f.items, vendor, side);
+            json!({"anyOf": [{"type": "array", "items": one.clone()}, one]})
+        }
         Ty::Any => json!({}),
         Ty::TimestampMs => json!({"type": "string", "pattern": "^[0-9]+$",
             "description": "Unix time in milliseconds"}),

@@ -44,6 +44,7 @@ fn fits(ty: Ty, v: &Value) -> bool {
         Ty::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         Ty::Object => v.is_object(),
         Ty::ObjectList => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
+        Ty::ObjectOrList => v.is_object() || fits(Ty::ObjectList, v),
     }
 }
 
