@@ -13,9 +13,15 @@ ccemu="${CCEMU:-$root/target/debug/ccemu}"
 examples="${FUZZ_EXAMPLES:-50}"
 seed="${FUZZ_SEED:-23}"
 reports="${FUZZ_REPORTS:-$root/target/schemathesis}"
-st="${SCHEMATHESIS:-st}"
-
-command -v "$st" >/dev/null || { echo "fuzz: schemathesis ($st) is not installed" >&2; exit 2; }
+# The schemathesis command (words split): `st`, or the module where pip's scripts are not on PATH.
+if [ -n "${SCHEMATHESIS:-}" ]; then
+    read -r -a st <<<"$SCHEMATHESIS"
+elif command -v st >/dev/null; then
+    st=(st)
+else
+    st=(python3 -m schemathesis.cli)
+fi
+"${st[@]}" --version >/dev/null 2>&1 || { echo "fuzz: schemathesis (${st[*]}) is not installed" >&2; exit 2; }
 [ -x "$ccemu" ] || { echo "fuzz: no ccemu binary at $ccemu (cargo build first)" >&2; exit 2; }
 
 work="$(mktemp -d)"
@@ -62,7 +68,7 @@ fuzz() {
     curl -fsS -X POST "$url/_ccemu/reset" -H 'Content-Type: application/json' -d '{}' >/dev/null
     echo "fuzz: $face (seed $seed, $examples examples per operation)"
     # From the scratch directory: schemathesis keeps a replay cache (.schemathesis/) where it runs.
-    (cd "$work" && "$st" run "$work/$face.json" --url "$url" \
+    (cd "$work" && "${st[@]}" run "$work/$face.json" --url "$url" \
         --seed "$seed" --max-examples "$examples" --workers 1 \
         --phases examples,coverage,fuzzing \
         --generation-with-security-parameters false \
