@@ -13,6 +13,7 @@ pub mod admin;
 pub mod calls;
 pub mod cli;
 pub mod clock;
+pub mod conform;
 pub mod contract;
 pub mod coverage;
 pub mod emulator;

@@ -28,10 +28,16 @@ pub enum Ty {
     Object,
     /// `object[]`; its members are the field's `items`.
     ObjectList,
+    /// `object[]` whose table says `object` (Udesk section 18's `subscriptions`): a list of
+    /// objects, or one object standing for a list of one.
+    ObjectOrList,
     /// Anything (a documented field whose type the document leaves open).
     Any,
     /// Unix time in milliseconds, as the vendor documents it (sent as text in a query or header).
     TimestampMs,
+    /// An integer flag whose own section also says to set it to `true` (Udesk's
+    /// `IsCreateExtension`): an integer or a boolean.
+    Flag,
 }
 
 impl Ty {
@@ -43,8 +49,10 @@ impl Ty {
             Ty::StringList => "string[]",
             Ty::Object => "object",
             Ty::ObjectList => "object[]",
+            Ty::ObjectOrList => "object or object[]",
             Ty::Any => "any",
             Ty::TimestampMs => "timestamp (ms)",
+            Ty::Flag => "integer or boolean",
         }
     }
 }

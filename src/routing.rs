@@ -116,6 +116,25 @@ pub fn method_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> Strin
     )
 }
 
+/// The methods `path` takes, as an `Allow` header lists them (RFC 9110 asks for it on a 405):
+/// those of its most literal pattern, so that `/agents/extensions` is not said to take the
+/// methods of `/agents/{id}`, as its OpenAPI path item does not.
+pub fn allowed<H>(routes: &[Route<H>], path: &str) -> String {
+    let matching: Vec<(&Route<H>, usize)> = routes
+        .iter()
+        .filter_map(|r| match_pattern(r.pattern, path).map(|p| (r, p.0.len())))
+        .collect();
+    let fewest = matching.iter().map(|(_, n)| *n).min().unwrap_or(0);
+    let mut methods: Vec<&str> = Vec::new();
+    for (r, _) in matching.iter().filter(|(_, n)| *n == fewest) {
+        let m = method_str(&r.method);
+        if !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
+    methods.join(", ")
+}
+
 /// Path parameters captured by `{name}` segments, in pattern order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Params(Vec<(&'static str, String)>);

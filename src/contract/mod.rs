@@ -6,6 +6,7 @@
 //! documents (`openapi`), the strict-mode findings (`strict`), the coverage report (`report`)
 //! and the test that every required field's absence gets the vendor's parameter error.
 
+pub use crate::conform;
 pub mod drift;
 pub mod openapi;
 pub mod report;

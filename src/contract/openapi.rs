@@ -11,9 +11,21 @@ use crate::model::Vendor;
 use crate::routing::Described;
 use serde_json::{json, Map, Value};
 
+/// Whose schema is being written: a request's members may be `null`, which every route reads
+/// as absent (docs/contract.md); an answer's are as ccemu writes them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Answer,
+}
+
 /// The schema of one field's value. NXCloud reads integers from strings of digits too (its own
 /// example sends them so), which the schema admits; strict mode flags it.
 pub fn schema(f: &Field, vendor: Vendor) -> Value {
+    value_schema(f, vendor, Side::Answer)
+}
+
+fn value_schema(f: &Field, vendor: Vendor, side: Side) -> Value {
     match f.ty {
         Ty::String => json!({"type": "string"}),
         Ty::Integer if vendor == Vendor::Nxcloud => {
@@ -21,9 +33,14 @@ pub fn schema(f: &Field, vendor: Vendor) -> Value {
         }
         Ty::Integer => json!({"type": "integer"}),
         Ty::Boolean => json!({"type": "boolean"}),
+        Ty::Flag => json!({"type": ["integer", "boolean"]}),
         Ty::StringList => json!({"type": "array", "items": {"type": "string"}}),
-        Ty::Object => object(f.items, vendor),
-        Ty::ObjectList => json!({"type": "array", "items": object(f.items, vendor)}),
+        Ty::Object => members(f.items, vendor, side),
+        Ty::ObjectList => json!({"type": "array", "items": members(f.items, vendor, side)}),
+        Ty::ObjectOrList => {
+            let one = members(f.items, vendor, side);
+            json!({"anyOf": [{"type": "array", "items": one.clone()}, one]})
+        }
         Ty::Any => json!({}),
         Ty::TimestampMs => json!({"type": "string", "pattern": "^[0-9]+$",
             "description": "Unix time in milliseconds"}),
@@ -32,9 +49,21 @@ pub fn schema(f: &Field, vendor: Vendor) -> Value {
 
 /// An object with these members; unknown members are allowed (the vendors ignore them).
 pub fn object(fields: &[Field], vendor: Vendor) -> Value {
+    members(fields, vendor, Side::Answer)
+}
+
+fn members(fields: &[Field], vendor: Vendor, side: Side) -> Value {
     let mut props = Map::new();
     for f in fields {
-        props.insert(f.name.to_string(), schema(f, vendor));
+        let mut s = value_schema(f, vendor, side);
+        if side == Side::Request && !f.required {
+            nullable(&mut s);
+        }
+        // A required string sent empty is refused as missing (`conform`).
+        if side == Side::Request && f.required && f.ty == Ty::String {
+            s["minLength"] = json!(1);
+        }
+        props.insert(f.name.to_string(), s);
     }
     let required: Vec<&str> = fields
         .iter()
@@ -48,10 +77,20 @@ pub fn object(fields: &[Field], vendor: Vendor) -> Value {
     o
 }
 
+/// `null` added to an optional member's types. A required member's `null` is its absence, refused
+/// as missing, so its schema does not admit it.
+fn nullable(s: &mut Value) {
+    match s.get_mut("type") {
+        Some(Value::Array(types)) => types.push(json!("null")),
+        Some(t @ Value::String(_)) => *t = json!([t.clone(), "null"]),
+        _ => {} // `{}`: anything, null included
+    }
+}
+
 /// The request body schema of an operation (its top-level body fields).
 pub fn request_schema(op: &Op, vendor: Vendor) -> Value {
     let body: Vec<Field> = op.fields_in(In::Body).copied().collect();
-    object(&body, vendor)
+    members(&body, vendor, Side::Request)
 }
 
 /// The names the security scheme carries (not repeated as parameters).
@@ -146,7 +185,7 @@ fn operation(vendor: Vendor, d: &Described, id: String) -> Value {
         "parameters": params,
         "security": security(op),
         "responses": {
-            "200": {"description": format!("The answer, in the {} envelope.", op.envelope),
+            "200": {"description": ok_description(vendor, op),
                 "content": {"application/json": {"schema": envelope.clone()}}},
             "default": {"description": "A refusal, in the same envelope (Huawei: {error_code, error_msg}); x-error-codes lists the codes.",
                 "content": {"application/json": {"schema": {}}}},
@@ -154,6 +193,9 @@ fn operation(vendor: Vendor, d: &Described, id: String) -> Value {
         "x-envelope": op.envelope,
         "x-error-codes": codes,
     });
+    if vendor == Vendor::Nxcloud {
+        o["x-errors-in-body"] = errors_in_body();
+    }
     if op.has_body {
         let mut media = json!({"schema": request_schema(op, vendor)});
         if let Some(ex) = op
@@ -168,6 +210,25 @@ fn operation(vendor: Vendor, d: &Described, id: String) -> Value {
         });
     }
     o
+}
+
+/// NXCloud refuses with HTTP 200 and a non-zero `code`: said in words and as data, so that a
+/// tool that reads statuses knows a 200 is not yet a success.
+fn errors_in_body() -> Value {
+    json!({"status": 200, "member": "code", "success": 0})
+}
+
+fn ok_description(vendor: Vendor, op: &Op) -> String {
+    match vendor {
+        Vendor::Nxcloud => format!(
+            "The answer, in the {} envelope. Refusals come with HTTP 200 too: `code` is 0 on \
+             success and the vendor's error code otherwise (x-error-codes lists them; \
+             x-errors-in-body says so as data). Only a route or body the gateway cannot read \
+             answers another status.",
+            op.envelope
+        ),
+        _ => format!("The answer, in the {} envelope.", op.envelope),
+    }
 }
 
 fn describe_code(vendor: Vendor, code: &str) -> String {
@@ -187,6 +248,14 @@ fn describe_code(vendor: Vendor, code: &str) -> String {
             .map(|s| crate::vendors::huawei::errors::status_text(s).to_string())
             .unwrap_or_default(),
     }
+}
+
+fn info_description(vendor: Vendor) -> String {
+    let mut d = "Written by ccemu from its routing tables: the vendor's documented routes, fields, envelopes and error codes, as ccemu serves them. A request body member that is null is read as absent. See docs/contract.md.".to_string();
+    if vendor == Vendor::Nxcloud {
+        d.push_str(" NXCloud answers its errors with HTTP 200 and a non-zero code in the body (x-errors-in-body on each operation).");
+    }
+    d
 }
 
 /// The OpenAPI 3.1 document of one vendor face.
@@ -213,7 +282,7 @@ pub fn document(vendor: Vendor) -> Value {
         "info": {
             "title": title(vendor),
             "version": "ccemu",
-            "description": "Written by ccemu from its routing tables: the vendor's documented routes, fields, envelopes and error codes, as ccemu serves them. See docs/contract.md.",
+            "description": info_description(vendor),
         },
         "paths": paths,
         "components": {"securitySchemes": schemes(vendor)},

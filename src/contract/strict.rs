@@ -28,9 +28,11 @@ fn fits(ty: Ty, v: &Value) -> bool {
         Ty::String => v.is_string(),
         Ty::Integer | Ty::TimestampMs => v.is_i64() || v.is_u64(),
         Ty::Boolean => v.is_boolean(),
+        Ty::Flag => v.is_boolean() || v.is_i64() || v.is_u64(),
         Ty::StringList => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
         Ty::Object => v.is_object(),
         Ty::ObjectList => v.as_array().is_some_and(|a| a.iter().all(Value::is_object)),
+        Ty::ObjectOrList => v.is_object() || fits(Ty::ObjectList, v),
     }
 }
 

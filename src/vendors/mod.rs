@@ -120,6 +120,14 @@ pub fn with_detail(reply: Reply, detail: &str) -> Reply {
     }
 }
 
+/// A 405 with the `Allow` header naming the methods the path takes.
+pub fn with_allow<H>(reply: Reply, routes: &[crate::routing::Route<H>], path: &str) -> Reply {
+    match hyper::header::HeaderValue::from_str(&crate::routing::allowed(routes, path)) {
+        Ok(v) => reply.with_header(hyper::header::ALLOW, v),
+        Err(_) => reply,
+    }
+}
+
 /// One documented route of one vendor, as `GET /_ccemu/routes` and `ccemu routes` list it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CatalogueEntry {

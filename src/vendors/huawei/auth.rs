@@ -128,6 +128,13 @@ pub fn token_by_ak_sk(ctx: &Ctx, req: &ApiRequest) -> Result<(Reply, String), Hu
             "Content-Type must be application/json, not {content_type:?}."
         )));
     }
+    // The exchange's own contract, as every API's (`super::conform`).
+    if let Some(route) = super::routes::ROUTES
+        .iter()
+        .find(|r| r.operation == "tokenByAkSk")
+    {
+        super::conform(route.contract, req)?;
+    }
     let body: TokenRequest = super::parse_body(&req.body)?;
     if body.app_key.is_empty() || body.app_secret.is_empty() {
         return Err(HuaweiError::BadRequest(

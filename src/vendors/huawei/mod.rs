@@ -45,6 +45,20 @@ impl Call<'_> {
     }
 }
 
+/// What the route's own OpenAPI document says is invalid (a wrong type, a body that is not an
+/// object) is refused with 400 before any handler reads it.
+pub fn conform(op: &crate::op::Op, req: &ApiRequest) -> Result<(), HuaweiError> {
+    crate::conform::body(Vendor::Huawei, op, &req.body).map_err(|v| {
+        HuaweiError::BadRequest(if let Some(why) = &v.malformed {
+            format!("Invalid request body: {why}.")
+        } else if v.missing {
+            format!("{} is mandatory.", v.at)
+        } else {
+            format!("Invalid request body: {v}.")
+        })
+    })
+}
+
 /// A missing field answers 400 naming it; anything else that does not fit, 400 with serde's
 /// reason.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
@@ -54,7 +68,7 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
     // The whole document first: a field the type does not name is otherwise never decoded.
     crate::vendors::json::check(body)
         .map_err(|e| HuaweiError::BadRequest(format!("Invalid request body: {e}.")))?;
-    serde_json::from_slice(body).map_err(body_error)
+    crate::vendors::json::read(body).map_err(body_error)
 }
 
 pub fn body_error(e: serde_json::Error) -> HuaweiError {
@@ -109,7 +123,10 @@ impl VendorApi for Huawei {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, _) => route,
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let reply = match route.handler {
@@ -122,7 +139,7 @@ impl VendorApi for Huawei {
                     let model = ctx.model();
                     auth::authenticate(ctx, &model, req)
                 };
-                match caller {
+                match caller.and_then(|c| conform(route.contract, req).map(|()| c)) {
                     Ok(caller) => {
                         let call = Call {
                             ctx,

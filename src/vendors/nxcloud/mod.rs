@@ -264,6 +264,7 @@ fn run(
     ctx: &Ctx,
     req: &ApiRequest,
     operation: &str,
+    contract: &crate::op::Op,
     handler: Handler,
 ) -> (Result<Data, NxError>, Option<String>) {
     let caller = match auth::authenticate(ctx, req) {
@@ -271,25 +272,30 @@ fn run(
         Err(e) => return (Err(e), None),
     };
     let tenant = caller.tenant;
-    let outcome = Body::parse(&req.body).and_then(|body| {
-        let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
-            body.opt_int("tenantId")?
-        } else {
-            Some(body.int("tenantId")?)
-        };
-        if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
-            return Err(NxError::Forbidden(format!(
-                "tenantId {tenant_id} is not the team of this accessKey"
-            )));
-        }
-        let call = Call {
-            ctx,
-            req,
-            tenant: tenant.clone(),
-            body,
-        };
-        handler(&call)
-    });
+    // What the route's own OpenAPI document says is invalid never reaches a handler.
+    let conform = crate::conform::body(Vendor::Nxcloud, contract, &req.body)
+        .map_err(|v| NxError::Parameter(v.to_string()));
+    let outcome = conform
+        .and_then(|()| Body::parse(&req.body))
+        .and_then(|body| {
+            let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
+                body.opt_int("tenantId")?
+            } else {
+                Some(body.int("tenantId")?)
+            };
+            if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
+                return Err(NxError::Forbidden(format!(
+                    "tenantId {tenant_id} is not the team of this accessKey"
+                )));
+            }
+            let call = Call {
+                ctx,
+                req,
+                tenant: tenant.clone(),
+                body,
+            };
+            handler(&call)
+        });
     (outcome, Some(tenant))
 }
 
@@ -305,10 +311,13 @@ impl VendorApi for NxCloud {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let route = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, _) => route,
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
-        let (outcome, tenant) = run(ctx, req, route.operation, route.handler);
+        let (outcome, tenant) = run(ctx, req, route.operation, route.contract, route.handler);
         let mut reply = render(ctx, tenant.as_deref(), outcome).with_operation(route.operation);
         if let Some(t) = tenant {
             reply = reply.with_tenant(t);

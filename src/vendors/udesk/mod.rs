@@ -48,7 +48,7 @@ impl Call<'_> {
         crate::vendors::json::check(&self.req.body).map_err(|e| {
             UdeskError::InvalidParameter(format!("request body is not valid JSON: {e}"))
         })?;
-        serde_json::from_slice(&self.req.body).map_err(parse_error)
+        crate::vendors::json::read(&self.req.body).map_err(parse_error)
     }
 
     /// A path parameter the route pattern guarantees.
@@ -219,7 +219,10 @@ impl VendorApi for Udesk {
     fn handle(&self, ctx: &Ctx, req: &ApiRequest) -> Reply {
         let (route, params) = match routing::find(routes::ROUTES, &req.method, &req.path) {
             Match::Found(route, params) => (route, params),
-            Match::MethodNotAllowed => return self.reject(ctx, req, Rejection::MethodNotAllowed),
+            Match::MethodNotAllowed => {
+                let reply = self.reject(ctx, req, Rejection::MethodNotAllowed);
+                return crate::vendors::with_allow(reply, routes::ROUTES, &req.path);
+            }
             Match::NotFound => return self.reject(ctx, req, Rejection::NotFound),
         };
         let (handler, envelope) = route.handler;
@@ -247,7 +250,18 @@ impl VendorApi for Udesk {
                     tenant: tenant.clone(),
                     params,
                 };
-                render(envelope, req, handler(&call)).with_tenant(tenant)
+                // What the route's own OpenAPI document says is invalid never reaches a handler.
+                let outcome =
+                    crate::conform::body(Vendor::Udesk, route.contract, &req.body)
+                        .map_err(|v| {
+                            if v.missing {
+                                UdeskError::EmptyParameter(v.to_string())
+                            } else {
+                                UdeskError::InvalidParameter(v.to_string())
+                            }
+                        })
+                        .and_then(|()| handler(&call));
+                render(envelope, req, outcome).with_tenant(tenant)
             }
             Err(e) => render(envelope, req, Err(e)),
         };

@@ -5,7 +5,7 @@
 //! path, body), the envelope it answers in, the return codes it can answer and the document's
 //! example body. The document's blank "Email" rows are read as `Email`; section 18 types
 //! `subscriptions` as `object` while its example (and every client) sends a list, so it is
-//! described as `object[]`.
+//! described as either (`object_or_list`), as the handler reads it.
 
 use super::{
     agents, callback, extensions, queue_members, queues, relay_numbers, sessions, subscriptions,
@@ -157,7 +157,7 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
             opt(Body, "Email", String),
             opt(Body, "Role", String),
             opt(Body, "Enable", Boolean),
-            opt(Body, "IsCreateExtension", Integer),
+            opt(Body, "IsCreateExtension", Flag),
             opt(Body, "WrapUpTime", Integer),
             opt(Body, "OutWrapUpTime", Integer),
             opt(Body, "AssistantAccessRight", Integer),
@@ -444,7 +444,7 @@ pub static ROUTES: &[Route<(Handler, Envelope)>] = &[
             TIMESTAMP,
             SIGN,
             SID,
-            req(Body, "subscriptions", ObjectList).with(SUBSCRIPTION),
+            req(Body, "subscriptions", ObjectOrList).with(SUBSCRIPTION),
         ],
         ["200019"],
         Some(
