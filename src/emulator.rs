@@ -123,6 +123,10 @@ pub struct Shared {
     pub contract: crate::contract::report::Contract,
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
+    /// The live feed of `/_ccemu/stream` and the dashboard.
+    pub hub: crate::hub::Hub,
+    /// The Prometheus families of `/_ccemu/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -142,15 +146,23 @@ impl std::ops::Deref for Ctx {
 impl Ctx {
     pub fn new(config: Config, fixture: Model) -> Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
+        let hub = crate::hub::Hub::default();
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let journal = Journal::new(config.journal_size);
+        journal.attach(hub.clone());
+        let events = Events::new(config.events.clone());
+        events.log.attach(hub.clone(), metrics.clone());
         Ctx(Arc::new(Shared {
             clock: Clock::new(),
-            journal: Journal::new(config.journal_size),
+            journal,
             scenarios: Scenarios::new(config.seed),
             hangs: Default::default(),
-            events: Events::new(config.events.clone()),
+            events,
             calls: Calls::new(config.seed),
             contract: crate::contract::report::Contract::new(config.strict),
             sandboxes: Default::default(),
+            hub,
+            metrics,
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),
@@ -299,6 +311,27 @@ impl Drop for ModelGuard<'_> {
         let outs = route(&model, &events, &self.shared.events);
         drop(model);
         self.shared.events.enqueue(outs);
+        observe(self.shared, &events);
+    }
+}
+
+/// Counts ended calls and announces agent and call changes on the live feed.
+fn observe(shared: &Shared, events: &[ModelEvent]) {
+    for e in events {
+        if let ModelEvent::Call { name, fields, .. } = e {
+            if name == "hangup" {
+                let outcome = fields.get("outcome").and_then(|o| o.as_str());
+                shared.metrics.call_ended(outcome.unwrap_or("other"));
+            }
+        }
+        let kind = match e {
+            ModelEvent::Call { .. } => "call",
+            ModelEvent::Injected { .. } => "injected",
+            _ => "agent",
+        };
+        shared.hub.publish(kind, Some(e.tenant()), || {
+            serde_json::to_value(e).unwrap_or_default()
+        });
     }
 }
 

@@ -216,6 +216,23 @@ pub struct Entry {
     pub findings: Vec<crate::contract::strict::Finding>,
 }
 
+/// The stream's view of an entry: what the dashboard lists; bodies are read from the journal.
+fn announce(hub: &crate::hub::Hub, e: &Entry) {
+    let tenant = e.tenant.as_deref();
+    hub.publish("request", tenant, || {
+        serde_json::json!({
+            "seq": e.seq, "at_ms": e.at_ms, "vendor": e.vendor, "operation": e.operation,
+            "tenant": e.tenant, "method": e.method.as_str(), "path": e.path, "status": e.status,
+            "code": e.code, "latency_ms": e.latency_ms, "rule": e.rule, "fault": e.fault,
+        })
+    });
+    if let (Some(rule), Some(fault)) = (e.rule, e.fault) {
+        hub.publish("fault", tenant, || {
+            serde_json::json!({"target": "request", "rule": rule, "fault": fault, "seq": e.seq, "at_ms": e.at_ms, "tenant": e.tenant})
+        });
+    }
+}
+
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(m.as_str())
 }
@@ -373,6 +390,8 @@ struct Inner {
     copied_under_lock: AtomicU64,
     matches: AtomicU64,
     woken: AtomicU64,
+    /// The live feed (`/_ccemu/stream`) each entry is announced on, once given.
+    hub: std::sync::OnceLock<crate::hub::Hub>,
 }
 
 pub struct Journal(Arc<Inner>);
@@ -399,7 +418,13 @@ impl Journal {
             copied_under_lock: AtomicU64::new(0),
             matches: AtomicU64::new(0),
             woken: AtomicU64::new(0),
+            hub: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Announces every entry from now on on `hub` (a summary: the bodies stay in the journal).
+    pub fn attach(&self, hub: crate::hub::Hub) {
+        let _ = self.0.hub.set(hub);
     }
 
     pub fn enabled(&self) -> bool {
@@ -427,7 +452,8 @@ impl Journal {
         entry.latency_ms = pending.started.elapsed().as_millis() as u64;
         // Allocated before the lock is taken.
         let mut entry = Arc::new(entry);
-        let evicted = {
+        let hub = inner.hub.get().filter(|h| h.active());
+        let (evicted, announced) = {
             let mut ring = inner.ring.lock();
             if let Some(e) = Arc::get_mut(&mut entry) {
                 e.seq = ring.next_seq;
@@ -438,11 +464,15 @@ impl Journal {
             } else {
                 None
             };
+            let announced = hub.map(|_| entry.clone());
             ring.entries.push_back(entry);
-            evicted
+            (evicted, announced)
         };
         // Freed after the lock is let go: an entry is a dozen allocations.
         drop(evicted);
+        if let (Some(hub), Some(e)) = (hub, announced) {
+            announce(hub, &e);
+        }
         if inner.pending.load(Ordering::Acquire) > 0 {
             inner.nudge.notify_one();
         }

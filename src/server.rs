@@ -223,6 +223,10 @@ async fn respond(
             }
         }
     }
+    // The live feed answers a body that never ends: it bypasses the whole-body `Reply`.
+    if admin::stream::serves(req.uri().path()) {
+        return Ok(admin::stream::respond(&ctx, remote, req));
+    }
     match handle(&ctx, remote, req).await {
         Action::Send(reply) => Ok(into_response(reply)),
         Action::Stream {
@@ -306,6 +310,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     let Some(vendor) = vendors::for_path(&api.path) else {
         return Action::Send(not_found(&api));
     };
+    let started = std::time::Instant::now();
     let pending = ctx.journal.begin(ctx.now_ms());
     let mut findings = Vec::new();
     let (mut outcome, fired) = match read {
@@ -334,6 +339,15 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         outcome.meta.code.as_deref(),
         &findings,
     );
+    ctx.metrics.request(
+        vendor.vendor().name(),
+        operation,
+        outcome.meta.code.as_deref(),
+        started.elapsed().as_secs_f64(),
+    );
+    if let Some(f) = &fired {
+        ctx.metrics.fault(f.rule, f.fault.kind(), "request");
+    }
     if ctx.journal.enabled() {
         record(
             ctx,

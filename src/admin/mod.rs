@@ -13,6 +13,8 @@ mod guard;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
+pub mod stream;
+pub mod ui;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -75,10 +77,19 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
         .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
+/// The admin API's checks (loopback or token, Host, Origin, JSON writes) for a path served
+/// outside `handle` (the stream).
+pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Reply> {
+    guard::check(ctx, req, path).map_err(Reply::from)
+}
+
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = guard::check(ctx, &req, path) {
         return refused.into();
+    }
+    if ui::serves(path) {
+        return ui::handle(ctx, &req, path);
     }
     // Sandbox paths, and `?sandbox=ID` on the clock, faults, journal and delivery log.
     if let Some(reply) = sandboxes::handle(ctx, &req, path).await {
@@ -230,6 +241,12 @@ struct ClockChange {
 
 fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     change_clock(&ctx.clock, req)?;
+    let (now_ms, frozen) = (ctx.clock.now_ms(), ctx.clock.is_frozen());
+    ctx.hub.publish(
+        "clock",
+        None,
+        || json!({"now_ms": now_ms, "frozen": frozen}),
+    );
     Ok(clock(ctx))
 }
 
