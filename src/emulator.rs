@@ -329,9 +329,7 @@ fn observe(shared: &Shared, events: &[ModelEvent]) {
             ModelEvent::Injected { .. } => "injected",
             _ => "agent",
         };
-        shared.hub.publish(kind, Some(e.tenant()), || {
-            serde_json::to_value(e).unwrap_or_default()
-        });
+        shared.hub.publish(kind, Some(e.tenant()), || e);
     }
 }
 

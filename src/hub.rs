@@ -6,32 +6,93 @@
 //! without reaching up into the admin API.
 //!
 //! Publishing must never slow an API call. Until the first reader subscribes, `publish` is one
-//! atomic load. After that it serialises the item (outside any lock), pushes it onto a bounded
-//! ring under a short lock and bumps a `watch` value; it never waits for a reader. Readers pull
+//! atomic load. After that it pushes the item onto a bounded ring under a short lock and wakes
+//! the readers parked waiting for one, if any; it never waits for a reader. The request journal
+//! publishes a pointer to its entry, serialised later by the first reader that needs it. Readers pull
 //! from the ring at their own pace: a reader that falls more than the ring's length behind is
 //! told how many items it missed (`Lagged`) and carries on from the oldest item kept.
 
 use parking_lot::Mutex;
-use serde_json::Value;
+use serde::Serialize;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// Items kept for resuming readers (`Last-Event-ID`) and readers that fell behind.
 pub const DEFAULT_CAPACITY: usize = 4096;
 
-/// One published fact, serialised once and shared by every reader.
-#[derive(Debug)]
+/// Something published lazily: it is turned into JSON by the first reader that needs it, in that
+/// reader's task, so that the request path only pays for a pointer.
+pub trait Announce: Send + Sync {
+    /// The model tenant it is about, for readers that follow one tenant.
+    fn tenant(&self) -> Option<&str>;
+    /// The item as JSON text (the SSE `data:`), on one line.
+    fn to_json(&self) -> String;
+}
+
+/// An item serialised when it was published.
+struct Eager {
+    tenant: Option<String>,
+    json: String,
+}
+
+impl Announce for Eager {
+    fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+    fn to_json(&self) -> String {
+        self.json.clone()
+    }
+}
+
+/// One published fact, shared by every reader.
 pub struct Item {
     /// Increases by one per item since the emulator started; the SSE `id:`.
     pub id: u64,
     /// The SSE `event:` name: `agent`, `call`, `request`, `delivery`, `fault`, `clock`, ...
     pub kind: &'static str,
-    /// The model tenant the item is about, for readers that follow one tenant.
-    pub tenant: Option<String>,
-    /// The item as JSON text (the SSE `data:`).
-    pub data: String,
+    source: Box<dyn Announce>,
+    json: std::sync::OnceLock<String>,
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Item")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl Item {
+    pub fn tenant(&self) -> Option<&str> {
+        self.source.tenant()
+    }
+
+    /// The JSON text, made once by whichever reader asks first.
+    pub fn data(&self) -> &str {
+        self.frame()
+            .split_once("\ndata: ")
+            .map_or("", |(_, d)| d.trim_end())
+    }
+
+    /// The whole SSE frame (`id`, `event`, `data`, blank line), made once by whichever reader
+    /// asks first: a hundred readers then each copy bytes, no more.
+    pub fn frame(&self) -> &str {
+        self.json.get_or_init(|| {
+            let json = self.source.to_json();
+            let mut frame = String::with_capacity(json.len() + 40);
+            frame.push_str("id: ");
+            frame.push_str(&self.id.to_string());
+            frame.push_str("\nevent: ");
+            frame.push_str(self.kind);
+            frame.push_str("\ndata: ");
+            frame.push_str(&json);
+            frame.push_str("\n\n");
+            frame
+        })
+    }
 }
 
 /// What a reader asking for the items after `after` gets.
@@ -53,7 +114,21 @@ struct Inner {
     /// Set once the first reader subscribes; before that nothing is kept.
     active: AtomicBool,
     ring: Mutex<Ring>,
-    newest: watch::Sender<u64>,
+    /// The id of the newest item.
+    newest: AtomicU64,
+    /// Readers parked in `wait_after`: a publish with none (the usual case, as readers gather
+    /// items for a while after each wake-up) wakes nobody and costs one load.
+    waiting: AtomicUsize,
+    wake: Notify,
+}
+
+/// Counts a parked reader for as long as it waits (also when its wait is abandoned).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Clone)]
@@ -74,7 +149,9 @@ impl Hub {
                 items: VecDeque::new(),
                 next_id: 1,
             }),
-            newest: watch::channel(0).0,
+            newest: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
+            wake: Notify::new(),
         }))
     }
 
@@ -84,15 +161,39 @@ impl Hub {
     }
 
     /// Publishes one item; `data` is only called (and serialised) when a reader ever subscribed.
-    pub fn publish(&self, kind: &'static str, tenant: Option<&str>, data: impl FnOnce() -> Value) {
+    pub fn publish<T: Serialize>(
+        &self,
+        kind: &'static str,
+        tenant: Option<&str>,
+        data: impl FnOnce() -> T,
+    ) {
         if !self.active() {
             return;
         }
+        let json = serde_json::to_string(&data()).unwrap_or_else(|_| "null".into());
+        self.push(
+            kind,
+            Box::new(Eager {
+                tenant: tenant.map(str::to_owned),
+                json,
+            }),
+        );
+    }
+
+    /// Publishes one item serialised later, by its first reader; `source` is only called when
+    /// a reader ever subscribed.
+    pub fn publish_lazy(&self, kind: &'static str, source: impl FnOnce() -> Box<dyn Announce>) {
+        if self.active() {
+            self.push(kind, source());
+        }
+    }
+
+    fn push(&self, kind: &'static str, source: Box<dyn Announce>) {
         let mut item = Arc::new(Item {
             id: 0,
             kind,
-            tenant: tenant.map(str::to_owned),
-            data: data().to_string(),
+            source,
+            json: std::sync::OnceLock::new(),
         });
         let (id, evicted) = {
             let mut ring = self.0.ring.lock();
@@ -110,18 +211,36 @@ impl Hub {
             (id, evicted)
         };
         drop(evicted);
-        self.0.newest.send_replace(id);
+        // `fetch_max`: two publishers may get here out of order.
+        self.0.newest.fetch_max(id, Ordering::SeqCst);
+        if self.0.waiting.load(Ordering::SeqCst) > 0 {
+            self.0.wake.notify_waiters();
+        }
     }
 
-    /// Starts keeping items (from now on) and answers a receiver that changes with each new one.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
+    /// Starts keeping items (from now on): called by each reader before its first read.
+    pub fn subscribe(&self) {
         self.0.active.store(true, Ordering::Relaxed);
-        self.0.newest.subscribe()
     }
 
     /// The id of the newest item published (0 before any).
     pub fn newest(&self) -> u64 {
-        *self.0.newest.borrow()
+        self.0.newest.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once an item newer than `seen` is published (at once if there is one).
+    pub async fn wait_after(&self, seen: u64) {
+        let notified = self.0.wake.notified();
+        tokio::pin!(notified);
+        // Registered before the check, and the check after being counted: a publish that the
+        // check misses sees the count and wakes this registration.
+        notified.as_mut().enable();
+        self.0.waiting.fetch_add(1, Ordering::SeqCst);
+        let _parked = Parked(&self.0.waiting);
+        if self.newest() > seen {
+            return;
+        }
+        notified.await;
     }
 
     /// At most `max` items after `after`, oldest first.
@@ -163,7 +282,7 @@ mod tests {
         });
         assert!(!called);
         assert_eq!(hub.newest(), 0);
-        let _rx = hub.subscribe();
+        hub.subscribe();
         hub.publish("agent", Some("t"), || json!({"a": 1}));
         assert_eq!(hub.newest(), 1);
         assert_eq!(ids(&hub.since(0, 10)), vec![1]);
@@ -172,7 +291,7 @@ mod tests {
     #[test]
     fn resume_and_lag() {
         let hub = Hub::new(3);
-        let _rx = hub.subscribe();
+        hub.subscribe();
         for n in 0..5 {
             hub.publish("call", None, || json!(n));
         }

@@ -217,20 +217,59 @@ pub struct Entry {
 }
 
 /// The stream's view of an entry: what the dashboard lists; bodies are read from the journal.
-fn announce(hub: &crate::hub::Hub, e: &Entry) {
-    let tenant = e.tenant.as_deref();
-    hub.publish("request", tenant, || {
-        serde_json::json!({
-            "seq": e.seq, "at_ms": e.at_ms, "vendor": e.vendor, "operation": e.operation,
-            "tenant": e.tenant, "method": e.method.as_str(), "path": e.path, "status": e.status,
-            "code": e.code, "latency_ms": e.latency_ms, "rule": e.rule, "fault": e.fault,
+/// Borrowed and serialised straight to text, as this runs once per request while anyone watches.
+#[derive(Serialize)]
+struct Announced<'a> {
+    seq: u64,
+    at_ms: i64,
+    vendor: Vendor,
+    operation: Option<&'static str>,
+    tenant: Option<&'a str>,
+    method: &'a str,
+    path: &'a str,
+    status: Option<u16>,
+    code: Option<&'a str>,
+    latency_ms: u64,
+    rule: Option<u64>,
+    fault: Option<&'static str>,
+}
+
+/// A journal entry on the live feed, serialised by its first reader rather than on the
+/// request path.
+struct Announcement(Arc<Entry>);
+
+impl crate::hub::Announce for Announcement {
+    fn tenant(&self) -> Option<&str> {
+        self.0.tenant.as_deref()
+    }
+
+    fn to_json(&self) -> String {
+        let e = &*self.0;
+        serde_json::to_string(&Announced {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            vendor: e.vendor,
+            operation: e.operation,
+            tenant: e.tenant.as_deref(),
+            method: e.method.as_str(),
+            path: &e.path,
+            status: e.status,
+            code: e.code.as_deref(),
+            latency_ms: e.latency_ms,
+            rule: e.rule,
+            fault: e.fault,
         })
-    });
+        .unwrap_or_else(|_| "null".into())
+    }
+}
+
+fn announce(hub: &crate::hub::Hub, e: Arc<Entry>) {
     if let (Some(rule), Some(fault)) = (e.rule, e.fault) {
-        hub.publish("fault", tenant, || {
+        hub.publish("fault", e.tenant.as_deref(), || {
             serde_json::json!({"target": "request", "rule": rule, "fault": fault, "seq": e.seq, "at_ms": e.at_ms, "tenant": e.tenant})
         });
     }
+    hub.publish_lazy("request", || Box::new(Announcement(e)));
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
@@ -471,7 +510,7 @@ impl Journal {
         // Freed after the lock is let go: an entry is a dozen allocations.
         drop(evicted);
         if let (Some(hub), Some(e)) = (hub, announced) {
-            announce(hub, &e);
+            announce(hub, e);
         }
         if inner.pending.load(Ordering::Acquire) > 0 {
             inner.nudge.notify_one();

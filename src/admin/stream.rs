@@ -28,6 +28,9 @@ pub const PATH: &str = "/_ccemu/stream";
 const CHUNKS: usize = 8;
 /// Items written in one chunk at most.
 const BATCH: usize = 512;
+/// After a wake-up, a reader waits this long before reading the ring, so that a busy emulator
+/// costs each reader one write per interval rather than one per item.
+const COALESCE: Duration = Duration::from_millis(250);
 /// A comment line this often keeps proxies and idle-timeouts from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -46,7 +49,7 @@ impl Filter {
     fn passes(&self, item: &Item) -> bool {
         self.tenant
             .as_deref()
-            .is_none_or(|t| item.tenant.as_deref().is_none_or(|it| it == t))
+            .is_none_or(|t| item.tenant().is_none_or(|it| it == t))
             && self
                 .kinds
                 .as_ref()
@@ -126,7 +129,7 @@ impl Drop for ReaderCount {
 
 async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filter) {
     let hub = ctx.hub.clone();
-    let mut newest = hub.subscribe();
+    hub.subscribe();
     ctx.metrics.stream_opened();
     let _count = ReaderCount(ctx.metrics.clone());
     let now = hub.newest();
@@ -144,14 +147,13 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
         return;
     }
     loop {
-        newest.borrow_and_update();
         let (lagged, items) = match hub.since(last, BATCH) {
             Since::Items(items) => (None, items),
             Since::Lagged { missed, items } => (Some(missed), items),
         };
         if items.is_empty() && lagged.is_none() {
             tokio::select! {
-                changed = newest.changed() => if changed.is_err() { return },
+                _ = hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
                 _ = tx.closed() => return,
                 _ = ctx.scenarios.closed() => return,
                 _ = tokio::time::sleep(KEEP_ALIVE) => {
@@ -166,14 +168,17 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
         if let Some(missed) = lagged {
             chunk.push_str(&format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"));
         }
-        for item in &items {
+        let wanted: Vec<&str> = items
+            .iter()
+            .filter(|i| filter.passes(i))
+            .map(|i| i.frame())
+            .collect();
+        if let Some(item) = items.last() {
             last = item.id;
-            if filter.passes(item) {
-                chunk.push_str(&format!(
-                    "id: {}\nevent: {}\ndata: {}\n\n",
-                    item.id, item.kind, item.data
-                ));
-            }
+        }
+        chunk.reserve_exact(wanted.iter().map(|f| f.len()).sum());
+        for frame in wanted {
+            chunk.push_str(frame);
         }
         if chunk.is_empty() {
             continue;

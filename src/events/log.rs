@@ -161,9 +161,7 @@ impl Log {
             metrics.fault(rule, fault, "delivery");
         }
         let tenant = Some(d.tenant.as_str());
-        hub.publish("delivery", tenant, || {
-            serde_json::to_value(d).unwrap_or_default()
-        });
+        hub.publish("delivery", tenant, || d);
         if let (Some(rule), Some(fault)) = (d.rule, d.fault) {
             hub.publish("fault", tenant, || {
                 serde_json::json!({"target": "delivery", "rule": rule, "fault": fault, "seq": d.seq, "at_ms": d.at_ms, "tenant": d.tenant})
