@@ -67,6 +67,15 @@ struct AgentLabels {
     state: &'static str,
 }
 
+/// One tenant's gauges as read from the model at a scrape.
+pub struct TenantGauges {
+    pub tenant: String,
+    /// Inbound calls queued now.
+    pub waiting: i64,
+    /// Agents per state name.
+    pub agents: Vec<(&'static str, i64)>,
+}
+
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -242,12 +251,17 @@ impl Metrics {
         self.stream_readers.dec();
     }
 
-    /// The exposition, with the per-tenant gauges set from `tenants`: (tenant, calls waiting,
-    /// agents per state). Tenants gone since the last scrape disappear from it.
-    pub fn encode(&self, tenants: &[(String, i64, Vec<(&'static str, i64)>)]) -> String {
+    /// The exposition, with the per-tenant gauges set from `tenants`. Tenants gone since the
+    /// last scrape disappear from it.
+    pub fn encode(&self, tenants: &[TenantGauges]) -> String {
         self.calls_waiting.clear();
         self.agents.clear();
-        for (tenant, waiting, states) in tenants {
+        for TenantGauges {
+            tenant,
+            waiting,
+            agents: states,
+        } in tenants
+        {
             self.calls_waiting
                 .get_or_create(&TenantLabel {
                     tenant: tenant.clone(),

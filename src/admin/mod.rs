@@ -79,8 +79,8 @@ fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminErr
 
 /// The admin API's checks (loopback or token, Host, Origin, JSON writes) for a path served
 /// outside `handle` (the stream).
-pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Reply> {
-    guard::check(ctx, req, path).map_err(Reply::from)
+pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> {
+    guard::check(ctx, req, path)
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {

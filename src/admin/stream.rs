@@ -68,7 +68,7 @@ pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Respons
         remote,
     };
     if let Err(refused) = super::admit(ctx, &api, PATH) {
-        return crate::server::into_response(refused);
+        return crate::server::into_response(refused.into());
     }
     if api.method != Method::GET {
         return crate::server::into_response(

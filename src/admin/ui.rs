@@ -140,7 +140,7 @@ fn metrics(ctx: &Ctx) -> Reply {
     for c in ctx.calls.list(|c| c.state == CallState::Queued) {
         *waiting.entry(c.tenant).or_default() += 1;
     }
-    let tenants: Vec<(String, i64, Vec<(&'static str, i64)>)> = {
+    let tenants: Vec<crate::metrics::TenantGauges> = {
         let model = ctx.model();
         model
             .tenants
@@ -155,11 +155,11 @@ fn metrics(ctx: &Ctx) -> Reply {
                         )
                     })
                     .collect();
-                (
-                    t.id.clone(),
-                    waiting.get(&t.id).copied().unwrap_or(0),
-                    states,
-                )
+                crate::metrics::TenantGauges {
+                    tenant: t.id.clone(),
+                    waiting: waiting.get(&t.id).copied().unwrap_or(0),
+                    agents: states,
+                }
             })
             .collect()
     };
