@@ -225,7 +225,10 @@ async fn respond(
     }
     // The live feed answers a body that never ends: it bypasses the whole-body `Reply`.
     if admin::stream::serves(req.uri().path()) {
-        return Ok(admin::stream::respond(&ctx, remote, req));
+        return Ok(match admin::stream::respond(&ctx, remote, req) {
+            Ok(resp) => resp.map(|body| body.boxed()),
+            Err(refused) => into_response(refused.into()),
+        });
     }
     match handle(&ctx, remote, req).await {
         Action::Send(reply) => Ok(into_response(reply)),

@@ -8,10 +8,8 @@
 //! number it missed and carries on from the oldest item kept.
 
 use crate::emulator::Ctx;
-use crate::http::{ApiRequest, Reply};
+use crate::http::ApiRequest;
 use crate::hub::{Item, Since};
-use crate::server::Body;
-use http_body_util::BodyExt;
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -57,7 +55,12 @@ impl Filter {
     }
 }
 
-pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+/// The stream's response, or the admin API's refusal for the server to send.
+pub fn respond(
+    ctx: &Ctx,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<SseBody>, super::AdminError> {
     let (parts, _body) = req.into_parts();
     let api = ApiRequest {
         method: parts.method,
@@ -67,17 +70,12 @@ pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Respons
         body: Bytes::new(),
         remote,
     };
-    if let Err(refused) = super::admit(ctx, &api, PATH) {
-        return crate::server::into_response(refused.into());
-    }
+    super::admit(ctx, &api, PATH)?;
     if api.method != Method::GET {
-        return crate::server::into_response(
-            super::AdminError {
-                status: StatusCode::METHOD_NOT_ALLOWED,
-                message: "the stream is read with GET".into(),
-            }
-            .into(),
-        );
+        return Err(super::AdminError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: "the stream is read with GET".into(),
+        });
     }
     let last = api
         .header("last-event-id")
@@ -88,12 +86,10 @@ pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Respons
         None => None,
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => {
-            let reply: Reply = super::AdminError {
+            return Err(super::AdminError {
                 status: StatusCode::BAD_REQUEST,
                 message: "Last-Event-ID must be an event id (a whole number)".into(),
-            }
-            .into();
-            return crate::server::into_response(reply);
+            });
         }
     };
     let filter = Filter {
@@ -108,7 +104,7 @@ pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Respons
     };
     let (tx, rx) = mpsc::channel(CHUNKS);
     tokio::spawn(pump(ctx.clone(), tx, last, filter));
-    let mut resp = Response::new(SseBody { rx }.boxed());
+    let mut resp = Response::new(SseBody { rx });
     let headers = resp.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -116,7 +112,7 @@ pub fn respond(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Respons
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    resp
+    Ok(resp)
 }
 
 struct ReaderCount(Arc<crate::metrics::Metrics>);
@@ -190,7 +186,8 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
     }
 }
 
-struct SseBody {
+/// The stream's body: the chunks its reader task sends, as they come.
+pub struct SseBody {
     rx: mpsc::Receiver<Bytes>,
 }
 
