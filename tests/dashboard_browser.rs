@@ -139,6 +139,18 @@ impl Cdp {
         }
     }
 
+    /// Reads until the event `method` arrives (after a command that causes it).
+    fn wait_event(&mut self, method: &str) {
+        loop {
+            let m = self.ws.read().expect("read from chromium");
+            let Ok(text) = m.to_text() else { continue };
+            let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            if v["method"] == method {
+                return;
+            }
+        }
+    }
+
     fn eval(&mut self, expr: &str) -> Value {
         let r = self.call(
             "Runtime.evaluate",
@@ -229,6 +241,8 @@ fn the_dashboard_follows_a_call_and_acts_on_the_model() {
         "Page.navigate",
         json!({"url": format!("{}/_ccemu/ui?tenant={UDESK_APP_ID}", emu.url())}),
     );
+    // Evaluated before this, a script could still land in the blank page being left.
+    page.wait_event("Page.loadEventFired");
     page.wait_for(
         "the page catching up and following the stream",
         "document.getElementById('conn').textContent === 'live' && document.querySelector('[data-agent-row=\"9006\"]')",
