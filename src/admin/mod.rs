@@ -183,6 +183,8 @@ fn reset(ctx: &Ctx, clock: bool) -> Reply {
             return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
         }
     }
+    // Readers of the stream (the dashboard) read the state afresh.
+    ctx.hub.publish("reset", None, || json!({"clock": clock}));
     ok(json!({"status": "reset"}))
 }
 

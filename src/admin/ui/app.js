@@ -188,6 +188,8 @@ function onEvent(kind, d) {
       if (!d.resumed) { S.lastId = d.newest; reload(); }
       break;
     case "lagged":
+    case "reset":
+      S.disabled = [];
       reload();
       break;
     case "clock":
