@@ -51,8 +51,9 @@ impl Drop for Browser {
     }
 }
 
-fn launch(exe: &Path) -> (Browser, u16) {
-    let profile = std::env::temp_dir().join(format!("ccemu-chromium-{}", std::process::id()));
+fn launch(exe: &Path, name: &str) -> (Browser, u16) {
+    let profile =
+        std::env::temp_dir().join(format!("ccemu-chromium-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).unwrap();
     let child = Command::new(exe)
@@ -212,15 +213,112 @@ fn b64decode(s: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn the_dashboard_follows_a_call_and_acts_on_the_model() {
-    let Some(exe) = chromium() else {
+/// Chromium, or `None` after a loud message; under CI a missing browser fails the test.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let exe = chromium();
+    if exe.is_none() {
         if std::env::var_os("CI").is_some() {
             panic!("CI is set but no chromium was found: .ci/run installs Debian's chromium");
         }
         eprintln!(
             "\n\n!!!!!!!!!! SKIPPED: the dashboard browser test needs chromium (apt-get install chromium); it runs in CI !!!!!!!!!!\n\n"
         );
+    }
+    exe
+}
+
+/// A ccemu process, stopped when the test ends either way.
+struct Ccemu(Child);
+
+impl Drop for Ccemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The ccemu binary on `port` (0: a free one), and the port it took.
+fn spawn_on(port: u16) -> (Ccemu, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ccemu"))
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ccemu runs");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in the banner: {first}"));
+    (Ccemu(child), port)
+}
+
+#[test]
+fn the_page_reconnects_and_catches_up_after_a_restart() {
+    let Some(exe) = chromium_or_skip() else {
+        return;
+    };
+    let (first, port) = spawn_on(0);
+    let url = format!("http://127.0.0.1:{port}");
+    let (_browser, devtools) = launch(&exe, "restart");
+    let mut page = Cdp::connect(devtools);
+    page.call("Page.enable", json!({}));
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{url}/_ccemu/ui?tenant={UDESK_APP_ID}")}),
+    );
+    page.wait_event("Page.loadEventFired");
+    let live = "document.getElementById('conn').textContent === 'live'";
+    page.wait_for(
+        "the page live",
+        &format!("{live} && document.querySelector('[data-agent-row=\"9006\"]')"),
+        Duration::from_secs(20),
+        Instant::now(),
+    );
+    let r = send(
+        "POST",
+        &format!("{url}/_ccemu/agent-state"),
+        &[("Content-Type", "application/json")],
+        Some(br#"{"tenant": "4b8dc715-05e0-4340-6cae-a6e3c39a6012", "agent": "9006", "state": "idle"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    page.wait_for(
+        "9006 idle",
+        &agent_state_is("9006", "idle"),
+        WITHIN,
+        Instant::now(),
+    );
+
+    // ccemu stops: the page says so, and keeps trying.
+    drop(first);
+    page.wait_for(
+        "the page noticing the restart",
+        "document.getElementById('conn').textContent === 'reconnecting'",
+        Duration::from_secs(10),
+        Instant::now(),
+    );
+    // ccemu is back, with its start-up state: the page reconnects and reads it afresh.
+    let (_second, again) = spawn_on(port);
+    assert_eq!(again, port);
+    let t = Instant::now();
+    page.wait_for(
+        "the page live again with the fresh state",
+        &format!("{live} && {}", agent_state_is("9006", "offline")),
+        Duration::from_secs(10),
+        t,
+    );
+    eprintln!("caught up {:?} after ccemu came back", t.elapsed());
+}
+
+#[test]
+fn the_dashboard_follows_a_call_and_acts_on_the_model() {
+    let Some(exe) = chromium_or_skip() else {
         return;
     };
     let emu = start();
@@ -234,7 +332,7 @@ fn the_dashboard_follows_a_call_and_acts_on_the_model() {
         Some(json!({"subscriptions": [{"callback": rx.url, "events": ["call"], "name": "calls"}]})),
     );
 
-    let (_browser, port) = launch(&exe);
+    let (_browser, port) = launch(&exe, "follow");
     let mut page = Cdp::connect(port);
     page.call("Page.enable", json!({}));
     page.call(
