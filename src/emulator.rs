@@ -131,6 +131,10 @@ pub struct Shared {
     pub contract: crate::coverage::Contract,
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
+    /// The live feed of `/_ccemu/stream` and the dashboard.
+    pub hub: crate::hub::Hub,
+    /// The Prometheus families of `/_ccemu/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     model: Mutex<Model>,
     /// The tenant count health last read, answered again while the model lock is busy.
     tenants_seen: std::sync::atomic::AtomicUsize,
@@ -161,16 +165,24 @@ impl Ctx {
     /// the vendors' router; this is the constructor that needs nothing above the engine.
     pub fn with_router(config: Config, fixture: Model, route: Router) -> Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
+        let hub = crate::hub::Hub::default();
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let journal = Journal::new(config.journal_size);
+        journal.attach(hub.clone());
+        let events = Events::new(config.events.clone());
+        events.log.attach(hub.clone(), metrics.clone());
         Ctx(Arc::new(Shared {
             clock: Clock::new(),
-            journal: Journal::new(config.journal_size),
+            journal,
             scenarios: Scenarios::new(config.seed),
             hangs: Default::default(),
-            events: Events::new(config.events.clone()),
+            events,
             calls: Calls::new(config.seed),
             contract: crate::coverage::Contract::new(config.strict),
             sandboxes: Default::default(),
             tenants_seen: std::sync::atomic::AtomicUsize::new(fixture.tenants.len()),
+            hub,
+            metrics,
             model: Mutex::new(fixture.clone()),
             route,
             fixture,
@@ -470,6 +482,25 @@ impl Drop for ModelGuard<'_> {
         let outs = (self.shared.route)(&model, &events, &self.shared.events);
         drop(model);
         self.shared.events.enqueue(outs);
+        observe(self.shared, &events);
+    }
+}
+
+/// Counts ended calls and announces agent and call changes on the live feed.
+fn observe(shared: &Shared, events: &[ModelEvent]) {
+    for e in events {
+        if let ModelEvent::Call { name, fields, .. } = e {
+            if name == "hangup" {
+                let outcome = fields.get("outcome").and_then(|o| o.as_str());
+                shared.metrics.call_ended(outcome.unwrap_or("other"));
+            }
+        }
+        let kind = match e {
+            ModelEvent::Call { .. } => "call",
+            ModelEvent::Injected { .. } => "injected",
+            _ => "agent",
+        };
+        shared.hub.publish(kind, Some(e.tenant()), || e);
     }
 }
 

@@ -72,6 +72,62 @@ pub struct Entry {
     pub findings: Vec<crate::op::Finding>,
 }
 
+/// The stream's view of an entry: what the dashboard lists; bodies are read from the journal.
+/// Borrowed and serialised straight to text, as this runs once per request while anyone watches.
+#[derive(Serialize)]
+struct Announced<'a> {
+    seq: u64,
+    at_ms: i64,
+    vendor: Vendor,
+    operation: Option<&'static str>,
+    tenant: Option<&'a str>,
+    method: &'a str,
+    path: &'a str,
+    status: Option<u16>,
+    code: Option<&'a str>,
+    latency_ms: u64,
+    rule: Option<u64>,
+    fault: Option<&'static str>,
+}
+
+/// A journal entry on the live feed, serialised by its first reader rather than on the
+/// request path.
+struct Announcement(Arc<Entry>);
+
+impl crate::hub::Announce for Announcement {
+    fn tenant(&self) -> Option<&str> {
+        self.0.tenant.as_deref()
+    }
+
+    fn to_json(&self) -> String {
+        let e = &*self.0;
+        serde_json::to_string(&Announced {
+            seq: e.seq,
+            at_ms: e.at_ms,
+            vendor: e.vendor,
+            operation: e.operation,
+            tenant: e.tenant.as_deref(),
+            method: e.method.as_str(),
+            path: &e.path,
+            status: e.status,
+            code: e.code.as_deref(),
+            latency_ms: e.latency_ms,
+            rule: e.rule,
+            fault: e.fault,
+        })
+        .unwrap_or_else(|_| "null".into())
+    }
+}
+
+fn announce(hub: &crate::hub::Hub, e: Arc<Entry>) {
+    if let (Some(rule), Some(fault)) = (e.rule, e.fault) {
+        hub.publish("fault", e.tenant.as_deref(), || {
+            serde_json::json!({"target": "request", "rule": rule, "fault": fault, "seq": e.seq, "at_ms": e.at_ms, "tenant": e.tenant})
+        });
+    }
+    hub.publish_lazy("request", || Box::new(Announcement(e)));
+}
+
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(m.as_str())
 }
@@ -229,6 +285,8 @@ struct Inner {
     copied_under_lock: AtomicU64,
     matches: AtomicU64,
     woken: AtomicU64,
+    /// The live feed (`/_ccemu/stream`) each entry is announced on, once given.
+    hub: std::sync::OnceLock<crate::hub::Hub>,
 }
 
 pub struct Journal(Arc<Inner>);
@@ -255,7 +313,13 @@ impl Journal {
             copied_under_lock: AtomicU64::new(0),
             matches: AtomicU64::new(0),
             woken: AtomicU64::new(0),
+            hub: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Announces every entry from now on on `hub` (a summary: the bodies stay in the journal).
+    pub fn attach(&self, hub: crate::hub::Hub) {
+        let _ = self.0.hub.set(hub);
     }
 
     pub fn enabled(&self) -> bool {
@@ -283,7 +347,8 @@ impl Journal {
         entry.latency_ms = pending.started.elapsed().as_millis() as u64;
         // Allocated before the lock is taken.
         let mut entry = Arc::new(entry);
-        let evicted = {
+        let hub = inner.hub.get().filter(|h| h.active());
+        let (evicted, announced) = {
             let mut ring = inner.ring.lock();
             if let Some(e) = Arc::get_mut(&mut entry) {
                 e.seq = ring.next_seq;
@@ -294,11 +359,15 @@ impl Journal {
             } else {
                 None
             };
+            let announced = hub.map(|_| entry.clone());
             ring.entries.push_back(entry);
-            evicted
+            (evicted, announced)
         };
         // Freed after the lock is let go: an entry is a dozen allocations.
         drop(evicted);
+        if let (Some(hub), Some(e)) = (hub, announced) {
+            announce(hub, e);
+        }
         if inner.pending.load(Ordering::Acquire) > 0 {
             inner.nudge.notify_one();
         }

@@ -222,6 +222,13 @@ async fn respond(
             }
         }
     }
+    // The live feed answers a body that never ends: it bypasses the whole-body `Reply`.
+    if admin::stream::serves(req.uri().path()) {
+        return Ok(match admin::stream::respond(&ctx, remote, req) {
+            Ok(resp) => resp.map(|body| body.boxed()),
+            Err(refused) => into_response(refused.into()),
+        });
+    }
     match handle(&ctx, remote, req).await {
         Action::Send(reply) => Ok(into_response(reply)),
         Action::Stream {
@@ -317,6 +324,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     let Some(vendor) = vendors::for_path(&api.path) else {
         return Action::Send(not_found(&api));
     };
+    let started = std::time::Instant::now();
     let pending = ctx.journal.begin(ctx.now_ms());
     let mut findings = Vec::new();
     let (mut outcome, fired) = match read {
@@ -348,6 +356,15 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         outcome.meta.code.as_deref(),
         &findings,
     );
+    ctx.metrics.request(
+        vendor.vendor().name(),
+        operation,
+        outcome.meta.code.as_deref(),
+        started.elapsed().as_secs_f64(),
+    );
+    if let Some(f) = &fired {
+        ctx.metrics.fault(f.rule, f.fault.kind(), "request");
+    }
     if ctx.journal.enabled() {
         record(
             ctx,

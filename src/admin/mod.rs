@@ -13,6 +13,8 @@ mod guard;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
+pub mod stream;
+pub mod ui;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -83,10 +85,19 @@ pub fn is_light(req: &ApiRequest) -> bool {
     path == "/_ccemu/health" || path.ends_with("/wait")
 }
 
+/// The admin API's checks (loopback or token, Host, Origin, JSON writes) for a path served
+/// outside `handle` (the stream).
+pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> {
+    guard::check(ctx, req, path)
+}
+
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = guard::check(ctx, &req, path) {
         return refused.into();
+    }
+    if ui::serves(path) {
+        return ui::handle(ctx, &req, path);
     }
     // Sandbox paths, and `?sandbox=ID` on the clock, faults, journal and delivery log.
     if let Some(reply) = sandboxes::handle(ctx, &req, path).await {
@@ -180,6 +191,8 @@ fn reset(ctx: &Ctx, clock: bool) -> Reply {
             return refusal::refuse(StatusCode::INTERNAL_SERVER_ERROR, e).into();
         }
     }
+    // Readers of the stream (the dashboard) read the state afresh.
+    ctx.hub.publish("reset", None, || json!({"clock": clock}));
     ok(json!({"status": "reset"}))
 }
 
@@ -238,6 +251,12 @@ struct ClockChange {
 
 fn set_clock(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
     change_clock(&ctx.clock, req)?;
+    let (now_ms, frozen) = (ctx.clock.now_ms(), ctx.clock.is_frozen());
+    ctx.hub.publish(
+        "clock",
+        None,
+        || json!({"now_ms": now_ms, "frozen": frozen}),
+    );
     Ok(clock(ctx))
 }
 

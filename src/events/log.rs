@@ -123,6 +123,8 @@ pub struct Log {
     ring: Mutex<Ring>,
     /// The seq of the newest entry (bumped by clears too), for waiters.
     newest: watch::Sender<u64>,
+    /// Where each attempt is counted and announced, once given.
+    observers: std::sync::OnceLock<(crate::hub::Hub, std::sync::Arc<crate::metrics::Metrics>)>,
 }
 
 impl Log {
@@ -135,6 +137,35 @@ impl Log {
                 clears: 0,
             }),
             newest: watch::channel(0).0,
+            observers: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Counts every attempt from now on in `metrics` and announces it on `hub`.
+    pub fn attach(&self, hub: crate::hub::Hub, metrics: std::sync::Arc<crate::metrics::Metrics>) {
+        let _ = self.observers.set((hub, metrics));
+    }
+
+    fn observe(&self, d: &Delivery) {
+        let Some((hub, metrics)) = self.observers.get() else {
+            return;
+        };
+        let outcome = match d.status {
+            Status::Delivered => "delivered",
+            Status::Pending => "pending",
+            Status::Failed => "failed",
+            Status::Dropped => "dropped",
+        };
+        metrics.delivery(&d.event, outcome, d.latency_ms as f64 / 1000.0);
+        if let (Some(rule), Some(fault)) = (d.rule, d.fault) {
+            metrics.fault(rule, fault, "delivery");
+        }
+        let tenant = Some(d.tenant.as_str());
+        hub.publish("delivery", tenant, || d);
+        if let (Some(rule), Some(fault)) = (d.rule, d.fault) {
+            hub.publish("fault", tenant, || {
+                serde_json::json!({"target": "delivery", "rule": rule, "fault": fault, "seq": d.seq, "at_ms": d.at_ms, "tenant": d.tenant})
+            });
         }
     }
 
@@ -143,20 +174,35 @@ impl Log {
     }
 
     pub fn push(&self, mut d: Delivery) {
-        let seq = {
+        // Deliveries are rare next to requests: a copy for the observers (the body is shared)
+        // keeps their work out of the ring's lock.
+        let (seq, observed) = {
             let mut ring = self.ring.lock();
             d.seq = ring.next_seq;
             ring.next_seq += 1;
+            let seq = d.seq;
             if self.capacity == 0 {
-                return;
+                (None, d)
+            } else {
+                let observed = self.observers.get().map(|_| d.clone());
+                if ring.entries.len() == self.capacity {
+                    ring.entries.pop_front();
+                }
+                ring.entries.push_back(d);
+                match observed {
+                    Some(o) => (Some(seq), o),
+                    None => {
+                        drop(ring);
+                        self.newest.send_replace(seq);
+                        return;
+                    }
+                }
             }
-            if ring.entries.len() == self.capacity {
-                ring.entries.pop_front();
-            }
-            ring.entries.push_back(d);
-            ring.next_seq - 1
         };
-        self.newest.send_replace(seq);
+        self.observe(&observed);
+        if let Some(seq) = seq {
+            self.newest.send_replace(seq);
+        }
     }
 
     pub fn select(&self, m: &DeliveryMatch, limit: Option<usize>) -> Vec<Delivery> {

@@ -1,0 +1,310 @@
+//! The live feed behind `/_ccemu/stream` and the dashboard: agent states, call steps, requests,
+//! deliveries and fault hits, numbered in one order.
+//!
+//! It sits at the bottom floor (std, parking_lot, tokio, serde_json only) so that the journal, the
+//! delivery log and the model's lock guard can each be handed one and notify it with one call,
+//! without reaching up into the admin API.
+//!
+//! Publishing must never slow an API call. Until the first reader subscribes, `publish` is one
+//! atomic load. After that it pushes the item onto a bounded ring under a short lock and wakes
+//! the readers parked waiting for one, if any; it never waits for a reader. The request journal
+//! publishes a pointer to its entry, serialised later by the first reader that needs it. Readers pull
+//! from the ring at their own pace: a reader that falls more than the ring's length behind is
+//! told how many items it missed (`Lagged`) and carries on from the oldest item kept.
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Items kept for resuming readers (`Last-Event-ID`) and readers that fell behind.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// Something published lazily: it is turned into JSON by the first reader that needs it, in that
+/// reader's task, so that the request path only pays for a pointer.
+pub trait Announce: Send + Sync {
+    /// The model tenant it is about, for readers that follow one tenant.
+    fn tenant(&self) -> Option<&str>;
+    /// The item as JSON text (the SSE `data:`), on one line.
+    fn to_json(&self) -> String;
+}
+
+/// An item serialised when it was published.
+struct Eager {
+    tenant: Option<String>,
+    json: String,
+}
+
+impl Announce for Eager {
+    fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+    fn to_json(&self) -> String {
+        self.json.clone()
+    }
+}
+
+/// One published fact, shared by every reader.
+pub struct Item {
+    /// Increases by one per item since the emulator started; the SSE `id:`.
+    pub id: u64,
+    /// The SSE `event:` name: `agent`, `call`, `request`, `delivery`, `fault`, `clock`, ...
+    pub kind: &'static str,
+    source: Box<dyn Announce>,
+    json: std::sync::OnceLock<String>,
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Item")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl Item {
+    pub fn tenant(&self) -> Option<&str> {
+        self.source.tenant()
+    }
+
+    /// The JSON text, made once by whichever reader asks first.
+    pub fn data(&self) -> &str {
+        self.frame()
+            .split_once("\ndata: ")
+            .map_or("", |(_, d)| d.trim_end())
+    }
+
+    /// The whole SSE frame (`id`, `event`, `data`, blank line), made once by whichever reader
+    /// asks first: a hundred readers then each copy bytes, no more.
+    pub fn frame(&self) -> &str {
+        self.json.get_or_init(|| {
+            let json = self.source.to_json();
+            let mut frame = String::with_capacity(json.len() + 40);
+            frame.push_str("id: ");
+            frame.push_str(&self.id.to_string());
+            frame.push_str("\nevent: ");
+            frame.push_str(self.kind);
+            frame.push_str("\ndata: ");
+            frame.push_str(&json);
+            frame.push_str("\n\n");
+            frame
+        })
+    }
+}
+
+/// What a reader asking for the items after `after` gets.
+#[derive(Debug)]
+pub enum Since {
+    /// The items after `after`, oldest first (possibly none).
+    Items(Vec<Arc<Item>>),
+    /// `after` is older than the ring: `missed` items are gone; `items` starts at the oldest kept.
+    Lagged { missed: u64, items: Vec<Arc<Item>> },
+}
+
+struct Ring {
+    items: VecDeque<Arc<Item>>,
+    next_id: u64,
+}
+
+struct Inner {
+    capacity: usize,
+    /// Set once the first reader subscribes; before that nothing is kept.
+    active: AtomicBool,
+    ring: Mutex<Ring>,
+    /// The id of the newest item.
+    newest: AtomicU64,
+    /// Readers parked in `wait_after`: a publish with none (the usual case, as readers gather
+    /// items for a while after each wake-up) wakes nobody and costs one load.
+    waiting: AtomicUsize,
+    wake: Notify,
+}
+
+/// Counts a parked reader for as long as it waits (also when its wait is abandoned).
+struct Parked<'a>(&'a AtomicUsize);
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Clone)]
+pub struct Hub(Arc<Inner>);
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl Hub {
+    pub fn new(capacity: usize) -> Hub {
+        Hub(Arc::new(Inner {
+            capacity: capacity.max(1),
+            active: AtomicBool::new(false),
+            ring: Mutex::new(Ring {
+                items: VecDeque::new(),
+                next_id: 1,
+            }),
+            newest: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
+            wake: Notify::new(),
+        }))
+    }
+
+    /// Whether anyone ever subscribed: publishers with costly payloads may check it first.
+    pub fn active(&self) -> bool {
+        self.0.active.load(Ordering::Relaxed)
+    }
+
+    /// Publishes one item; `data` is only called (and serialised) when a reader ever subscribed.
+    pub fn publish<T: Serialize>(
+        &self,
+        kind: &'static str,
+        tenant: Option<&str>,
+        data: impl FnOnce() -> T,
+    ) {
+        if !self.active() {
+            return;
+        }
+        let json = serde_json::to_string(&data()).unwrap_or_else(|_| "null".into());
+        self.push(
+            kind,
+            Box::new(Eager {
+                tenant: tenant.map(str::to_owned),
+                json,
+            }),
+        );
+    }
+
+    /// Publishes one item serialised later, by its first reader; `source` is only called when
+    /// a reader ever subscribed.
+    pub fn publish_lazy(&self, kind: &'static str, source: impl FnOnce() -> Box<dyn Announce>) {
+        if self.active() {
+            self.push(kind, source());
+        }
+    }
+
+    fn push(&self, kind: &'static str, source: Box<dyn Announce>) {
+        let mut item = Arc::new(Item {
+            id: 0,
+            kind,
+            source,
+            json: std::sync::OnceLock::new(),
+        });
+        let (id, evicted) = {
+            let mut ring = self.0.ring.lock();
+            let id = ring.next_id;
+            ring.next_id += 1;
+            if let Some(i) = Arc::get_mut(&mut item) {
+                i.id = id;
+            }
+            let evicted = if ring.items.len() >= self.0.capacity {
+                ring.items.pop_front()
+            } else {
+                None
+            };
+            ring.items.push_back(item);
+            (id, evicted)
+        };
+        drop(evicted);
+        // `fetch_max`: two publishers may get here out of order.
+        self.0.newest.fetch_max(id, Ordering::SeqCst);
+        if self.0.waiting.load(Ordering::SeqCst) > 0 {
+            self.0.wake.notify_waiters();
+        }
+    }
+
+    /// Starts keeping items (from now on): called by each reader before its first read.
+    pub fn subscribe(&self) {
+        self.0.active.store(true, Ordering::Relaxed);
+    }
+
+    /// The id of the newest item published (0 before any).
+    pub fn newest(&self) -> u64 {
+        self.0.newest.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once an item newer than `seen` is published (at once if there is one).
+    pub async fn wait_after(&self, seen: u64) {
+        let notified = self.0.wake.notified();
+        tokio::pin!(notified);
+        // Registered before the check, and the check after being counted: a publish that the
+        // check misses sees the count and wakes this registration.
+        notified.as_mut().enable();
+        self.0.waiting.fetch_add(1, Ordering::SeqCst);
+        let _parked = Parked(&self.0.waiting);
+        if self.newest() > seen {
+            return;
+        }
+        notified.await;
+    }
+
+    /// At most `max` items after `after`, oldest first.
+    pub fn since(&self, after: u64, max: usize) -> Since {
+        let ring = self.0.ring.lock();
+        let Some(oldest) = ring.items.front().map(|i| i.id) else {
+            return Since::Items(Vec::new());
+        };
+        if after + 1 < oldest {
+            let items = ring.items.iter().take(max).cloned().collect();
+            return Since::Lagged {
+                missed: oldest - after - 1,
+                items,
+            };
+        }
+        let skip = (after + 1 - oldest) as usize;
+        Since::Items(ring.items.iter().skip(skip).take(max).cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ids(s: &Since) -> Vec<u64> {
+        match s {
+            Since::Items(v) | Since::Lagged { items: v, .. } => v.iter().map(|i| i.id).collect(),
+        }
+    }
+
+    #[test]
+    fn nothing_kept_until_a_reader_subscribes() {
+        let hub = Hub::new(4);
+        let mut called = false;
+        hub.publish("agent", None, || {
+            called = true;
+            json!({})
+        });
+        assert!(!called);
+        assert_eq!(hub.newest(), 0);
+        hub.subscribe();
+        hub.publish("agent", Some("t"), || json!({"a": 1}));
+        assert_eq!(hub.newest(), 1);
+        assert_eq!(ids(&hub.since(0, 10)), vec![1]);
+    }
+
+    #[test]
+    fn resume_and_lag() {
+        let hub = Hub::new(3);
+        hub.subscribe();
+        for n in 0..5 {
+            hub.publish("call", None, || json!(n));
+        }
+        // Ids 3, 4, 5 kept.
+        assert_eq!(ids(&hub.since(3, 10)), vec![4, 5]);
+        assert_eq!(ids(&hub.since(5, 10)), Vec::<u64>::new());
+        match hub.since(0, 10) {
+            Since::Lagged { missed, items } => {
+                assert_eq!(missed, 2);
+                assert_eq!(items[0].id, 3);
+            }
+            other => panic!("expected lag, got {other:?}"),
+        }
+        assert_eq!(ids(&hub.since(2, 1)), vec![3]);
+    }
+}
