@@ -3,6 +3,7 @@
 //! they sign with the vendors' own helpers (`vendors::*::auth`), so what `sign` prints is what
 //! the emulator checks.
 
+pub mod check;
 mod fetch;
 pub mod report;
 pub mod sign;

@@ -9,6 +9,7 @@
 pub mod drift;
 pub mod openapi;
 pub mod report;
+pub mod schemas;
 pub mod strict;
 
 use serde::Serialize;

@@ -35,6 +35,9 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// The file's JSON Schema, for editors (schemas/scenario.json); ccemu reads nothing from it.
+    #[serde(rename = "$schema", default, skip_serializing)]
+    pub schema: Option<String>,
     pub name: String,
     /// What the scenario is for: the behaviour a client should survive.
     #[serde(default)]
