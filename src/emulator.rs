@@ -123,6 +123,8 @@ pub struct Shared {
     pub contract: crate::contract::report::Contract,
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
+    /// Named snapshots of the whole state and of each sandbox (`crate::snapshots`).
+    pub snapshots: crate::snapshots::Store,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,
@@ -151,6 +153,7 @@ impl Ctx {
             calls: Calls::new(config.seed),
             contract: crate::contract::report::Contract::new(config.strict),
             sandboxes: Default::default(),
+            snapshots: Default::default(),
             model: Mutex::new(fixture.clone()),
             fixture,
             rng: Mutex::new(rng),

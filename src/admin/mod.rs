@@ -13,6 +13,7 @@ mod guard;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
+pub mod snapshots;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -98,6 +99,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if contract::serves(path) {
         return contract::handle(ctx, &req, path);
+    }
+    if snapshots::serves(path) {
+        return snapshots::handle(ctx, None, &req, path).unwrap_or_else(Reply::from);
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),

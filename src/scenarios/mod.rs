@@ -435,7 +435,7 @@ impl Scenarios {
 /// What a `--state-file` keeps of the scenarios: rules with their counters, the pending
 /// timeline, skews and revocations. The fault RNG and the applied-event log are not kept: the
 /// RNG starts again from the seed, and the log is history, not state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Saved {
     pub rules: Vec<Rule>,
     pub next_rule_id: u64,
