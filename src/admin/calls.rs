@@ -3,7 +3,8 @@
 //!
 //! - `POST /_ccemu/calls` — a `CallSpec`; answers `{"id", "call"}` at once, the call then lives on
 //!   the virtual clock.
-//! - `GET /_ccemu/calls?tenant=&state=&queue=&agent=&direction=&outcome=` — live and finished calls.
+//! - `GET /_ccemu/calls?tenant=&vendor=&state=&queue=&agent=&direction=&outcome=` — live and
+//!   finished calls.
 //! - `GET /_ccemu/calls/{id}` — one call.
 //! - `POST /_ccemu/calls/{id}/hangup` `{"by": "customer"|"agent"}` — end one now.
 
@@ -46,7 +47,11 @@ fn view(c: &Call) -> Value {
 }
 
 fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let spec: CallSpec = parse(req)?;
+    let mut body: Value = parse(req)?;
+    let vendor = super::names::take_vendor(&mut body)?;
+    let spec: CallSpec = serde_json::from_value(body)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
+    super::names::check_vendor(&ctx.model(), &spec.tenant, vendor)?;
     let call = ctx
         .calls
         .start(ctx, spec, None)
@@ -64,19 +69,40 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
             continue;
         }
         match k.as_ref() {
-            "tenant" | "state" | "queue" | "agent" | "direction" | "outcome" => {
+            "tenant" | "state" | "queue" | "agent" | "direction" | "outcome" | "vendor" => {
                 filters.push((k.into_owned(), v.into_owned()))
             }
             other => {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     format!(
-                    "unknown filter {other:?}; use tenant, state, queue, agent, direction, outcome"
+                    "unknown filter {other:?}; use tenant, vendor, state, queue, agent, direction, outcome"
                 ),
                 ))
             }
         }
     }
+    // `vendor`, as the journal and the delivery log take it: the calls of that vendor's tenants.
+    let vendor_tenants: Option<Vec<String>> = match filters.iter().find(|(k, _)| k == "vendor") {
+        None => None,
+        Some((_, v)) => {
+            let want: crate::model::Vendor = serde_json::from_value(json!(v)).map_err(|_| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("vendor={v:?} is not udesk, nxcloud or huawei"),
+                )
+            })?;
+            let model = ctx.model();
+            Some(
+                model
+                    .tenants
+                    .values()
+                    .filter(|t| t.vendor() == want)
+                    .map(|t| t.id.clone())
+                    .collect(),
+            )
+        }
+    };
     let text = |v: &Value| v.as_str().map(str::to_string);
     let calls: Vec<Value> = ctx
         .calls
@@ -85,6 +111,8 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
         .map(view)
         .filter(|c| {
             filters.iter().all(|(k, want)| match k.as_str() {
+                "vendor" => text(&c["tenant"])
+                    .is_some_and(|t| vendor_tenants.as_ref().is_some_and(|v| v.contains(&t))),
                 // An agent filter matches who answered or dialled, and who was offered it.
                 "agent" => {
                     text(&c["agent"]).as_deref() == Some(want.as_str())

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod contract;
 pub mod faults;
 mod guard;
+pub mod names;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
@@ -318,22 +319,8 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         ));
     }
     let mut model = ctx.model();
-    if let Some(v) = change.vendor {
-        let tenant = model
-            .tenant(&change.tenant)
-            .map_err(|e| error(StatusCode::NOT_FOUND, e.to_string()))?;
-        if tenant.vendor() != v {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "tenant {} belongs to {}, not {}",
-                    tenant.id,
-                    tenant.vendor().name(),
-                    v.name()
-                ),
-            ));
-        }
-    }
+    names::check_vendor(&model, &change.tenant, change.vendor)
+        .map_err(|r| error(r.status, r.message))?;
     model
         .set_agent_state(&change.tenant, &change.agent, state, at_ms)
         .map_err(|e| {
