@@ -35,13 +35,14 @@ fn result(ctx: &Ctx, req: &ApiRequest, path: &str) -> AdminResult {
             return Err(refusal(Rejection::MethodNotAllowed));
         }
         let vendor = match name {
+            "admin.json" => return Ok(ok(super::openapi::document())),
             "udesk.json" => Vendor::Udesk,
             "nxcloud.json" => Vendor::Nxcloud,
             "huawei.json" => Vendor::Huawei,
             _ => {
                 return Err(error(
                     StatusCode::NOT_FOUND,
-                    "no such document; try udesk.json, nxcloud.json or huawei.json",
+                    "no such document; try udesk.json, nxcloud.json, huawei.json or admin.json",
                 ))
             }
         };

@@ -11,6 +11,7 @@ pub mod contract;
 pub mod faults;
 mod guard;
 pub mod names;
+pub mod openapi;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
