@@ -5,6 +5,7 @@
 
 pub mod check;
 mod fetch;
+pub mod import;
 pub mod report;
 pub mod sign;
 
