@@ -124,7 +124,7 @@ pub struct Shared {
     /// Isolated tenants with their own clock, rules and RNG (`crate::sandbox`).
     pub sandboxes: crate::sandbox::Sandboxes,
     /// Named snapshots of the whole state and of each sandbox (`crate::snapshots`).
-    pub snapshots: crate::snapshots::Store,
+    pub snapshots: crate::snapshot_store::Store,
     model: Mutex<Model>,
     /// What `POST /_ccemu/reset` restores.
     fixture: Model,

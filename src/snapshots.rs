@@ -15,26 +15,8 @@ use crate::emulator::Ctx;
 use crate::model::{tokens::Tokens, Tenant};
 use crate::persist::{self, ClockState};
 use crate::sandbox::Sandbox;
-use parking_lot::Mutex;
+pub use crate::snapshot_store::{Store, Summary};
 use rand::rngs::StdRng;
-use serde::Serialize;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// What a listing shows of one snapshot.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sandbox: Option<String>,
-    /// The virtual clock when it was taken.
-    pub now_ms: i64,
-    pub frozen: bool,
-    /// The journal's newest seq then; entries after it are dropped by a restore.
-    pub journal_seq: u64,
-    pub tenants: usize,
-    pub agents: usize,
-}
 
 enum Saved {
     Global {
@@ -47,20 +29,6 @@ enum Saved {
         rules: Box<crate::scenarios::Saved>,
         rng: Box<StdRng>,
     },
-}
-
-struct Named {
-    summary: Summary,
-    saved: Saved,
-}
-
-/// A snapshot's key: its sandbox (`None` for the emulator's own) and its name.
-type Key = (Option<String>, String);
-
-/// The snapshots of the emulator (sandbox `None`) and of each sandbox, by name.
-#[derive(Default)]
-pub struct Store {
-    named: Mutex<BTreeMap<Key, Arc<Named>>>,
 }
 
 /// Why a snapshot call was refused.
@@ -90,54 +58,6 @@ pub fn check_name(name: &str) -> Result<(), SnapshotError> {
     Ok(())
 }
 
-impl Store {
-    pub fn list(&self, sandbox: Option<&str>) -> Vec<Summary> {
-        self.named
-            .lock()
-            .iter()
-            .filter(|((sb, _), _)| sb.as_deref() == sandbox)
-            .map(|(_, n)| n.summary.clone())
-            .collect()
-    }
-
-    fn get(&self, sandbox: Option<&str>, name: &str) -> Result<Arc<Named>, SnapshotError> {
-        self.named
-            .lock()
-            .get(&(sandbox.map(str::to_string), name.to_string()))
-            .cloned()
-            .ok_or_else(|| SnapshotError::NoSuchName(name.to_string()))
-    }
-
-    /// Keeps `named` under its name; answers whether it replaced one.
-    fn put(&self, named: Named) -> bool {
-        let key = (named.summary.sandbox.clone(), named.summary.name.clone());
-        // The replaced snapshot is freed after the lock is let go.
-        let old = self.named.lock().insert(key, Arc::new(named));
-        old.is_some()
-    }
-
-    pub fn delete(&self, sandbox: Option<&str>, name: &str) -> Result<(), SnapshotError> {
-        let key = (sandbox.map(str::to_string), name.to_string());
-        let old = self.named.lock().remove(&key);
-        old.map(drop)
-            .ok_or_else(|| SnapshotError::NoSuchName(name.to_string()))
-    }
-
-    /// Drops a deleted sandbox's snapshots.
-    pub fn forget_sandbox(&self, sandbox: &str) {
-        let gone: Vec<_> = {
-            let mut named = self.named.lock();
-            let keys: Vec<_> = named
-                .keys()
-                .filter(|(sb, _)| sb.as_deref() == Some(sandbox))
-                .cloned()
-                .collect();
-            keys.into_iter().filter_map(|k| named.remove(&k)).collect()
-        };
-        drop(gone);
-    }
-}
-
 /// Takes a snapshot of the emulator (without the sandboxes' tenants, which have their own).
 pub fn save(ctx: &Ctx, name: &str) -> Result<(Summary, bool), SnapshotError> {
     check_name(name)?;
@@ -153,13 +73,13 @@ pub fn save(ctx: &Ctx, name: &str) -> Result<(Summary, bool), SnapshotError> {
         tenants: state.model.tenants.len(),
         agents: state.model.tenants.values().map(|t| t.agents.len()).sum(),
     };
-    let replaced = ctx.snapshots.put(Named {
-        summary: summary.clone(),
-        saved: Saved::Global {
+    let replaced = ctx.snapshots.put(
+        summary.clone(),
+        Saved::Global {
             state: Box::new(state),
             rng: Box::new(rng),
         },
-    });
+    );
     Ok((summary, replaced))
 }
 
@@ -183,23 +103,26 @@ pub fn save_sandbox(ctx: &Ctx, sb: &Sandbox, name: &str) -> Result<(Summary, boo
         tenants: tenants.len(),
         agents: tenants.iter().map(|t| t.agents.len()).sum(),
     };
-    let replaced = ctx.snapshots.put(Named {
-        summary: summary.clone(),
-        saved: Saved::Sandbox {
+    let replaced = ctx.snapshots.put(
+        summary.clone(),
+        Saved::Sandbox {
             tenants,
             clock: ClockState::of(&sb.clock),
             rules: Box::new(sb.scenarios.save()),
             rng: Box::new(sb.rng_state()),
         },
-    });
+    );
     Ok((summary, replaced))
 }
 
 /// Puts the emulator back as the named snapshot found it. The sandboxes' tenants (and their
 /// tokens) are left as they are; requests hung by a global rule are let go, as a reset does.
 pub fn restore(ctx: &Ctx, name: &str) -> Result<Summary, SnapshotError> {
-    let named = ctx.snapshots.get(None, name)?;
-    let Saved::Global { state, rng } = &named.saved else {
+    let named = ctx
+        .snapshots
+        .get(None, name)
+        .ok_or_else(|| SnapshotError::NoSuchName(name.to_string()))?;
+    let Some(Saved::Global { state, rng }) = named.saved.downcast_ref::<Saved>() else {
         return Err(SnapshotError::NoSuchName(name.to_string()));
     };
     for rule in ctx.scenarios.rule_ids() {
@@ -246,13 +169,16 @@ pub fn restore(ctx: &Ctx, name: &str) -> Result<Summary, SnapshotError> {
 /// Puts a sandbox back as the named snapshot found it: its tenants, clock, rules and RNG, and the
 /// journal without its tenants' entries recorded since.
 pub fn restore_sandbox(ctx: &Ctx, sb: &Sandbox, name: &str) -> Result<Summary, SnapshotError> {
-    let named = ctx.snapshots.get(Some(&sb.id), name)?;
-    let Saved::Sandbox {
+    let named = ctx
+        .snapshots
+        .get(Some(&sb.id), name)
+        .ok_or_else(|| SnapshotError::NoSuchName(name.to_string()))?;
+    let Some(Saved::Sandbox {
         tenants,
         clock,
         rules,
         rng,
-    } = &named.saved
+    }) = named.saved.downcast_ref::<Saved>()
     else {
         return Err(SnapshotError::NoSuchName(name.to_string()));
     };

@@ -67,7 +67,9 @@ pub fn handle(ctx: &Ctx, sb: Option<&Sandbox>, req: &ApiRequest, path: &str) -> 
         (Some((_, "restore")), _) => Err(method_not_allowed()),
         (Some(_), _) => Err(not_found()),
         (None, &Method::DELETE) => {
-            ctx.snapshots.delete(scope, rest).map_err(refused)?;
+            if !ctx.snapshots.delete(scope, rest) {
+                return Err(refused(SnapshotError::NoSuchName(rest.to_string())));
+            }
             Ok(ok(json!({"status": "deleted", "name": rest})))
         }
         (None, _) => Err(method_not_allowed()),
