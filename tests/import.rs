@@ -141,3 +141,56 @@ fn secrets_are_masked_unless_asked() {
     assert!(err.contains("ErrCode"), "{err}");
     assert!(!refused.exists());
 }
+
+fn nx_answers(emu: &ccemu::Emulator) -> Vec<Value> {
+    ["agent/page", "agentGroup/page"]
+        .iter()
+        .map(|op| {
+            let mut v = nx_call(
+                emu,
+                op,
+                &serde_json::json!({"tenantId": NX_TENANT, "size": 100, "page": 1}),
+            )
+            .json;
+            assert_eq!(v["code"], 0, "{op}: {v}");
+            v.as_object_mut().unwrap().remove("reqId");
+            // Live state is not copied.
+            for a in v["data"].as_array_mut().unwrap() {
+                a.as_object_mut().unwrap().remove("status");
+            }
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn an_imported_nxcloud_tenant_answers_as_the_original() {
+    let original = start();
+    let dir = Scratch::new("import-nx");
+    let path = dir.path("nx.json");
+    let run = Command::new(env!("CARGO_BIN_EXE_ccemu"))
+        .args(["import", "nxcloud", "--url", &original.url()])
+        .args(["--tenant-id", &NX_TENANT.to_string()])
+        .args(["--access-key", NX_ACCESS_KEY, "--access-secret", NX_SECRET])
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(NX_SECRET), "masked by default: {text}");
+    let mut fixture: Value = serde_json::from_str(&text).unwrap();
+    fixture["tenants"][0]["credentials"]["access_secret"] = NX_SECRET.into();
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let copy = start_with(ccemu::Config {
+        fixture: Some(path.clone()),
+        ..ccemu::Config::ephemeral()
+    });
+    let a = nx_answers(&original);
+    assert!(a[0]["data"].as_array().unwrap().len() >= 3, "{}", a[0]);
+    assert_eq!(a, nx_answers(&copy));
+}

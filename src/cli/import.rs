@@ -1,12 +1,14 @@
-//! `ccemu import udesk`: reads a live Udesk CCPaaS app through the vendor's own read APIs and
-//! writes a fixture of it, so a developer can run offline against a copy of their real app's
-//! configuration. Secrets (the AuthToken, extension passwords) are written as `********` unless
-//! `--show-secrets` is given: a fixture tends to get committed.
+//! `ccemu import udesk|nxcloud`: reads a live tenant through the vendor's own read APIs and
+//! writes a fixture of it, so a developer can run offline against a copy of their real tenant's
+//! configuration. Secrets (Udesk's AuthToken and extension passwords, NXCloud's accessSecret) are
+//! written as `********` unless `--show-secrets` is given: a fixture tends to get committed.
 //!
-//! What is read: relay numbers (`GET /spnumbers`), queues (`GET /queues`), agents page by page
-//! (`GET /agents`) and the extensions bound to them (each agent's `ExtenInfos`). Configuration
-//! only: agents' live states are not copied (every agent starts offline), and an extension bound
-//! to no agent is not listed by any Udesk read API, so it is not copied either.
+//! Udesk: relay numbers (`GET /spnumbers`), queues (`GET /queues`), agents page by page
+//! (`GET /agents`) and the extensions bound to them (each agent's `ExtenInfos`); an extension
+//! bound to no agent is listed by no Udesk read API, so it is not copied. NXCloud: agent groups
+//! (`agentGroup/page`) and agents (`agent/page`), an agent's groups found by the group names its
+//! `queueName` lists. Configuration only: agents' live states are not copied (every agent starts
+//! offline).
 
 use crate::vendors::udesk::auth;
 use clap::Args;
@@ -20,20 +22,29 @@ pub const MASK: &str = "********";
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The vendor to read (udesk; nxcloud and huawei are not yet supported).
+    /// The vendor to read: udesk or nxcloud (huawei is not supported yet).
     pub vendor: String,
     /// The vendor's base URL (https://… for the real one, or a running ccemu).
     #[arg(long)]
     pub url: String,
     /// Udesk AppId.
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     pub app_id: String,
     /// Udesk Sid.
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     pub sid: String,
     /// Udesk AuthToken.
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     pub auth_token: String,
+    /// NXCloud tenantId.
+    #[arg(long, default_value = "")]
+    pub tenant_id: String,
+    /// NXCloud accessKey.
+    #[arg(long, default_value = "")]
+    pub access_key: String,
+    /// NXCloud accessSecret.
+    #[arg(long, default_value = "")]
+    pub access_secret: String,
     /// Write the AuthToken and extension passwords as they are instead of masked.
     #[arg(long)]
     pub show_secrets: bool,
@@ -44,17 +55,195 @@ pub struct ImportArgs {
 
 /// Reads the app and answers the fixture.
 pub fn run(args: &ImportArgs) -> Result<Value, String> {
-    if args.vendor != "udesk" {
-        return Err(format!(
-            "import from {} is not supported yet; only udesk",
-            args.vendor
-        ));
-    }
+    let need = |names: &[(&str, &String)]| -> Result<(), String> {
+        match names.iter().find(|(_, v)| v.is_empty()) {
+            Some((flag, _)) => Err(format!("import {} needs --{flag}", args.vendor)),
+            None => Ok(()),
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(udesk(args))
+    match args.vendor.as_str() {
+        "udesk" => {
+            need(&[
+                ("app-id", &args.app_id),
+                ("sid", &args.sid),
+                ("auth-token", &args.auth_token),
+            ])?;
+            runtime.block_on(udesk(args))
+        }
+        "nxcloud" => {
+            need(&[
+                ("tenant-id", &args.tenant_id),
+                ("access-key", &args.access_key),
+                ("access-secret", &args.access_secret),
+            ])?;
+            runtime.block_on(nxcloud(args))
+        }
+        other => Err(format!(
+            "import from {other} is not supported yet; udesk or nxcloud"
+        )),
+    }
+}
+
+fn wall_ms() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+        .to_string()
+}
+
+/// Sends `req`, answers the body as JSON.
+async fn send(
+    client: &crate::events::client::HttpClient,
+    req: hyper::Request<Full<Bytes>>,
+    what: &str,
+) -> Result<Value, String> {
+    let answer = client
+        .request(req)
+        .await
+        .map_err(|e| format!("{what}: {e}"))?;
+    let status = answer.status();
+    let body = answer
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("{what}: {e}"))?
+        .to_bytes();
+    serde_json::from_slice(&body).map_err(|e| {
+        format!(
+            "{what}: HTTP {status}, not JSON ({e}): {}",
+            String::from_utf8_lossy(&body)
+        )
+    })
+}
+
+/// One signed NXCloud call (`POST /saas/cc/openapi/{op}`), its `data` once `code` is 0.
+async fn nx_post(
+    client: &crate::events::client::HttpClient,
+    args: &ImportArgs,
+    op: &str,
+    body: &Value,
+) -> Result<(Value, Value), String> {
+    use crate::vendors::nxcloud::auth as nx;
+    let ts = wall_ms();
+    let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let signed = [
+        ("accessKey", args.access_key.as_bytes()),
+        ("action", nx::ACTION.as_bytes()),
+        ("bizType", nx::BIZ_TYPE.as_bytes()),
+        ("ts", ts.as_bytes()),
+    ];
+    let sign = nx::sign(nx::Algorithm::Md5, &signed, &bytes, &args.access_secret);
+    let url = format!(
+        "{}{}{op}",
+        args.url.trim_end_matches('/'),
+        crate::vendors::nxcloud::PREFIX
+    );
+    let req = hyper::Request::post(&url)
+        .header("Content-Type", "application/json")
+        .header("accessKey", &args.access_key)
+        .header("ts", &ts)
+        .header("bizType", nx::BIZ_TYPE)
+        .header("action", nx::ACTION)
+        .header("sign", sign)
+        .body(Full::new(Bytes::from(bytes)))
+        .map_err(|e| format!("{url}: {e}"))?;
+    let value = send(client, req, op).await?;
+    if value["code"] != 0 {
+        return Err(format!("{op}: {value}"));
+    }
+    Ok((value["data"].clone(), value["total"].clone()))
+}
+
+/// Every item of a paged NXCloud listing.
+async fn nx_all(
+    client: &crate::events::client::HttpClient,
+    args: &ImportArgs,
+    op: &str,
+) -> Result<Vec<Value>, String> {
+    let tenant: Value = args
+        .tenant_id
+        .parse::<u64>()
+        .map_or_else(|_| json!(args.tenant_id), |n| json!(n));
+    let mut out = Vec::new();
+    for page in 1.. {
+        let (data, total) = nx_post(
+            client,
+            args,
+            op,
+            &json!({"tenantId": tenant, "size": 100, "page": page}),
+        )
+        .await?;
+        let items = data.as_array().cloned().unwrap_or_default();
+        let done = items.is_empty();
+        out.extend(items);
+        if done || total.as_u64().is_some_and(|t| out.len() as u64 >= t) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn nxcloud(args: &ImportArgs) -> Result<Value, String> {
+    let client = crate::events::client::build(None)?;
+    let groups = nx_all(&client, args, "agentGroup/page").await?;
+    let by_name: std::collections::HashMap<String, String> = groups
+        .iter()
+        .map(|g| (text(&g["groupName"]), text(&g["groupNo"])))
+        .collect();
+    let queues: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            json!({
+                "id": text(&g["groupNo"]),
+                "name": text(&g["groupName"]),
+                "description": text(&g["remark"]),
+                "ring_policy": g["ringPolicy"].as_u64().unwrap_or(1),
+                "familiarize_first": g["familiarizeFirst"].as_bool().unwrap_or(false),
+            })
+        })
+        .collect();
+    let agents: Vec<Value> = nx_all(&client, args, "agent/page")
+        .await?
+        .iter()
+        .map(|a| {
+            let queues: Vec<String> = a["queueName"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|n| by_name.get(&text(n)).cloned())
+                .collect();
+            let sip = text(&a["sipNumber"]);
+            json!({
+                "id": text(&a["userName"]),
+                "nick_name": text(&a["nickName"]),
+                "sip_number": (!sip.is_empty()).then_some(sip),
+                "allow_country": a["allowCountry"].as_array().cloned().unwrap_or_default(),
+                "end_point_name": text(&a["endPointName"]),
+                "recording": a["recording"].as_i64().unwrap_or(0) != 0,
+                "recording_storage_days": a["recordingStorageDays"].as_u64().unwrap_or(0),
+                "queues": queues,
+            })
+        })
+        .collect();
+    let secret = if args.show_secrets {
+        args.access_secret.clone()
+    } else {
+        MASK.to_string()
+    };
+    Ok(json!({
+        "tenants": [{
+            "id": args.tenant_id,
+            "name": format!("NXCloud tenant {} (imported from {})", args.tenant_id, args.url),
+            "credentials": {"vendor": "nxcloud", "access_key": args.access_key, "access_secret": secret},
+            "queues": queues,
+            "agents": agents,
+        }],
+    }))
 }
 
 /// One signed GET under `/ccapi/v2`, its `Result` once the envelope says `000000`.
@@ -65,11 +254,7 @@ async fn get(
 ) -> Result<Value, String> {
     // Signed at wall time, as a real client signs; a ccemu standing in with a frozen clock far
     // from it refuses, and says so.
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0)
-        .to_string();
+    let ts = wall_ms();
     let sign = auth::sign(&args.sid, &args.auth_token, &ts);
     let sep = if path.contains('?') { '&' } else { '?' };
     let query: String = form_urlencoded::Serializer::new(String::new())
@@ -85,25 +270,9 @@ async fn get(
     let req = hyper::Request::get(&url)
         .body(Full::new(Bytes::new()))
         .map_err(|e| format!("{url}: {e}"))?;
-    let answer = client
-        .request(req)
-        .await
-        .map_err(|e| format!("GET {path}: {e}"))?;
-    let status = answer.status();
-    let body = answer
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("GET {path}: {e}"))?
-        .to_bytes();
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        format!(
-            "GET {path}: HTTP {status}, not JSON ({e}): {}",
-            String::from_utf8_lossy(&body)
-        )
-    })?;
+    let value = send(client, req, &format!("GET {path}")).await?;
     if value["ErrCode"] != "000000" {
-        return Err(format!("GET {path}: HTTP {status}: {value}"));
+        return Err(format!("GET {path}: {value}"));
     }
     Ok(value["Result"].clone())
 }
