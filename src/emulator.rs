@@ -135,6 +135,8 @@ pub struct Shared {
     pub hub: crate::hub::Hub,
     /// The Prometheus families of `/_ccemu/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Named snapshots of the whole state and of each sandbox (`crate::snapshots`).
+    pub snapshots: crate::snapshot_store::Store,
     model: Mutex<Model>,
     /// The tenant count health last read, answered again while the model lock is busy.
     tenants_seen: std::sync::atomic::AtomicUsize,
@@ -183,6 +185,7 @@ impl Ctx {
             tenants_seen: std::sync::atomic::AtomicUsize::new(fixture.tenants.len()),
             hub,
             metrics,
+            snapshots: Default::default(),
             model: Mutex::new(fixture.clone()),
             route,
             fixture,

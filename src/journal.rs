@@ -385,6 +385,27 @@ impl Journal {
         }
     }
 
+    /// The seq of the newest entry recorded so far (0 before the first).
+    pub fn last_seq(&self) -> u64 {
+        self.0.ring.lock().next_seq - 1
+    }
+
+    /// Drops the entries after `seq` that `pick` names: a named snapshot brought back, so the
+    /// journal reads as it did when the snapshot was taken. Seqs go on rising from where they
+    /// were, so a `since` cursor held across the restore stays meaningful.
+    pub fn forget_after(&self, seq: u64, pick: impl Fn(&Entry) -> bool) {
+        let gone: Vec<Arc<Entry>> = {
+            let mut ring = self.0.ring.lock();
+            let from = ring.entries.partition_point(|e| e.seq <= seq);
+            let later: Vec<Arc<Entry>> = ring.entries.drain(from..).collect();
+            let (gone, kept): (Vec<_>, Vec<_>) = later.into_iter().partition(|e| pick(e));
+            ring.entries.extend(kept);
+            gone
+        };
+        // Freed after the lock is let go, as evicted entries are.
+        drop(gone);
+    }
+
     /// The ring's entries, copied out as references under one short lock.
     fn snapshot(&self) -> Vec<Arc<Entry>> {
         self.0.ring.lock().entries.iter().cloned().collect()

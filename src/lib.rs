@@ -30,6 +30,8 @@ pub mod routing;
 pub mod sandbox;
 pub mod scenarios;
 pub mod server;
+pub mod snapshot_store;
+pub mod snapshots;
 pub mod tls;
 pub mod vendors;
 

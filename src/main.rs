@@ -50,6 +50,20 @@ enum Command {
     },
     /// Write a running emulator's contract report (JSON, Markdown, JUnit) into a directory.
     Report(ccemu::cli::report::ReportArgs),
+    /// Read a live Udesk app or NXCloud team through its read APIs and write a fixture of it
+    /// (secrets masked unless --show-secrets); docs/fixtures.md.
+    Import(ccemu::cli::import::ImportArgs),
+    /// Validate fixture and scenario files offline against their JSON Schemas (schemas/) and
+    /// ccemu's own load checks; prints each error with its line and JSON Pointer, exit 1 on any.
+    Check {
+        /// The files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Check every file as this kind (fixture, scenario) instead of reading its `$schema`
+        /// or guessing from its keys.
+        #[arg(long)]
+        kind: Option<String>,
+    },
 }
 
 /// Every flag of the server, in one place.
@@ -218,6 +232,39 @@ fn main() {
             vendor,
             serve,
         }) => proxy(&upstream, vendor.as_deref(), serve),
+        Some(Command::Import(args)) => match ccemu::cli::import::run(&args) {
+            Ok(fixture) => {
+                let text = serde_json::to_string_pretty(&fixture).unwrap_or_default() + "\n";
+                match &args.out {
+                    Some(path) => {
+                        if let Err(e) = std::fs::write(path, text) {
+                            eprintln!("ccemu import: cannot write {}: {e}", path.display());
+                            std::process::exit(1);
+                        }
+                    }
+                    None => {
+                        let _ = std::io::stdout().write_all(text.as_bytes());
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("ccemu import: {e}");
+                std::process::exit(1);
+            }
+        },
+        Some(Command::Check { files, kind }) => {
+            if let Some(k) = kind.as_deref() {
+                if ccemu::contract::schemas::by_name(k).is_none() {
+                    eprintln!("ccemu check: --kind {k}: expected fixture or scenario");
+                    std::process::exit(2);
+                }
+            }
+            let outcome = ccemu::cli::check::check_files(&files, kind.as_deref());
+            let _ = std::io::stdout().write_all(outcome.report.as_bytes());
+            if !outcome.ok {
+                std::process::exit(1);
+            }
+        }
         Some(Command::Report(args)) => match ccemu::cli::report::run(&args) {
             Ok(outcome) => {
                 let _ = std::io::stdout().write_all(outcome.summary.as_bytes());

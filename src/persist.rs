@@ -33,7 +33,7 @@ const FORMAT: &str = "ccemu-state";
 /// with a clear message instead of misreading it.
 pub const VERSION: u32 = 1;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Snapshot {
     pub format: String,
     pub version: u32,
@@ -59,6 +59,34 @@ pub enum ClockState {
     Running { offset_ms: i64 },
 }
 
+impl ClockState {
+    pub fn of(clock: &clock::Clock) -> ClockState {
+        if clock.is_frozen() {
+            ClockState::Frozen {
+                now_ms: clock.now_ms(),
+            }
+        } else {
+            ClockState::Running {
+                offset_ms: clock.now_ms().saturating_sub(system_ms()),
+            }
+        }
+    }
+
+    /// Sets `clock` to this state: frozen at the instant, or running at the kept distance.
+    pub fn put(self, clock: &clock::Clock) {
+        match self {
+            ClockState::Frozen { now_ms } => {
+                clock.set_frozen(true);
+                clock.set(now_ms);
+            }
+            ClockState::Running { offset_ms } => {
+                clock.set_frozen(false);
+                clock.set(system_ms().saturating_add(offset_ms));
+            }
+        }
+    }
+}
+
 fn system_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -69,15 +97,7 @@ fn system_ms() -> i64 {
 /// The snapshot of `ctx` now. Each part is copied under its own lock, and serialised later
 /// outside all of them.
 pub fn snapshot(ctx: &Ctx) -> Snapshot {
-    let clock = if ctx.clock.is_frozen() {
-        ClockState::Frozen {
-            now_ms: ctx.clock.now_ms(),
-        }
-    } else {
-        ClockState::Running {
-            offset_ms: ctx.clock.now_ms().saturating_sub(system_ms()),
-        }
-    };
+    let clock = ClockState::of(&ctx.clock);
     let (mut model, mut tokens) = {
         let m = ctx.model();
         (m.clone(), m.tokens.clone())
@@ -142,16 +162,7 @@ pub fn restore(ctx: &Ctx, snapshot: Snapshot) {
         calls,
         ..
     } = snapshot;
-    match clock {
-        ClockState::Frozen { now_ms } => {
-            ctx.clock.set_frozen(true);
-            ctx.clock.set(now_ms);
-        }
-        ClockState::Running { offset_ms } => {
-            ctx.clock.set_frozen(false);
-            ctx.clock.set(system_ms().saturating_add(offset_ms));
-        }
-    }
+    clock.put(&ctx.clock);
     model.tokens = tokens;
     *ctx.model() = model;
     ctx.scenarios.restore(scenarios);

@@ -62,6 +62,15 @@ impl Sandbox {
         self.scenarios.reseed(self.seed ^ 0x5eed);
     }
 
+    /// Its RNG as it stands, for a named snapshot.
+    pub fn rng_state(&self) -> StdRng {
+        self.rng.lock().clone()
+    }
+
+    pub fn set_rng_state(&self, rng: StdRng) {
+        *self.rng.lock() = rng;
+    }
+
     pub fn touch(&self) {
         self.last_used_ms.store(real_ms(), Ordering::Relaxed);
     }

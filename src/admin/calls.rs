@@ -3,8 +3,8 @@
 //!
 //! - `POST /_ccemu/calls` — a `CallSpec`; answers `{"id", "call"}` at once, the call then lives on
 //!   the virtual clock.
-//! - `GET /_ccemu/calls?tenant=&state=&queue=&agent=&direction=&outcome=&offset=&limit=` — live and
-//!   finished calls, oldest first.
+//! - `GET /_ccemu/calls?tenant=&vendor=&state=&queue=&agent=&direction=&outcome=&offset=&limit=`
+//!   — live and finished calls, oldest first.
 //! - `GET /_ccemu/calls/{id}` — one call.
 //! - `POST /_ccemu/calls/{id}/hangup` `{"by": "customer"|"agent"}` — end one now.
 
@@ -47,7 +47,11 @@ fn view(c: &Call) -> Value {
 }
 
 fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let spec: CallSpec = parse(req)?;
+    let mut body: Value = parse(req)?;
+    let vendor = super::names::take_vendor(&mut body)?;
+    let spec: CallSpec = serde_json::from_value(body)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
+    super::names::check_vendor(&ctx.model(), &spec.tenant, vendor)?;
     spec.validate_at(ctx.now_ms())
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
     let call = ctx
@@ -76,7 +80,7 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
             })
         };
         match k.as_ref() {
-            "tenant" | "state" | "queue" | "agent" | "direction" | "outcome" => {
+            "tenant" | "state" | "queue" | "agent" | "direction" | "outcome" | "vendor" => {
                 filters.push((k.into_owned(), v.into_owned()))
             }
             "offset" => offset = number(&v)?,
@@ -85,17 +89,43 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     format!(
-                    "unknown filter {other:?}; use tenant, state, queue, agent, direction, outcome, offset, limit"
+                    "unknown filter {other:?}; use tenant, vendor, state, queue, agent, direction, outcome, offset, limit"
                 ),
                 ))
             }
         }
     }
+    // `vendor`, as the journal and the delivery log take it: the calls of that vendor's tenants.
+    let vendor_tenants: Option<Vec<String>> = match filters.iter().find(|(k, _)| k == "vendor") {
+        None => None,
+        Some((_, v)) => {
+            let want: crate::model::Vendor = serde_json::from_value(json!(v)).map_err(|_| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("vendor={v:?} is not udesk, nxcloud or huawei"),
+                )
+            })?;
+            let model = ctx.model();
+            Some(
+                model
+                    .tenants
+                    .values()
+                    .filter(|t| t.vendor() == want)
+                    .map(|t| t.id.clone())
+                    .collect(),
+            )
+        }
+    };
     // Filtered on the records under the simulation lock (no copy of a call that is not kept),
     // serialised after it is let go, straight to bytes.
-    let calls = ctx
-        .calls
-        .list(|c| filters.iter().all(|(k, want)| keeps(c, k, want)));
+    let calls = ctx.calls.list(|c| {
+        filters.iter().all(|(k, want)| match k.as_str() {
+            "vendor" => vendor_tenants
+                .as_ref()
+                .is_some_and(|v| v.contains(&c.tenant)),
+            k => keeps(c, k, want),
+        })
+    });
     let total = calls.len();
     let page: Vec<&Call> = calls.iter().skip(offset).take(limit).collect();
     Ok(Reply::json(

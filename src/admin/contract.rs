@@ -1,4 +1,4 @@
-//! `/_ccemu/openapi/{vendor}.json`, `/_ccemu/strict` and `/_ccemu/contract/report`: the
+//! `/_ccemu/openapi/{vendor}.json`, `/_ccemu/schemas/{name}.json`, `/_ccemu/strict` and `/_ccemu/contract/report`: the
 //! contract side of the admin API (docs/contract.md).
 
 use super::{error, ok, parse, refusal, AdminResult};
@@ -12,6 +12,7 @@ use serde_json::json;
 
 pub fn serves(path: &str) -> bool {
     path.starts_with("/_ccemu/openapi/")
+        || path.starts_with("/_ccemu/schemas/")
         || path == "/_ccemu/strict"
         || path == "/_ccemu/contract/report"
 }
@@ -34,17 +35,42 @@ fn result(ctx: &Ctx, req: &ApiRequest, path: &str) -> AdminResult {
             return Err(refusal(Rejection::MethodNotAllowed));
         }
         let vendor = match name {
+            "admin.json" => return Ok(ok(super::openapi::document())),
             "udesk.json" => Vendor::Udesk,
             "nxcloud.json" => Vendor::Nxcloud,
             "huawei.json" => Vendor::Huawei,
             _ => {
                 return Err(error(
                     StatusCode::NOT_FOUND,
-                    "no such document; try udesk.json, nxcloud.json or huawei.json",
+                    "no such document; try udesk.json, nxcloud.json, huawei.json or admin.json",
                 ))
             }
         };
         return Ok(ok(openapi::document(vendor)));
+    }
+    if let Some(name) = path.strip_prefix("/_ccemu/schemas/") {
+        if req.method != Method::GET {
+            return Err(refusal(Rejection::MethodNotAllowed));
+        }
+        let schema = name
+            .strip_suffix(".json")
+            .and_then(crate::contract::schemas::by_name)
+            .ok_or_else(|| {
+                let names: Vec<String> = crate::contract::schemas::ALL
+                    .iter()
+                    .map(|s| format!("{}.json", s.name))
+                    .collect();
+                error(
+                    StatusCode::NOT_FOUND,
+                    format!("no such schema; try {}", names.join(", ")),
+                )
+            })?;
+        // The file as written, descriptions and order kept, so an editor shows what the repo has.
+        return Ok(Reply::raw(
+            StatusCode::OK,
+            crate::http::JSON_UTF8,
+            schema.text,
+        ));
     }
     let strict_state =
         |ctx: &Ctx| json!({"on": ctx.contract.strict(), "refuse": ctx.contract.refuse()});

@@ -121,12 +121,15 @@ fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SkewChange {
+    #[serde(default)]
+    vendor: Option<crate::model::Vendor>,
     tenant: String,
     offset_ms: i64,
 }
 
 fn set_skew(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let change: SkewChange = parse(req)?;
+    super::names::check_vendor(&ctx.model(), &change.tenant, change.vendor)?;
     if ctx.model().tenant(&change.tenant).is_err() {
         return Err(error(
             StatusCode::NOT_FOUND,
@@ -142,12 +145,15 @@ fn set_skew(ctx: &Ctx, req: &ApiRequest) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Revocation {
+    #[serde(default)]
+    vendor: Option<crate::model::Vendor>,
     tenant: String,
     at_ms: Option<i64>,
 }
 
 fn revoke(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let r: Revocation = parse(req)?;
+    super::names::check_vendor(&ctx.model(), &r.tenant, r.vendor)?;
     if ctx.model().tenant(&r.tenant).is_err() {
         return Err(error(
             StatusCode::NOT_FOUND,

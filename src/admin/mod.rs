@@ -10,11 +10,14 @@ pub mod calls;
 pub mod contract;
 pub mod faults;
 mod guard;
+pub mod names;
+pub mod openapi;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
 pub mod stream;
 pub mod ui;
+pub mod snapshots;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -117,6 +120,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if contract::serves(path) {
         return contract::handle(ctx, &req, path);
+    }
+    if snapshots::serves(path) {
+        return snapshots::handle(ctx, None, &req, path).unwrap_or_else(Reply::from);
     }
     let result = match (&req.method, path) {
         (&Method::GET, "/_ccemu/health") => Ok(health(ctx)),
@@ -341,22 +347,8 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
         ));
     }
     let mut model = ctx.model();
-    if let Some(v) = change.vendor {
-        let tenant = model
-            .tenant(&change.tenant)
-            .map_err(|e| error(StatusCode::NOT_FOUND, e.to_string()))?;
-        if tenant.vendor() != v {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "tenant {} belongs to {}, not {}",
-                    tenant.id,
-                    tenant.vendor().name(),
-                    v.name()
-                ),
-            ));
-        }
-    }
+    names::check_vendor(&model, &change.tenant, change.vendor)
+        .map_err(|r| error(r.status, r.message))?;
     model
         .set_agent_state(&change.tenant, &change.agent, state, at_ms)
         .map_err(|e| {

@@ -6,6 +6,7 @@
 //! - `POST /_ccemu/sandboxes/{id}/reset` — its tenants as made, its RNG restarted, its rules gone.
 //! - `GET|POST /_ccemu/clock?sandbox=ID` — its clock, same shapes as the global clock.
 //! - `/_ccemu/faults[/{id}]?sandbox=ID` — its fault rules, same shapes as the global ones.
+//! - `/_ccemu/snapshots[/{name}[/restore]]?sandbox=ID` — its named snapshots (`super::snapshots`).
 //! - `GET /_ccemu/requests[/count]?sandbox=ID`, `GET /_ccemu/webhooks/deliveries?sandbox=ID` —
 //!   the journal and the delivery log narrowed to its tenants (other filters still apply).
 
@@ -56,6 +57,7 @@ fn sweep(ctx: &Ctx) {
 
 fn drop_sandbox(ctx: &Ctx, id: &str) -> Option<Arc<Sandbox>> {
     let sb = sandbox::delete(&ctx.sandboxes, &mut ctx.model(), id)?;
+    ctx.snapshots.forget_sandbox(id);
     for rule in sb.scenarios.rule_ids() {
         ctx.hangs.release_rule(rule);
     }
@@ -225,6 +227,7 @@ async fn scoped(ctx: &Ctx, req: &ApiRequest, path: &str, id: &str) -> Answer {
         p if p == "/_ccemu/faults" || p.starts_with("/_ccemu/faults/") => {
             super::faults::rules_in(ctx, &sb.scenarios, req, p)
         }
+        p if super::snapshots::serves(p) => super::snapshots::handle(ctx, Some(&sb), req, p),
         "/_ccemu/requests" | "/_ccemu/requests/count" if req.method == Method::GET => {
             let (inner, limit) = without(req, "/_ccemu/requests");
             let reply = super::requests::handle(ctx, &inner, "/_ccemu/requests").await;
@@ -253,7 +256,7 @@ async fn scoped(ctx: &Ctx, req: &ApiRequest, path: &str, id: &str) -> Answer {
         }
         _ => Err(error(
             StatusCode::BAD_REQUEST,
-            format!("{} {path} takes no sandbox parameter; sandboxes scope /_ccemu/clock, /_ccemu/faults, GET /_ccemu/requests[/count] and GET /_ccemu/webhooks/deliveries", req.method),
+            format!("{} {path} takes no sandbox parameter; sandboxes scope /_ccemu/clock, /_ccemu/faults, /_ccemu/snapshots, GET /_ccemu/requests[/count] and GET /_ccemu/webhooks/deliveries", req.method),
         )),
     }
 }

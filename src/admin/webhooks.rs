@@ -5,7 +5,7 @@
 //! - `GET /_ccemu/webhooks/deliveries?subscription=&event=&status=&url=&tenant=&limit=` — every
 //!   attempt; `DELETE` clears the log.
 //! - `POST /_ccemu/webhooks/wait` `{"match": {...}, "count": N, "timeout_ms": T}`.
-//! - `POST /_ccemu/events` `{"tenant", "event", "fields", "at_ms"?}` — inject one event.
+//! - `POST /_ccemu/events` `{"tenant", "vendor"?, "event", "fields", "at_ms"?}` — inject one event.
 //! - `POST /_ccemu/call-mode` `{"tenant", "agent", "signal_type"}` — the agent switches the
 //!   extension type it calls with (the console action behind `agent_call_mode_change`).
 
@@ -122,6 +122,9 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Inject {
+    /// Optional; checked against the tenant (`names`).
+    #[serde(default)]
+    vendor: Option<crate::model::Vendor>,
     tenant: String,
     event: String,
     #[serde(default)]
@@ -152,6 +155,7 @@ fn inject(ctx: &Ctx, req: &ApiRequest) -> Answer {
         let tenant = model
             .tenant(&body.tenant)
             .map_err(|e| refuse(StatusCode::NOT_FOUND, e.to_string()))?;
+        super::names::check_vendor(&model, &body.tenant, body.vendor)?;
         let vendor = crate::vendors::by_vendor(tenant.vendor());
         if !vendor.knows_event(&body.event) {
             return Err(bad(format!(
@@ -176,6 +180,8 @@ fn inject(ctx: &Ctx, req: &ApiRequest) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CallMode {
+    #[serde(default)]
+    vendor: Option<crate::model::Vendor>,
     tenant: String,
     agent: String,
     signal_type: u8,
@@ -183,6 +189,7 @@ struct CallMode {
 
 fn call_mode(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let body: CallMode = parse(req)?;
+    super::names::check_vendor(&ctx.model(), &body.tenant, body.vendor)?;
     let now = ctx.clock_ms_for(&body.tenant);
     ctx.model()
         .set_call_mode(&body.tenant, &body.agent, body.signal_type, now)

@@ -3,7 +3,9 @@
 //! they sign with the vendors' own helpers (`vendors::*::auth`), so what `sign` prints is what
 //! the emulator checks.
 
+pub mod check;
 mod fetch;
+pub mod import;
 pub mod report;
 pub mod sign;
 

@@ -10,6 +10,7 @@ pub use crate::conform;
 pub mod drift;
 pub mod openapi;
 pub mod report;
+pub mod schemas;
 pub mod strict;
 
 /// The vocabulary the route tables are written in lives at the ground (`crate::op`), so that

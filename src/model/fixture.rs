@@ -98,6 +98,11 @@ pub fn parse(json: &str) -> Result<Model, String> {
 /// `serde_ignored` cannot see (the fields of the internally tagged credentials). Writing 100,000
 /// agents back out only to compare keys cost seconds at start.
 fn from_value(input: Value) -> Result<Model, String> {
+    let mut input = input;
+    // `$schema` names the file's JSON Schema for editors (schemas/fixture.json); it is not state.
+    if let Some(top) = input.as_object_mut() {
+        top.remove("$schema");
+    }
     let mut ignored: Vec<Vec<Segment>> = Vec::new();
     let model: Model = serde_ignored::deserialize(&input, |path| ignored.push(segments(&path)))
         .map_err(|e| format!("fixture: {e}"))?;

@@ -67,6 +67,23 @@ impl Tokens {
         self.by_value.retain(|_, t| t.tenant != tenant);
     }
 
+    /// The tokens of these tenants only (a sandbox's, kept across a global snapshot restore).
+    pub fn of_tenants(&self, tenants: &[String]) -> Tokens {
+        Tokens {
+            by_value: self
+                .by_value
+                .iter()
+                .filter(|(_, t)| tenants.contains(&t.tenant))
+                .map(|(v, t)| (v.clone(), t.clone()))
+                .collect(),
+        }
+    }
+
+    /// Adds `other`'s tokens (their tenants' own, so no value can clash with one here).
+    pub fn absorb(&mut self, other: Tokens) {
+        self.by_value.extend(other.by_value);
+    }
+
     /// The token stored under `value`, live or not (so an expired one can be named as such).
     pub fn get(&self, value: &str) -> Option<&AccessToken> {
         self.by_value.get(value)

@@ -35,6 +35,9 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
+    /// The file's JSON Schema, for editors (schemas/scenario.json); ccemu reads nothing from it.
+    #[serde(rename = "$schema", default, skip_serializing)]
+    pub schema: Option<String>,
     pub name: String,
     /// What the scenario is for: the behaviour a client should survive.
     #[serde(default)]
@@ -451,7 +454,7 @@ impl Scenarios {
 /// What a `--state-file` keeps of the scenarios: rules with their counters, the pending
 /// timeline, skews and revocations. The fault RNG and the applied-event log are not kept: the
 /// RNG starts again from the seed, and the log is history, not state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Saved {
     pub rules: Vec<Rule>,
     pub next_rule_id: u64,

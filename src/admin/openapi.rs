@@ -1,0 +1,601 @@
+//! `GET /_ccemu/openapi/admin.json`: ccemu's own API in OpenAPI 3.1, with a `webhooks` section
+//! describing every payload ccemu POSTs to a user's receiver.
+//!
+//! The admin routes are one table (`ROUTES`); `tests/admin_openapi.rs` calls every row against the
+//! dispatcher and checks that every admin path literal in `src/admin/` has a row, so the table and
+//! the handlers cannot drift apart unnoticed. The webhooks come from the vendors' own event
+//! tables (`vendors::udesk::events::EVENTS`): a new event type there is a new webhook here.
+//! A new admin endpoint is one more row; the body schemas of fixtures and scenarios are the
+//! JSON Schemas of `schemas/`, referenced rather than copied.
+
+use crate::contract::schemas;
+use serde_json::{json, Map, Value};
+
+/// One admin operation.
+pub struct AdminRoute {
+    pub method: &'static str,
+    /// OpenAPI path, `{name}` for a path parameter.
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// The request body's schema, if it takes one.
+    pub body: Option<fn() -> Value>,
+    /// Whether `?sandbox=ID` scopes it (docs/sandboxes.md).
+    pub sandbox: bool,
+    /// The docs page that describes it.
+    pub doc: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, summary: &'static str) -> AdminRoute {
+    AdminRoute {
+        method,
+        path,
+        summary,
+        body: None,
+        sandbox: false,
+        doc: "docs/admin.md",
+    }
+}
+
+impl AdminRoute {
+    const fn body(mut self, schema: fn() -> Value) -> Self {
+        self.body = Some(schema);
+        self
+    }
+    const fn sandboxed(mut self) -> Self {
+        self.sandbox = true;
+        self
+    }
+    const fn doc(mut self, doc: &'static str) -> Self {
+        self.doc = doc;
+        self
+    }
+}
+
+fn any_object() -> Value {
+    json!({"type": "object"})
+}
+fn vendor() -> Value {
+    json!({"enum": ["udesk", "nxcloud", "huawei"]})
+}
+fn fixture() -> Value {
+    json!({"$ref": "#/components/schemas/fixture"})
+}
+fn scenario() -> Value {
+    json!({"$ref": "#/components/schemas/scenario"})
+}
+fn rule() -> Value {
+    json!({"$ref": "#/components/schemas/rule"})
+}
+fn call() -> Value {
+    let mut call = scenario_defs()["call"].clone();
+    rewrite_refs(&mut call, "#/components/schemas/scenario.");
+    call["properties"]["vendor"] = vendor();
+    call
+}
+fn reset_body() -> Value {
+    json!({"type": "object", "properties": {"clock": {"type": "boolean"}}, "additionalProperties": false})
+}
+fn clock_body() -> Value {
+    json!({"type": "object", "properties": {
+        "real": {"const": true}, "frozen": {"type": "boolean"},
+        "now_ms": {"type": "integer"}, "advance_ms": {"type": "integer"}},
+        "additionalProperties": false})
+}
+fn agent_state_body() -> Value {
+    json!({"type": "object", "required": ["tenant", "agent", "state"], "properties": {
+        "vendor": vendor(), "tenant": {"type": "string"}, "agent": {"type": "string"},
+        "state": {"type": "string"}, "at_ms": {"type": "integer"}}})
+}
+fn events_body() -> Value {
+    json!({"type": "object", "required": ["tenant", "event"], "additionalProperties": false, "properties": {
+        "vendor": vendor(), "tenant": {"type": "string"}, "event": {"type": "string"},
+        "fields": {"type": "object"}, "at_ms": {"type": "integer"}}})
+}
+fn call_mode_body() -> Value {
+    json!({"type": "object", "required": ["tenant", "agent", "signal_type"], "additionalProperties": false,
+        "properties": {"vendor": vendor(), "tenant": {"type": "string"}, "agent": {"type": "string"},
+        "signal_type": {"enum": [0, 1]}}})
+}
+fn skew_body() -> Value {
+    json!({"type": "object", "required": ["tenant", "offset_ms"], "additionalProperties": false,
+        "properties": {"vendor": vendor(), "tenant": {"type": "string"}, "offset_ms": {"type": "integer"}}})
+}
+fn revoke_body() -> Value {
+    json!({"type": "object", "required": ["tenant"], "additionalProperties": false,
+        "properties": {"vendor": vendor(), "tenant": {"type": "string"}, "at_ms": {"type": "integer"}}})
+}
+fn wait_body() -> Value {
+    json!({"type": "object", "properties": {"match": {"type": "object"},
+        "count": {"type": "integer", "minimum": 1}, "timeout_ms": {"type": "integer", "minimum": 0}},
+        "additionalProperties": false})
+}
+fn hangup_body() -> Value {
+    json!({"type": "object", "properties": {"by": {"enum": ["customer", "agent"]}}, "additionalProperties": false})
+}
+fn strict_body() -> Value {
+    json!({"type": "object", "required": ["on"], "properties": {"on": {"type": "boolean"},
+        "refuse": {"type": "boolean"}}, "additionalProperties": false})
+}
+fn sandbox_body() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "string"}, "from": fixture()},
+        "additionalProperties": false})
+}
+fn snapshot_body() -> Value {
+    json!({"type": "object", "required": ["name"], "additionalProperties": false,
+        "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}})
+}
+
+/// Every admin operation. A new endpoint is one more row here (and the test finds it missing
+/// until it is).
+pub const ROUTES: &[AdminRoute] = &[
+    route(
+        "GET",
+        "/_ccemu/health",
+        "Liveness, version, tenant count, virtual now",
+    ),
+    route("POST", "/_ccemu/reset", "Back to the startup state").body(reset_body),
+    route(
+        "GET",
+        "/_ccemu/state",
+        "The whole model, in the fixture's shape",
+    )
+    .doc("docs/fixtures.md"),
+    route(
+        "POST",
+        "/_ccemu/fixture",
+        "Merge a fixture fragment into the live model",
+    )
+    .body(fixture)
+    .doc("docs/fixtures.md"),
+    route("GET", "/_ccemu/clock", "The virtual clock").sandboxed(),
+    route(
+        "POST",
+        "/_ccemu/clock",
+        "Freeze, set or move the virtual clock",
+    )
+    .body(clock_body)
+    .sandboxed(),
+    route(
+        "POST",
+        "/_ccemu/agent-state",
+        "Move an agent along its state timeline",
+    )
+    .body(agent_state_body),
+    route(
+        "GET",
+        "/_ccemu/routes",
+        "Every vendor route with its contract",
+    ),
+    route("GET", "/_ccemu/requests", "The request journal").sandboxed(),
+    route("DELETE", "/_ccemu/requests", "Clear the journal"),
+    route(
+        "GET",
+        "/_ccemu/requests/count",
+        "How many journal entries match",
+    )
+    .sandboxed(),
+    route(
+        "POST",
+        "/_ccemu/requests/count",
+        "How many journal entries match a body filter",
+    )
+    .body(any_object),
+    route(
+        "POST",
+        "/_ccemu/requests/wait",
+        "Wait until N journal entries match",
+    )
+    .body(wait_body),
+    route("POST", "/_ccemu/faults", "Add a fault rule")
+        .body(rule)
+        .sandboxed()
+        .doc("docs/scenarios.md"),
+    route(
+        "GET",
+        "/_ccemu/faults",
+        "The fault rules with their counters",
+    )
+    .sandboxed()
+    .doc("docs/scenarios.md"),
+    route("DELETE", "/_ccemu/faults", "Drop every fault rule")
+        .sandboxed()
+        .doc("docs/scenarios.md"),
+    route("GET", "/_ccemu/faults/{id}", "One fault rule")
+        .sandboxed()
+        .doc("docs/scenarios.md"),
+    route("DELETE", "/_ccemu/faults/{id}", "Drop one fault rule")
+        .sandboxed()
+        .doc("docs/scenarios.md"),
+    route("POST", "/_ccemu/scenarios", "Load a scenario file")
+        .body(scenario)
+        .doc("docs/scenarios.md"),
+    route(
+        "GET",
+        "/_ccemu/scenarios",
+        "Loaded scenarios, pending and applied events",
+    )
+    .doc("docs/scenarios.md"),
+    route("DELETE", "/_ccemu/scenarios", "Drop the timeline").doc("docs/scenarios.md"),
+    route("POST", "/_ccemu/skews", "Set a tenant's clock skew")
+        .body(skew_body)
+        .doc("docs/scenarios.md"),
+    route("GET", "/_ccemu/skews", "The tenants' clock skews").doc("docs/scenarios.md"),
+    route("POST", "/_ccemu/revoke-tokens", "Revoke a tenant's tokens")
+        .body(revoke_body)
+        .doc("docs/scenarios.md"),
+    route("GET", "/_ccemu/revoke-tokens", "The revocations").doc("docs/scenarios.md"),
+    route("GET", "/_ccemu/webhooks", "Every delivery target's queue").doc("docs/events.md"),
+    route(
+        "GET",
+        "/_ccemu/webhooks/deliveries",
+        "Every delivery attempt",
+    )
+    .sandboxed()
+    .doc("docs/events.md"),
+    route(
+        "DELETE",
+        "/_ccemu/webhooks/deliveries",
+        "Clear the delivery log",
+    )
+    .doc("docs/events.md"),
+    route(
+        "POST",
+        "/_ccemu/webhooks/wait",
+        "Wait until N deliveries match",
+    )
+    .body(wait_body)
+    .doc("docs/events.md"),
+    route("POST", "/_ccemu/events", "Push one event by hand")
+        .body(events_body)
+        .doc("docs/events.md"),
+    route(
+        "POST",
+        "/_ccemu/call-mode",
+        "Switch the signal type an agent calls with",
+    )
+    .body(call_mode_body)
+    .doc("docs/events.md"),
+    route("POST", "/_ccemu/calls", "Start a simulated call")
+        .body(call)
+        .doc("docs/calls.md"),
+    route("GET", "/_ccemu/calls", "Live and finished calls").doc("docs/calls.md"),
+    route("GET", "/_ccemu/calls/{id}", "One call").doc("docs/calls.md"),
+    route("POST", "/_ccemu/calls/{id}/hangup", "End a call now")
+        .body(hangup_body)
+        .doc("docs/calls.md"),
+    route("GET", "/_ccemu/ui", "The dashboard page (HTML)").doc("docs/dashboard.md"),
+    route("GET", "/_ccemu/ui/app.js", "The dashboard's script").doc("docs/dashboard.md"),
+    route("GET", "/_ccemu/ui/app.css", "The dashboard's stylesheet").doc("docs/dashboard.md"),
+    route(
+        "GET",
+        "/_ccemu/ui/snapshot",
+        "Agents, queues, clock and tenants in one answer, for the dashboard to catch up from",
+    )
+    .doc("docs/dashboard.md"),
+    route(
+        "GET",
+        "/_ccemu/stream",
+        "Server-Sent Events: agent states, call steps, deliveries, journal entries, fault hits",
+    )
+    .doc("docs/dashboard.md"),
+    route(
+        "GET",
+        "/_ccemu/metrics",
+        "Prometheus text exposition: requests, faults, deliveries, calls, agents by state",
+    )
+    .doc("docs/operations.md"),
+    route(
+        "GET",
+        "/_ccemu/openapi/{document}",
+        "The OpenAPI documents: udesk.json, nxcloud.json, huawei.json, admin.json",
+    )
+    .doc("docs/contract.md"),
+    route(
+        "GET",
+        "/_ccemu/schemas/{document}",
+        "The JSON Schemas of fixture and scenario files",
+    )
+    .doc("docs/fixtures.md"),
+    route("GET", "/_ccemu/strict", "Whether strict mode is on").doc("docs/contract.md"),
+    route("POST", "/_ccemu/strict", "Switch strict mode")
+        .body(strict_body)
+        .doc("docs/contract.md"),
+    route(
+        "GET",
+        "/_ccemu/contract/report",
+        "The contract coverage report",
+    )
+    .doc("docs/contract.md"),
+    route(
+        "DELETE",
+        "/_ccemu/contract/report",
+        "Clear the coverage counts",
+    )
+    .doc("docs/contract.md"),
+    route("POST", "/_ccemu/sandboxes", "Make a sandbox")
+        .body(sandbox_body)
+        .doc("docs/sandboxes.md"),
+    route("GET", "/_ccemu/sandboxes", "The sandboxes").doc("docs/sandboxes.md"),
+    route("GET", "/_ccemu/sandboxes/{id}", "One sandbox").doc("docs/sandboxes.md"),
+    route("DELETE", "/_ccemu/sandboxes/{id}", "Drop a sandbox").doc("docs/sandboxes.md"),
+    route(
+        "POST",
+        "/_ccemu/sandboxes/{id}/reset",
+        "A sandbox back as made",
+    )
+    .doc("docs/sandboxes.md"),
+    route("POST", "/_ccemu/snapshots", "Take a named snapshot")
+        .body(snapshot_body)
+        .sandboxed(),
+    route("GET", "/_ccemu/snapshots", "The named snapshots").sandboxed(),
+    route(
+        "POST",
+        "/_ccemu/snapshots/{name}/restore",
+        "Restore a named snapshot",
+    )
+    .sandboxed(),
+    route(
+        "DELETE",
+        "/_ccemu/snapshots/{name}",
+        "Forget a named snapshot",
+    )
+    .sandboxed(),
+];
+
+fn scenario_defs() -> Value {
+    schemas::by_name("scenario")
+        .map(|s| s.value()["$defs"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// A JSON Schema from `schemas/` as an OpenAPI component: its `$defs` lifted beside it (OpenAPI
+/// resolves `#/…` from the document root), its references rewritten to point there.
+fn lift(name: &str, components: &mut Map<String, Value>) {
+    let Some(schema) = schemas::by_name(name) else {
+        return;
+    };
+    let mut value = schema.value();
+    let prefix = format!("#/components/schemas/{name}.");
+    let defs = value
+        .as_object_mut()
+        .and_then(|m| {
+            m.remove("$schema");
+            m.remove("$id");
+            m.remove("$defs")
+        })
+        .unwrap_or_default();
+    rewrite_refs(&mut value, &prefix);
+    components.insert(name.to_string(), value);
+    if let Value::Object(defs) = defs {
+        for (k, mut v) in defs {
+            rewrite_refs(&mut v, &prefix);
+            components.insert(format!("{name}.{k}"), v);
+        }
+    }
+}
+
+fn rewrite_refs(v: &mut Value, prefix: &str) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                if let Some(rest) = r.strip_prefix("#/$defs/") {
+                    *r = format!("{prefix}{rest}");
+                }
+            }
+            m.values_mut().for_each(|x| rewrite_refs(x, prefix));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_refs(x, prefix)),
+        _ => {}
+    }
+}
+
+fn params(path: &str, sandbox: bool) -> Vec<Value> {
+    let mut out: Vec<Value> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    if sandbox {
+        out.push(json!({"name": "sandbox", "in": "query", "required": false,
+            "description": "Scope the call to this sandbox (docs/sandboxes.md).", "schema": {"type": "string"}}));
+    }
+    out
+}
+
+fn operation_id(r: &AdminRoute) -> String {
+    let mut id = r.method.to_ascii_lowercase();
+    for seg in r.path.trim_start_matches("/_ccemu/").split('/') {
+        id.push('_');
+        id.push_str(&seg.replace(['{', '}'], "").replace('-', "_"));
+    }
+    id
+}
+
+fn operation(r: &AdminRoute) -> Value {
+    let mut op = json!({
+        "operationId": operation_id(r),
+        "summary": r.summary,
+        "description": format!("See {}.", r.doc),
+        "parameters": params(r.path, r.sandbox),
+        "responses": {
+            "200": {"description": "Done", "content": {"application/json": {"schema": {"type": ["object", "array"]}}}},
+            "default": {"description": "Refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/refusal"}}}},
+        },
+    });
+    if let Some(body) = r.body {
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": body()}}});
+    }
+    op
+}
+
+/// The Udesk event body (docs/events.md): the envelope, and `data` by category.
+fn udesk_event(category: &str, event: &str) -> Value {
+    let s = |t: &str| json!({"type": t});
+    let opt = |t: &str| json!({"type": [t, "null"]});
+    let data = match category {
+        "agent_state" => {
+            json!({"type": "object", "required": ["agent_id", "state", "state_des"], "properties": {
+            "agent_id": s("string"), "work_id": s("string"), "agent_name": s("string"), "extension": opt("string"),
+            "state": s("integer"), "state_des": s("string"), "reason_code": s("integer"), "reason_code_des": s("string"),
+            "previous_state": s("integer"), "previous_state_des": s("string"), "ext_state": s("integer")}})
+        }
+        "ext_state" => {
+            json!({"type": "object", "required": ["extension", "action"], "properties": {
+            "agent_id": opt("string"), "work_id": s("string"), "agent_name": s("string"), "extension": s("string"),
+            "number": s("string"), "signal_type": s("integer"), "action": {"enum": ["bind", "unbind", "line"]},
+            "ext_state": s("integer"), "previous_ext_state": s("integer")}})
+        }
+        "agent_call_mode" => {
+            json!({"type": "object", "required": ["agent_id", "signal_type", "call_mode"], "properties": {
+            "agent_id": s("string"), "signal_type": opt("integer"), "call_mode": {"enum": ["sip", "webrtc", ""]},
+            "previous_signal_type": opt("integer"), "previous_call_mode": {"enum": ["sip", "webrtc", ""]}}})
+        }
+        _ => {
+            json!({"type": "object", "description": "A simulated call's fields (docs/calls.md); an event pushed with POST /_ccemu/events carries the given fields.",
+            "properties": {
+            "call_id": s("string"), "direction": {"enum": ["inbound", "outbound"]}, "caller": opt("string"),
+            "callee": opt("string"), "queue_id": opt("string"), "agent_id": opt("string"), "work_id": opt("string"),
+            "extension": opt("string"), "order_id": opt("string"), "start_time": opt("integer"),
+            "enqueue_time": opt("integer"), "dequeue_time": opt("integer"), "ring_time": opt("integer"),
+            "answer_time": opt("integer"), "end_time": opt("integer"), "talk_duration": opt("integer"),
+            "hangup_by": opt("string"), "hangup_cause": opt("string"), "outcome": opt("string")}})
+        }
+    };
+    json!({
+        "type": "object",
+        "required": ["event", "category", "event_id", "app_id", "subscription_id", "subscription_name", "timestamp", "data"],
+        "properties": {
+            "event": {"const": event},
+            "category": {"const": category},
+            "event_id": s("string"),
+            "app_id": s("string"),
+            "subscription_id": s("integer"),
+            "subscription_name": s("string"),
+            "timestamp": {"type": "integer", "description": "The virtual instant it happened, ms."},
+            "data": data,
+        },
+    })
+}
+
+fn nxcloud_cdr() -> Value {
+    let int = json!({"type": "integer"});
+    let text = json!({"type": "string"});
+    let mut props = Map::new();
+    for k in [
+        "answered",
+        "answerTime",
+        "callDuration",
+        "direction",
+        "endTime",
+        "hangupBy",
+        "hangupCode",
+        "inQueueTime",
+        "outQueueTime",
+        "queueDuration",
+        "ringDuration",
+        "ringTime",
+        "startTime",
+        "totalCustomerPrice",
+    ] {
+        props.insert(k.into(), int.clone());
+    }
+    for k in [
+        "agentName",
+        "agentNickName",
+        "callId",
+        "dtmfKeys",
+        "callStatus",
+        "hangupReason",
+        "recordUrl",
+        "taskId",
+        "orderId",
+    ] {
+        props.insert(k.into(), text.clone());
+    }
+    props.insert("caller".into(), json!({"type": ["string", "null"]}));
+    props.insert("callee".into(), json!({"type": ["string", "null"]}));
+    let required: Vec<&String> = props.keys().collect();
+    json!({"type": "object", "required": required, "properties": props})
+}
+
+/// The headers every delivery carries (docs/events.md), as webhook parameters.
+fn delivery_headers() -> Vec<Value> {
+    vec![
+        json!({"name": "X-Ccemu-Event-Id", "in": "header", "required": true, "schema": {"type": "string"},
+            "description": "Unique per delivery; the same across retries and duplicates."}),
+        json!({"name": "X-Ccemu-Event", "in": "header", "required": true, "schema": {"type": "string"},
+            "description": "The event's name."}),
+    ]
+}
+
+fn webhooks() -> Map<String, Value> {
+    let mut out = Map::new();
+    for (category, event) in crate::vendors::udesk::events::EVENTS {
+        out.insert(
+            format!("udesk.{event}"),
+            json!({"post": {
+                "operationId": format!("udesk_{event}"),
+                "summary": format!("Udesk {category} event {event}, POSTed to each subscription's callback that names it"),
+                "description": "docs/events.md. A tenant's webhook_template reshapes the body; this is ccemu's own shape.",
+                "parameters": delivery_headers(),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/udesk.{event}")}}}},
+                "responses": {"2XX": {"description": "Delivered (any 2xx; the body is ignored)"}, "default": {"description": "Failed: retried per --webhook-retries"}},
+            }}),
+        );
+    }
+    let mut cdr_headers = delivery_headers();
+    cdr_headers.push(
+        json!({"name": "token", "in": "header", "required": false, "schema": {"type": "string"},
+        "description": "The tenant's cdr_token, when set."}),
+    );
+    out.insert(
+        "nxcloud.cdr".into(),
+        json!({"post": {
+            "operationId": "nxcloud_cdr",
+            "summary": "NXCloud CDR push: each finished call's record, POSTed to the tenant's cdr_url",
+            "description": "docs/nxcloud.md. The same record cdr/page answers.",
+            "parameters": cdr_headers,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/nxcloud.cdr"}}}},
+            "responses": {"2XX": {"description": "Delivered"}, "default": {"description": "Failed: retried per --webhook-retries"}},
+        }}),
+    );
+    out
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let item = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        item[r.method.to_ascii_lowercase()] = operation(r);
+    }
+    let mut components = Map::new();
+    components.insert(
+        "refusal".into(),
+        json!({"type": "object", "required": ["error", "message"],
+            "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}),
+    );
+    lift("fixture", &mut components);
+    lift("scenario", &mut components);
+    components.insert(
+        "rule".into(),
+        json!({"$ref": "#/components/schemas/scenario.rule"}),
+    );
+    for (category, event) in crate::vendors::udesk::events::EVENTS {
+        components.insert(format!("udesk.{event}"), udesk_event(category, event));
+    }
+    components.insert("nxcloud.cdr".into(), nxcloud_cdr());
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ccemu admin API and webhooks",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "ccemu's own control API under /_ccemu/ (docs/admin.md), and in `webhooks` every payload ccemu POSTs to a receiver: Udesk events (docs/events.md) and the NXCloud CDR push.",
+        },
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "paths": paths,
+        "webhooks": webhooks(),
+        "components": {"schemas": components},
+    })
+}
