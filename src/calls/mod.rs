@@ -12,6 +12,8 @@
 //! Locks: the driver lock, then the simulation lock, then the model lock (never the other way).
 
 mod acd;
+pub mod ivr;
+pub mod script;
 pub mod spec;
 
 use crate::emulator::Ctx;
