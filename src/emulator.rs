@@ -203,6 +203,32 @@ impl Ctx {
         self.clock.now_ms()
     }
 
+    /// Applies every scenario event and call step due by now, in time order (scenario events
+    /// first at the same instant), then offers waiting calls to agents free now. Called at the
+    /// start of every request and by the ticker.
+    pub fn advance(&self) {
+        let now = self.now_ms();
+        if now < self.scenarios.next_due() && now < self.calls.next_due() && !self.calls.waiting() {
+            return;
+        }
+        let _driver = self.calls.driver();
+        loop {
+            let (s, c) = (self.scenarios.next_due(), self.calls.next_due());
+            if s.min(c) > now {
+                break;
+            }
+            let progressed = if s <= c {
+                self.scenarios.apply_next(self, now)
+            } else {
+                self.calls.step(self, now)
+            };
+            if !progressed {
+                break;
+            }
+        }
+        self.calls.dispatch_now(self, now);
+    }
+
     /// The loaded fixture (what a reset restores and a sandbox copies by default).
     pub fn fixture(&self) -> &Model {
         &self.0.fixture
@@ -262,6 +288,17 @@ impl Ctx {
     /// `POST /_ccemu/revoke-tokens`; token-based vendors (Huawei) check it beside the lifetime.
     pub fn token_revoked(&self, tenant: &str, issued_ms: i64) -> bool {
         self.scenarios.token_revoked(tenant, issued_ms)
+    }
+}
+
+/// The simulated calls run on the emulator's model and clock.
+impl crate::calls::Host for Ctx {
+    type Model<'a> = ModelGuard<'a>;
+    fn model(&self) -> ModelGuard<'_> {
+        Ctx::model(self)
+    }
+    fn now_ms(&self) -> i64 {
+        Ctx::now_ms(self)
     }
 }
 

@@ -288,7 +288,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
     let read = read_body(ctx, &api, body).await;
     // A frozen clock moved since the last request: scripted events and call steps due by now
     // happen first.
-    crate::calls::advance(ctx);
+    ctx.advance();
     if admin::serves(&api.path) {
         return Action::Send(match read {
             Ok(bytes) => {
@@ -296,7 +296,7 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
                 let reply = admin::handle(ctx, api).await;
                 // The call may have moved the clock or freed an agent: call steps now due run,
                 // waiting calls are offered, deliveries waiting for an instant look again.
-                crate::calls::advance(ctx);
+                ctx.advance();
                 ctx.events.poke();
                 reply
             }

@@ -52,7 +52,7 @@ fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
         .start(ctx, spec, None)
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, e))?;
     // A call starting now rings its first agent before this answer is sent.
-    crate::calls::advance(ctx);
+    ctx.advance();
     let call = ctx.calls.get(&call.id).unwrap_or(call);
     Ok(ok(json!({"id": call.id, "call": view(&call)})))
 }
@@ -121,6 +121,8 @@ fn hangup(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
             format!("call {id} not found"),
         ));
     }
+    // Steps due before now happen first: a call that has already ended is refused.
+    ctx.advance();
     let call = ctx
         .calls
         .hangup(ctx, id, body.by)

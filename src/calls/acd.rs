@@ -1,4 +1,5 @@
-//! Who is offered a call: the queue's distribution strategy over its free agents.
+//! The ACD: who is offered a call (the queue's distribution strategy over its free agents), and
+//! offering the calls waiting in a queue to them.
 //!
 //! Udesk (and Huawei skills, which have no strategy of their own) follow the document's
 //! "Modify Queue" table:
@@ -13,6 +14,10 @@
 //! A free agent: in the queue, enabled, idle at the instant (and with no later timeline entry),
 //! and not already skipped by this call.
 
+use super::agenda::{next_offer, schedule, sync_queued, Sim};
+use super::effects::{set_state, vendor_of};
+use super::machine::Action;
+use super::{CallState, Host, Step};
 use crate::model::{Agent, AgentState, Tenant, Vendor};
 use std::collections::HashMap;
 
@@ -96,4 +101,84 @@ pub fn choose(
         }
     };
     pick.map(|a| vec![a.id.clone()]).unwrap_or_default()
+}
+
+/// Offers waiting calls to free agents, oldest call first.
+pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
+    let waiting: Vec<String> = sim
+        .queued
+        .iter()
+        .filter(|(enqueued, _, _)| *enqueued <= at)
+        .map(|(_, _, id)| id.clone())
+        .collect();
+    for id in waiting {
+        let (tenant, queue, skipped, plan) = {
+            let c = &sim.calls[&id];
+            (
+                c.tenant.clone(),
+                c.queue.clone().unwrap_or_default(),
+                c.skipped.clone(),
+                c.plan.clone(),
+            )
+        };
+        let offered = {
+            let model = host.model();
+            let Some(t) = model.tenants.get(&tenant) else {
+                continue;
+            };
+            choose(t, &queue, at, &skipped, &sim.last_offered, &sim.answered)
+        };
+        if offered.is_empty() {
+            continue;
+        }
+        if let (Some(first), Vendor::Udesk | Vendor::Huawei) =
+            (offered.first(), vendor_of(host, &tenant))
+        {
+            sim.last_offered
+                .insert((tenant.clone(), queue.clone()), first.clone());
+        }
+        let mut rang = Vec::new();
+        for agent in &offered {
+            if set_state(sim, host, &id, agent, AgentState::Ringing, at) {
+                rang.push(agent.clone());
+            }
+        }
+        if rang.is_empty() {
+            continue;
+        }
+        {
+            let c = sim.calls.get_mut(&id).expect("present");
+            c.state = CallState::Ringing;
+            c.ringing = rang.clone();
+            c.ring_ms = Some(at);
+            c.steps.push(Step {
+                name: "ring".into(),
+                at_ms: at,
+                agent: Some(rang.join(",")),
+                detail: None,
+            });
+        }
+        sync_queued(sim, &id);
+        let answerer = rang
+            .iter()
+            .find(|a| {
+                plan.answered && plan.ring_ms <= plan.ring_timeout_ms && !plan.no_answer.contains(a)
+            })
+            .cloned();
+        let offer = next_offer(sim, &id);
+        let when = if answerer.is_some() {
+            at + plan.ring_ms
+        } else {
+            at + plan.ring_timeout_ms
+        };
+        schedule(
+            sim,
+            when,
+            &id,
+            Action::RingEnd {
+                offer,
+                by: answerer,
+            },
+        );
+    }
 }

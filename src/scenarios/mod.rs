@@ -307,11 +307,11 @@ impl Scenarios {
     }
 
     /// Applies every event whose time has come, in time order, each dated at its own time, and
-    /// the simulated calls' steps between them (`calls::advance`). Called at the start of every
+    /// the simulated calls' steps between them (`Ctx::advance`). Called at the start of every
     /// request and by a ticker, so a frozen clock moved by the admin API is seen by the very next
     /// request.
     pub fn apply_due(&self, ctx: &Ctx) {
-        crate::calls::advance(ctx);
+        ctx.advance();
     }
 
     /// The earliest pending event's instant (`i64::MAX` when none).
@@ -509,7 +509,7 @@ pub async fn ticker(ctx: Ctx) {
     loop {
         tokio::select! {
             _ = interval.tick() => {
-                crate::calls::advance(&ctx);
+                ctx.advance();
                 // A running clock moved 50 ms: deliveries waiting for an instant look again.
                 ctx.events.poke();
             }

@@ -1,0 +1,458 @@
+//! The agenda: calls and their pending steps in virtual-time order, the driver that applies
+//! them one by one, and what the state file keeps of it.
+
+use super::acd::dispatch;
+use super::effects::step;
+use super::machine::{abandon, apply, hang_up, no_answer_outbound, Action};
+use super::spec::{self, CallSpec, HangupBy};
+use super::{uuid_form, Call, CallState, Direction, Host, Outcome, Plan};
+use parking_lot::{Mutex, MutexGuard};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(super) struct Due {
+    pub(super) at_ms: i64,
+    pub(super) seq: u64,
+    pub(super) call: String,
+    pub(super) action: Action,
+}
+
+#[derive(Default)]
+pub(super) struct Sim {
+    pub(super) calls: BTreeMap<String, Call>,
+    /// Creation order, for listing.
+    pub(super) order: Vec<String>,
+    /// Calls waiting in a queue, by (enqueue instant, agenda seq): offered first come, first served.
+    pub(super) queued: std::collections::BTreeSet<(i64, u64, String)>,
+    pub(super) agenda: BinaryHeap<Reverse<Due>>,
+    pub(super) seq: u64,
+    pub(super) offers: HashMap<String, u32>,
+    /// Strategy 0: the last agent offered a call per (tenant, queue).
+    pub(super) last_offered: HashMap<(String, String), String>,
+    /// Strategy 1: answered calls per (tenant, agent, virtual UTC day).
+    pub(super) answered: HashMap<(String, String, i64), u32>,
+}
+
+/// The simulation as the state file keeps it (`--state-file`): calls, the agenda of their
+/// pending steps and the routing memory (rotation, answered counts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Saved {
+    calls: Vec<Call>,
+    agenda: Vec<Due>,
+    seq: u64,
+    offers: Vec<(String, u32)>,
+    last_offered: Vec<(String, String, String)>,
+    answered: Vec<(String, String, i64, u32)>,
+}
+
+/// The simulation: the agenda of call steps, the calls and the routing memory.
+pub struct Calls {
+    seed: u64,
+    sim: Mutex<Sim>,
+    rng: Mutex<StdRng>,
+    /// The earliest agenda instant, `i64::MAX` when none: the per-request check is one load.
+    next_due_ms: AtomicI64,
+    /// Serialises `advance`, so steps of the scenario timeline and of calls apply in time order.
+    driver: Mutex<()>,
+    /// How many calls wait in a queue: while some do, every request offers them to agents who
+    /// may have become free through the API (one atomic load otherwise).
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// The most calls kept; the oldest finished ones go first.
+const KEEP_CALLS: usize = 100_000;
+
+impl Calls {
+    pub fn new(seed: u64) -> Calls {
+        Calls {
+            seed,
+            sim: Mutex::new(Sim::default()),
+            rng: Mutex::new(StdRng::seed_from_u64(seed ^ 0xca11_ca11)),
+            next_due_ms: AtomicI64::new(i64::MAX),
+            driver: Mutex::new(()),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    pub fn next_due(&self) -> i64 {
+        self.next_due_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether some call waits in a queue (one atomic load): while one does, every request
+    /// offers it to agents the API may have freed.
+    pub fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::Acquire) > 0
+    }
+
+    /// The driver lock: whoever drives the agenda (the host's `advance`, a hang-up) holds it, so
+    /// scenario events and call steps apply in time order.
+    pub fn driver(&self) -> MutexGuard<'_, ()> {
+        self.driver.lock()
+    }
+
+    fn refresh(&self, sim: &Sim) {
+        self.next_due_ms.store(
+            sim.agenda.peek().map_or(i64::MAX, |r| r.0.at_ms),
+            Ordering::Release,
+        );
+        self.waiting.store(sim.queued.len(), Ordering::Release);
+    }
+
+    /// Offers waiting calls to agents free at `now` (an agent the API just made idle).
+    pub fn dispatch_now<H: Host>(&self, host: &H, now: i64) {
+        if self.waiting.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut sim = self.sim.lock();
+        dispatch(&mut sim, host, now);
+        self.refresh(&sim);
+    }
+
+    pub fn save(&self) -> Saved {
+        let sim = self.sim.lock();
+        Saved {
+            calls: sim
+                .order
+                .iter()
+                .filter_map(|id| sim.calls.get(id))
+                .cloned()
+                .collect(),
+            agenda: sim.agenda.iter().map(|r| r.0.clone()).collect(),
+            seq: sim.seq,
+            offers: sim.offers.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            last_offered: sim
+                .last_offered
+                .iter()
+                .map(|((t, q), a)| (t.clone(), q.clone(), a.clone()))
+                .collect(),
+            answered: sim
+                .answered
+                .iter()
+                .map(|((t, a, d), n)| (t.clone(), a.clone(), *d, *n))
+                .collect(),
+        }
+    }
+
+    pub fn restore(&self, saved: Saved) {
+        let mut sim = self.sim.lock();
+        *sim = Sim::default();
+        for c in saved.calls {
+            sim.order.push(c.id.clone());
+            sim.calls.insert(c.id.clone(), c);
+        }
+        let ids: Vec<String> = sim.order.clone();
+        for id in &ids {
+            sync_queued(&mut sim, id);
+        }
+        sim.agenda = saved.agenda.into_iter().map(Reverse).collect();
+        sim.seq = saved.seq;
+        sim.offers = saved.offers.into_iter().collect();
+        sim.last_offered = saved
+            .last_offered
+            .into_iter()
+            .map(|(t, q, a)| ((t, q), a))
+            .collect();
+        sim.answered = saved
+            .answered
+            .into_iter()
+            .map(|(t, a, d, n)| ((t, a, d), n))
+            .collect();
+        self.refresh(&sim);
+    }
+
+    /// Forgets every call and reseeds (reset).
+    pub fn clear(&self) {
+        let mut sim = self.sim.lock();
+        *sim = Sim::default();
+        *self.rng.lock() = StdRng::seed_from_u64(self.seed ^ 0xca11_ca11);
+        self.refresh(&sim);
+    }
+
+    /// A call id in the form Udesk answers (8-4-4-4-12 hex), from the calls' RNG.
+    fn new_id(&self) -> String {
+        let h: String = {
+            let mut rng = self.rng.lock();
+            (0..32)
+                .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+                .collect()
+        };
+        uuid_form(&h)
+    }
+
+    /// Starts a call: checks it against the model, draws its plan, and puts its start on the
+    /// agenda. Answers the call as created. `id` is given by callers that already answered one
+    /// (Udesk callback2ivr).
+    pub fn start<H: Host>(
+        &self,
+        host: &H,
+        spec: CallSpec,
+        id: Option<String>,
+    ) -> Result<Call, String> {
+        spec.validate()?;
+        let now = host.now_ms();
+        let at = spec.at_ms.unwrap_or(now);
+        let queue_limit = {
+            let model = host.model();
+            let t = model.tenant(&spec.tenant).map_err(|e| e.to_string())?;
+            if let Some(q) = &spec.queue {
+                let queue = t
+                    .queues
+                    .get(q)
+                    .ok_or_else(|| format!("queue {q} not found in tenant {}", t.id))?;
+                (queue.timeout > 0).then_some(queue.timeout.saturating_mul(1000))
+            } else {
+                let a = spec.agent.as_deref().unwrap_or_default();
+                t.agents
+                    .get(a)
+                    .ok_or_else(|| format!("agent {a} not found in tenant {}", t.id))?;
+                None
+            }
+        };
+        let id = id.unwrap_or_else(|| self.new_id());
+        let plan = {
+            let mut rng = self.rng.lock();
+            let ring = spec
+                .ring_ms
+                .unwrap_or(spec::Duration::Fixed(spec::DEFAULT_RING_MS));
+            let talk = spec
+                .talk_ms
+                .unwrap_or(spec::Duration::Fixed(spec::DEFAULT_TALK_MS));
+            Plan {
+                ring_ms: ring.draw(&mut *rng),
+                ring_timeout_ms: spec
+                    .ring_timeout_ms
+                    .unwrap_or(spec::DEFAULT_RING_TIMEOUT_MS)
+                    as i64,
+                talk_ms: talk.draw(&mut *rng),
+                wrapup_ms: spec.wrapup_ms.map(|w| w.draw(&mut *rng)),
+                wait_limit_ms: spec
+                    .wait_limit_ms
+                    .map(|w| w as i64)
+                    .or(queue_limit)
+                    .or(Some(spec::DEFAULT_WAIT_LIMIT_MS as i64)),
+                answered: spec.answered.unwrap_or(true),
+                no_answer: spec.no_answer.clone(),
+                hangup_by: spec.hangup_by.unwrap_or_default(),
+            }
+        };
+        let (direction, caller, callee) = match &spec.queue {
+            Some(_) => (
+                Direction::Inbound,
+                spec.caller.clone().unwrap_or_else(|| "13800000000".into()),
+                spec.callee.clone().unwrap_or_default(),
+            ),
+            None => (
+                Direction::Outbound,
+                spec.caller.clone().unwrap_or_default(),
+                spec.callee.clone().unwrap_or_else(|| "13800000000".into()),
+            ),
+        };
+        let call = Call {
+            id: id.clone(),
+            tenant: spec.tenant.clone(),
+            direction,
+            queue: spec.queue.clone(),
+            caller,
+            callee,
+            order_id: spec.order_id.clone(),
+            state: CallState::Scheduled,
+            outcome: None,
+            agent: if direction == Direction::Outbound {
+                spec.agent.clone()
+            } else {
+                None
+            },
+            ringing: Vec::new(),
+            skipped: Vec::new(),
+            start_ms: at,
+            enqueue_ms: None,
+            dequeue_ms: None,
+            ring_ms: None,
+            answer_ms: None,
+            end_ms: None,
+            hangup_by: None,
+            hangup_cause: None,
+            plan,
+            steps: Vec::new(),
+        };
+        {
+            let mut sim = self.sim.lock();
+            if sim.calls.contains_key(&id) {
+                return Err(format!("call {id} already exists"));
+            }
+            sim.calls.insert(id.clone(), call.clone());
+            sim.order.push(id.clone());
+            schedule(&mut sim, at, &id, Action::Start);
+            prune(&mut sim);
+            self.refresh(&sim);
+        }
+        // Not advanced here: a scenario's call event starts calls from inside `advance`. The
+        // caller (the admin API) advances after.
+        Ok(call)
+    }
+
+    /// Ends a call now: a caller still queued or ringing abandons; a call in talk is hung up by
+    /// `by`. A call already ended is refused. The caller advances the agenda to now first, so
+    /// the steps due before this instant have happened.
+    pub fn hangup<H: Host>(&self, host: &H, id: &str, by: HangupBy) -> Result<Call, String> {
+        let now = host.now_ms();
+        {
+            let _driver = self.driver.lock();
+            let mut sim = self.sim.lock();
+            let state = sim
+                .calls
+                .get(id)
+                .map(|c| c.state)
+                .ok_or_else(|| format!("call {id} not found"))?;
+            match state {
+                CallState::Ended => return Err(format!("call {id} has already ended")),
+                CallState::Scheduled => {
+                    let c = sim.calls.get_mut(id).ok_or("gone")?;
+                    c.state = CallState::Ended;
+                    c.outcome = Some(Outcome::Failed);
+                    c.hangup_cause = Some("cancelled".into());
+                    c.end_ms = Some(now);
+                    c.steps.push(step("cancelled", now, None));
+                }
+                CallState::Queued | CallState::Ringing if is_inbound(&sim, id) => {
+                    abandon(&mut sim, host, id, now, "caller_hangup");
+                }
+                CallState::Queued | CallState::Ringing => {
+                    no_answer_outbound(&mut sim, host, id, now)
+                }
+                CallState::Talking => {
+                    if let Some(c) = sim.calls.get_mut(id) {
+                        c.plan.hangup_by = by;
+                    }
+                    hang_up(&mut sim, host, id, now);
+                }
+            }
+            dispatch(&mut sim, host, now);
+            self.refresh(&sim);
+        }
+        self.get(id).ok_or_else(|| format!("call {id} not found"))
+    }
+
+    pub fn get(&self, id: &str) -> Option<Call> {
+        self.sim.lock().calls.get(id).cloned()
+    }
+
+    /// Calls in creation order that pass `keep`.
+    pub fn list(&self, keep: impl Fn(&Call) -> bool) -> Vec<Call> {
+        let sim = self.sim.lock();
+        sim.order
+            .iter()
+            .filter_map(|id| sim.calls.get(id))
+            .filter(|c| keep(c))
+            .cloned()
+            .collect()
+    }
+
+    /// Applies the earliest agenda step. Answers false when nothing is due by `now`.
+    pub fn step<H: Host>(&self, host: &H, now: i64) -> bool {
+        let mut sim = self.sim.lock();
+        let due = match sim.agenda.peek() {
+            Some(Reverse(d)) if d.at_ms <= now => sim.agenda.pop().map(|r| r.0),
+            _ => None,
+        };
+        let Some(due) = due else {
+            self.refresh(&sim);
+            return false;
+        };
+        apply(&mut sim, host, &due);
+        dispatch(&mut sim, host, due.at_ms);
+        self.refresh(&sim);
+        true
+    }
+
+    /// Arrivals of a load profile: Poisson with `per_hour` calls an hour over `[from, from +
+    /// duration)`, each a copy of `spec` started at its arrival.
+    pub fn load<H: Host>(
+        &self,
+        host: &H,
+        spec: &CallSpec,
+        per_hour: f64,
+        from_ms: i64,
+        duration_ms: i64,
+    ) -> Result<usize, String> {
+        if !(per_hour.is_finite() && per_hour > 0.0 && per_hour <= 1_000_000.0) {
+            return Err("calls_per_hour must be above 0 and at most 1000000".into());
+        }
+        let mut t = from_ms as f64;
+        let end = from_ms.saturating_add(duration_ms) as f64;
+        let mean_gap_ms = 3_600_000.0 / per_hour;
+        let mut n = 0;
+        loop {
+            let u: f64 = self.rng.lock().gen_range(f64::EPSILON..1.0);
+            t += -u.ln() * mean_gap_ms;
+            if t >= end {
+                break;
+            }
+            let mut one = spec.clone();
+            one.at_ms = Some(t as i64);
+            self.start(host, one, None)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+pub(super) fn is_inbound(sim: &Sim, id: &str) -> bool {
+    sim.calls
+        .get(id)
+        .is_some_and(|c| c.direction == Direction::Inbound)
+}
+
+pub(super) fn schedule(sim: &mut Sim, at_ms: i64, call: &str, action: Action) {
+    sim.seq += 1;
+    let seq = sim.seq;
+    sim.agenda.push(Reverse(Due {
+        at_ms,
+        seq,
+        call: call.to_string(),
+        action,
+    }));
+}
+
+/// Keeps memory bounded over a long load: the oldest ended calls go beyond `KEEP_CALLS`.
+pub(super) fn prune(sim: &mut Sim) {
+    if sim.order.len() <= KEEP_CALLS {
+        return;
+    }
+    let excess = sim.order.len() - KEEP_CALLS;
+    let mut removed = 0;
+    let Sim { order, calls, .. } = sim;
+    order.retain(|id| {
+        if removed < excess && calls.get(id).is_some_and(|c| c.state == CallState::Ended) {
+            calls.remove(id);
+            removed += 1;
+            false
+        } else {
+            true
+        }
+    });
+}
+
+/// Keeps the set of waiting calls in step with a call's state, after it changed.
+pub(super) fn sync_queued(sim: &mut Sim, id: &str) {
+    let Some(c) = sim.calls.get(id) else {
+        return;
+    };
+    let key = (c.enqueue_ms.unwrap_or(c.start_ms), 0, id.to_string());
+    if c.state == CallState::Queued {
+        sim.queued.insert(key);
+    } else {
+        sim.queued.remove(&key);
+    }
+}
+
+pub(super) fn next_offer(sim: &mut Sim, id: &str) -> u32 {
+    let n = sim.offers.entry(id.to_string()).or_insert(0);
+    *n += 1;
+    *n
+}
