@@ -227,6 +227,38 @@ impl Ctx {
             }
         }
         self.calls.dispatch_now(self, now);
+        drop(_driver);
+        self.run_webhooks();
+    }
+
+    /// Makes the requests IVR webhook nodes asked for, on the runtime and outside every lock;
+    /// each answer (or failure) goes back on the agenda, so a dead URL costs the call its
+    /// node's timeout and never wedges it.
+    fn run_webhooks(&self) {
+        let jobs = self.calls.take_webhooks();
+        if jobs.is_empty() {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        for job in jobs {
+            let body = serde_json::to_vec(&job.body).unwrap_or_default();
+            match &runtime {
+                Ok(rt) => {
+                    let ctx = self.clone();
+                    rt.spawn(async move {
+                        let timeout = std::time::Duration::from_millis(job.timeout_ms);
+                        let answer = ctx.events.post_json(&job.url, body, timeout).await;
+                        ctx.calls.webhook_answered(&ctx, &job.call, job.gen, answer);
+                    });
+                }
+                Err(_) => self.calls.webhook_answered(
+                    self,
+                    &job.call,
+                    job.gen,
+                    Err("no runtime to make the request on".into()),
+                ),
+            }
+        }
     }
 
     /// The loaded fixture (what a reset restores and a sandbox copies by default).

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod contract;
 pub mod faults;
 mod guard;
+pub mod ivr;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
@@ -95,6 +96,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if calls::serves(path) {
         return calls::handle(ctx, &req, path);
+    }
+    if ivr::serves(path) {
+        return ivr::handle(ctx, &req);
     }
     if contract::serves(path) {
         return contract::handle(ctx, &req, path);

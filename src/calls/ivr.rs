@@ -50,7 +50,8 @@ pub struct IvrState {
 pub enum Out {
     /// A history step (`name` like `ivr_node`, `keys_ignored`).
     Step { name: String, detail: String },
-    /// A Udesk call event, with the fields it adds to the call's own.
+    /// A call event (`play`, `dtmf`, `asr`, `voicemail`: Udesk's play_succ, dtmf_gather_succ,
+    /// asr_gather_succ, voice_mail_succ), with the fields it adds to the call's own.
     Event { name: &'static str, data: Value },
     /// Call back with [`timer`] at this instant, for node entry `gen`.
     Timer { at_ms: i64, gen: u32 },
@@ -292,7 +293,7 @@ pub fn timer(cx: &mut Ctx, st: &mut IvrState, gen: u32, at: i64) -> Vec<Out> {
             data.insert("voice_id".into(), voice.into());
             data.insert("voice_name".into(), name.into());
             out.push(Out::Event {
-                name: "play_succ",
+                name: "play",
                 data: Value::Object(data),
             });
             let next = n.next.clone().unwrap_or_default();
@@ -337,7 +338,7 @@ pub fn timer(cx: &mut Ctx, st: &mut IvrState, gen: u32, at: i64) -> Vec<Out> {
                 format!("voicemail/{}.wav", cx.call_id).into(),
             );
             out.push(Out::Event {
-                name: "voice_mail_succ",
+                name: "voicemail",
                 data: Value::Object(data),
             });
             let next = n.next.clone().unwrap_or_default();
@@ -353,7 +354,7 @@ fn gathered(cx: &mut Ctx, st: &mut IvrState, n: &Node, at: i64, out: &mut Vec<Ou
     let mut data = node_data(n);
     data.insert("digits".into(), digits.clone().into());
     out.push(Out::Event {
-        name: "dtmf_gather_succ",
+        name: "dtmf",
         data: Value::Object(data),
     });
     st.last_digits = Some(digits);
@@ -413,7 +414,7 @@ pub fn say(cx: &mut Ctx, st: &mut IvrState, text: &str, at: i64) -> Vec<Out> {
     let mut data = node_data(n);
     data.insert("text".into(), text.into());
     out.push(Out::Event {
-        name: "asr_gather_succ",
+        name: "asr",
         data: Value::Object(data),
     });
     st.last_text = Some(text.to_string());
@@ -547,17 +548,13 @@ mod tests {
             .iter()
             .any(|o| matches!(o, Out::Step { name, .. } if name == "keys_ignored")));
         let out = timer(&mut cx, &mut st, 2, 4000);
-        assert!(out.iter().any(|o| matches!(
-            o,
-            Out::Event {
-                name: "play_succ",
-                ..
-            }
-        )));
+        assert!(out
+            .iter()
+            .any(|o| matches!(o, Out::Event { name: "play", .. })));
         let out = keys(&mut cx, &mut st, "12", 5000);
-        assert!(out.iter().any(
-            |o| matches!(o, Out::Event { name: "dtmf_gather_succ", data } if data["digits"] == "12")
-        ));
+        assert!(out
+            .iter()
+            .any(|o| matches!(o, Out::Event { name: "dtmf", data } if data["digits"] == "12")));
         assert_eq!(out.last(), Some(&Out::Queue("9001".into())));
         assert_eq!(st.visited, ["s", "p", "d", "c", "q"]);
     }

@@ -255,6 +255,55 @@ pub fn validate(t: &Tenant) -> Result<(), IvrError> {
     Ok(())
 }
 
+impl Tenant {
+    /// Replaces the tenant's IVR flows (and its voice list, when given), all or nothing: a
+    /// refused flow leaves the old ones in place.
+    pub fn replace_ivr_flows(
+        &mut self,
+        flows: Vec<IvrFlow>,
+        voices: Option<Vec<Voice>>,
+    ) -> Result<(), super::ModelError> {
+        let twice = |what: &str, id: &str| {
+            super::ModelError::Ivr(IvrError {
+                code: "200002",
+                flow: id.to_string(),
+                node: None,
+                message: format!("{what} {id:?} appears twice"),
+            })
+        };
+        let mut new_flows = BTreeMap::new();
+        for f in flows {
+            let id = f.id.clone();
+            if new_flows.insert(id.clone(), f).is_some() {
+                return Err(twice("flow", &id));
+            }
+        }
+        let new_voices = match voices {
+            Some(list) => {
+                let mut m = BTreeMap::new();
+                for v in list {
+                    let id = v.id.clone();
+                    if m.insert(id.clone(), v).is_some() {
+                        return Err(twice("voice", &id));
+                    }
+                }
+                Some(m)
+            }
+            None => None,
+        };
+        let old_flows = std::mem::replace(&mut self.ivr_flows, new_flows);
+        let old_voices = new_voices.map(|v| std::mem::replace(&mut self.voices, v));
+        if let Err(e) = validate(self) {
+            self.ivr_flows = old_flows;
+            if let Some(v) = old_voices {
+                self.voices = v;
+            }
+            return Err(super::ModelError::Ivr(e));
+        }
+        Ok(())
+    }
+}
+
 /// The flow a call to `number` runs, if any.
 pub fn flow_for<'a>(t: &'a Tenant, number: &str) -> Option<&'a IvrFlow> {
     t.ivr_flows
