@@ -1,0 +1,521 @@
+//! Call flows beyond the happy path: IVR flows (validation with the Udesk document's codes,
+//! the admin API, callback2ivr), caller scripts, agent and supervisor actions, and the reference
+//! scenario `scenarios/call_flows.json` producing all 17 call event types to a subscriber.
+mod common;
+use common::receiver::Receiver;
+use common::*;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const T0: i64 = 1_800_000_000_000;
+const LONG: Duration = Duration::from_secs(20);
+const MENU: &str = "057126200674";
+
+fn advance(emu: &ccemu::Emulator, ms: i64) {
+    let r = admin(emu, "POST", "/clock", Some(json!({"advance_ms": ms})));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn set_state(emu: &ccemu::Emulator, agent: &str, state: &str) {
+    let r = admin(
+        emu,
+        "POST",
+        "/agent-state",
+        Some(json!({"tenant": UDESK_APP_ID, "agent": agent, "state": state})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn start_call(emu: &ccemu::Emulator, spec: Value) -> String {
+    let r = admin(emu, "POST", "/calls", Some(spec));
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["id"].as_str().unwrap().to_string()
+}
+
+fn call(emu: &ccemu::Emulator, id: &str) -> Value {
+    let r = admin(emu, "GET", &format!("/calls/{id}"), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json
+}
+
+fn steps(c: &Value) -> Vec<String> {
+    c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const EVENT_TYPES: [&str; 17] = [
+    "general_hangup",
+    "enqueue_succ",
+    "record_stop",
+    "hangup_cause",
+    "dequeue_succ",
+    "start_dialout",
+    "voice_mail_succ",
+    "play_succ",
+    "dtmf_gather_succ",
+    "asr_gather_succ",
+    "consult_succ",
+    "end_consult_succ",
+    "three_way_succ",
+    "substitute_succ",
+    "hold_agent_succ",
+    "extern_succ",
+    "eavesdrop_succ",
+];
+
+#[test]
+fn the_reference_scenario_produces_all_17_call_event_types() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let rx = Receiver::start();
+    udesk_ok(
+        &emu,
+        "POST",
+        "/subscriptions",
+        Some(json!({"subscriptions": [{"callback": rx.url, "events": ["call"], "name": "calls"}]})),
+    );
+    let file = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/call_flows.json"),
+    )
+    .unwrap();
+    let r = send(
+        "POST",
+        &format!("{}/_ccemu/scenarios", emu.url()),
+        &[("Content-Type", "application/json")],
+        Some(file.as_bytes()),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    advance(&emu, 600_000);
+    let r = admin(
+        &emu,
+        "GET",
+        "/calls?tenant=4b8dc715-05e0-4340-6cae-a6e3c39a6012",
+        None,
+    );
+    let calls = r.json["calls"].as_array().unwrap().clone();
+    assert_eq!(calls.len(), 5, "{}", r.text);
+    assert!(calls.iter().all(|c| c["state"] == "ended"), "{}", r.text);
+    // Wait until the deliveries stop growing, then read them in order.
+    let mut seen = 0;
+    let mut hits = Vec::new();
+    for _ in 0..50 {
+        hits = rx.hits();
+        if hits.len() == seen && seen > 0 {
+            break;
+        }
+        seen = hits.len();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut by_type: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for h in &hits {
+        by_type
+            .entry(h.body["event"].as_str().unwrap().to_string())
+            .or_default()
+            .push(h.body.clone());
+    }
+    for t in EVENT_TYPES {
+        assert!(
+            by_type.contains_key(t),
+            "{t} never came: {:?}",
+            by_type.keys()
+        );
+    }
+    // One snapshot of the first payload of each type.
+    for t in EVENT_TYPES {
+        let first = by_type[t][0].clone();
+        insta::assert_json_snapshot!(format!("event_{t}"), first, {
+            ".event_id" => "[event_id]",
+        });
+    }
+    // Call A: every node and action in its history, at its instant, in order.
+    let a = calls
+        .iter()
+        .find(|c| c["order_id"] == "flows-a-menu-1")
+        .unwrap();
+    let names = steps(a);
+    let order = [
+        "ivr_node",
+        "play",
+        "dtmf",
+        "enqueue",
+        "ring",
+        "dequeue",
+        "answer",
+        "hold",
+        "resume",
+        "consult_ringing",
+        "consult",
+        "three_way",
+        "end_consult",
+        "eavesdrop",
+        "substitute",
+        "hangup",
+    ];
+    let mut at = 0;
+    for want in order {
+        let i = names[at..]
+            .iter()
+            .position(|n| n == want)
+            .unwrap_or_else(|| panic!("{want} missing after step {at}: {names:?}"));
+        at += i;
+    }
+    let instants: Vec<i64> = a["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["at_ms"].as_i64().unwrap())
+        .collect();
+    assert!(instants.windows(2).all(|w| w[0] <= w[1]), "{instants:?}");
+    assert_eq!(a["dtmf_keys"], "1");
+    // The talk is split between the agents who had it: 9006, then supervisor 355.
+    let legs: Vec<&str> = a["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(legs, ["9006", "9009", "355"]);
+    assert_eq!(a["agent"], "355");
+    // Call E: keys pressed after it hung up are ignored, and the history says so.
+    let e = calls
+        .iter()
+        .find(|c| c["order_id"] == "flows-e-gone")
+        .unwrap();
+    assert_eq!(e["outcome"], "abandoned");
+    let ignored = e["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "keys_ignored")
+        .expect("keys after hang-up are noted");
+    assert!(
+        ignored["detail"].as_str().unwrap().contains("ended"),
+        "{ignored}"
+    );
+    // Call C left a voicemail; B was transferred out.
+    let c = calls
+        .iter()
+        .find(|c| c["order_id"] == "flows-c-voicemail")
+        .unwrap();
+    assert_eq!(c["outcome"], "voicemail");
+    let b = calls
+        .iter()
+        .find(|c| c["order_id"] == "flows-b-speech")
+        .unwrap();
+    assert_eq!(b["external"], "13900139000");
+    // Every agent involved is free again on the shared timeline.
+    let agents = udesk_ok(&emu, "GET", "/agents?PageSize=100", None);
+    let _ = agents;
+    for id in ["9006", "9007", "9009", "355"] {
+        let a = udesk_ok(&emu, "GET", &format!("/agents/{id}"), None);
+        assert_eq!(a["StateDes"], "idle", "{id}: {a}");
+    }
+}
+
+#[test]
+fn flows_are_listed_and_replaced_and_refused_with_the_documents_codes() {
+    let emu = start();
+    let r = admin(
+        &emu,
+        "GET",
+        &format!("/ivr-flows?tenant={UDESK_APP_ID}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["flows"].as_array().unwrap().len(), 2);
+    let flow = |nodes: Value| json!({"tenant": UDESK_APP_ID, "flows": [{"id": "f", "numbers": [MENU], "nodes": nodes}]});
+    for (nodes, code, node) in [
+        (json!([{"id": "e", "kind": "end"}]), "200024", Value::Null),
+        (
+            json!([{"id": "s", "kind": "start", "next": "nowhere"}, {"id": "e", "kind": "end"}]),
+            "200005",
+            json!("s"),
+        ),
+        (
+            json!([{"id": "s", "kind": "start", "next": "p"}, {"id": "p", "kind": "play", "voice": "no-such-voice", "next": "e"}, {"id": "e", "kind": "end"}]),
+            "100007",
+            json!("p"),
+        ),
+        (
+            json!([{"id": "s", "kind": "start", "next": "q"}, {"id": "q", "kind": "queue", "queue": "no-such-queue"}, {"id": "e", "kind": "end"}]),
+            "200009",
+            json!("q"),
+        ),
+    ] {
+        let r = admin(&emu, "PUT", "/ivr-flows", Some(flow(nodes)));
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(r.json["code"], code, "{}", r.text);
+        assert_eq!(r.json["node"], node, "{}", r.text);
+        if let Some(n) = node.as_str() {
+            assert!(
+                r.json["message"].as_str().unwrap().contains(n),
+                "{}",
+                r.text
+            );
+        }
+    }
+    // A refusal changed nothing.
+    let r = admin(
+        &emu,
+        "GET",
+        &format!("/ivr-flows?tenant={UDESK_APP_ID}"),
+        None,
+    );
+    assert_eq!(r.json["flows"].as_array().unwrap().len(), 2);
+    let r = admin(
+        &emu,
+        "PUT",
+        "/ivr-flows",
+        Some(flow(
+            json!([{"id": "s", "kind": "start", "next": "h"}, {"id": "h", "kind": "hangup", "cause": "closed"}, {"id": "e", "kind": "end"}]),
+        )),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["flows"].as_array().unwrap().len(), 1);
+    // A fixture with a broken flow is refused at load, naming the code and the node.
+    let r = admin(
+        &emu,
+        "POST",
+        "/fixture",
+        Some(
+            json!({"tenants": [{"id": UDESK_APP_ID, "ivr_flows": [{"id": "g", "nodes": [
+            {"id": "s", "kind": "start", "next": "c"},
+            {"id": "c", "kind": "condition", "branches": [{"digits": "1", "next": "gone"}], "otherwise": "e"},
+            {"id": "e", "kind": "end"}]}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        r.text.contains("200006") && r.text.contains("\\\"c\\\""),
+        "{}",
+        r.text
+    );
+}
+
+#[test]
+fn callback2ivr_needs_a_flow_and_parses_variables() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    // A relay number without a flow: 100020.
+    let r = admin(
+        &emu,
+        "PUT",
+        "/ivr-flows",
+        Some(
+            json!({"tenant": UDESK_APP_ID, "flows": [{"id": "only", "numbers": [MENU], "nodes": [
+            {"id": "s", "kind": "start", "next": "vip"},
+            {"id": "vip", "kind": "condition", "branches": [{"variable": "vip", "equals": "1", "next": "q"}], "otherwise": "bye"},
+            {"id": "q", "kind": "queue", "queue": "9001"},
+            {"id": "bye", "kind": "hangup", "cause": "not_vip"},
+            {"id": "e", "kind": "end"}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let body = |called: &str, vars: Option<&str>| {
+        let mut b = json!({"caller": "18789998765", "called": called, "called_display": called});
+        if let Some(v) = vars {
+            b["variables"] = json!(v);
+        }
+        b
+    };
+    let r = udesk(
+        &emu,
+        "POST",
+        "/callback2ivr",
+        Some(body("057126200670", None)),
+    );
+    assert_eq!(r.json["code"], "100020", "{}", r.text);
+    let r = udesk(&emu, "POST", "/callback2ivr", Some(body("0000", None)));
+    assert_eq!(r.json["code"], "100005", "{}", r.text);
+    let r = udesk(
+        &emu,
+        "POST",
+        "/callback2ivr",
+        Some(body(MENU, Some("[{oops"))),
+    );
+    assert_eq!(r.json["code"], "000001", "{}", r.text);
+    assert!(
+        r.json["message"].as_str().unwrap().contains("variables"),
+        "{}",
+        r.text
+    );
+    // The document's own form (with its "key/" spelling) reaches the condition node.
+    let vip = r#"[{"key/": "vip", "type": "string", "value": "1"}]"#;
+    let r = udesk(&emu, "POST", "/callback2ivr", Some(body(MENU, Some(vip))));
+    assert_eq!(r.json["code"], "000000", "{}", r.text);
+    let id = r.json["results"].as_str().unwrap().to_string();
+    let r = udesk(
+        &emu,
+        "POST",
+        "/callback2ivr",
+        Some(body(MENU, Some(r#"[{"key":"vip","value":"0"}]"#))),
+    );
+    let other = r.json["results"].as_str().unwrap().to_string();
+    advance(&emu, 5_000);
+    let c = call(&emu, &id);
+    assert_eq!(c["variables"]["vip"], "1");
+    assert_eq!(c["queue"], "9001", "{c}");
+    let o = call(&emu, &other);
+    assert_eq!(
+        (o["outcome"].as_str(), o["hangup_cause"].as_str()),
+        (Some("ivr"), Some("not_vip")),
+        "{o}"
+    );
+}
+
+#[test]
+fn actions_are_refused_on_the_wrong_state_and_unknown_calls() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    set_state(&emu, "9006", "idle");
+    let r = admin(
+        &emu,
+        "POST",
+        "/calls/nope/actions",
+        Some(json!({"action": "hold"})),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
+    let id = start_call(
+        &emu,
+        json!({"tenant": UDESK_APP_ID, "queue": "9001", "talk_ms": 60000, "wrapup_ms": 0}),
+    );
+    // Ringing: hold is refused, naming the state.
+    let r = admin(
+        &emu,
+        "POST",
+        &format!("/calls/{id}/actions"),
+        Some(json!({"action": "hold"})),
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.json["message"].as_str().unwrap().contains("ringing"),
+        "{}",
+        r.text
+    );
+    advance(&emu, 3_000);
+    let act = |body: Value| admin(&emu, "POST", &format!("/calls/{id}/actions"), Some(body));
+    // 189 is busy, not idle: no consultation.
+    let r = act(json!({"action": "consult", "agent": "189"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.json["message"].as_str().unwrap().contains("busy"),
+        "{}",
+        r.text
+    );
+    assert_eq!(act(json!({"action": "consult"})).status, 400);
+    assert_eq!(act(json!({"action": "resume"})).status, 409);
+    assert_eq!(act(json!({"action": "hold"})).status, 200);
+    assert_eq!(act(json!({"action": "hold"})).status, 409);
+    assert_eq!(act(json!({"action": "resume"})).status, 200);
+    // Blind transfer to a queue: the call waits there again, 9006 is free.
+    let r = act(json!({"action": "transfer", "queue": "551"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["call"]["state"], "queued");
+    let a = udesk_ok(&emu, "GET", "/agents/9006", None);
+    assert_eq!(a["StateDes"], "idle", "{a}");
+    let r = admin(&emu, "POST", &format!("/calls/{id}/hangup"), None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = act(json!({"action": "hold"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.json["message"].as_str().unwrap().contains("ended"),
+        "{}",
+        r.text
+    );
+}
+
+/// A backend that answers every POST with `{"route": "sales"}`.
+fn json_backend() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/route", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut w = conn.try_clone().unwrap();
+            let mut r = BufReader::new(conn);
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let l = line.trim_end().to_ascii_lowercase();
+                if let Some(v) = l.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if l.is_empty() {
+                    let mut body = vec![0u8; len];
+                    let _ = r.read_exact(&mut body);
+                    let answer = r#"{"route":"sales"}"#;
+                    let _ = write!(
+                        w,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    len = 0;
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn webhook_nodes_branch_on_the_answer_and_never_wedge_on_a_dead_or_garbage_url() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let garbage = Receiver::start();
+    let nodes = |url: &str| {
+        json!([
+            {"id": "s", "kind": "start", "next": "ask"},
+            {"id": "ask", "kind": "webhook", "url": url, "timeout_ms": 2000, "store_as": "crm",
+             "branches": [{"variable": "crm.route", "equals": "sales", "next": "q"}],
+             "next": "bye", "on_failure": "failed"},
+            {"id": "q", "kind": "queue", "queue": "9001"},
+            {"id": "failed", "kind": "hangup", "cause": "crm_down"},
+            {"id": "bye", "kind": "hangup"},
+            {"id": "e", "kind": "end"}])
+    };
+    for (url, want) in [
+        ("http://127.0.0.1:9/dead".to_string(), "crm_down"),
+        (garbage.url.clone(), "crm_down"),
+        (json_backend(), "queued"),
+    ] {
+        let r = admin(
+            &emu,
+            "PUT",
+            "/ivr-flows",
+            Some(
+                json!({"tenant": UDESK_APP_ID, "flows": [{"id": "w", "numbers": [MENU], "nodes": nodes(&url)}]}),
+            ),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        let id = start_call(
+            &emu,
+            json!({"tenant": UDESK_APP_ID, "callee": MENU, "variables": {"customer": "42"}}),
+        );
+        let mut c = call(&emu, &id);
+        for _ in 0..100 {
+            if c["state"] != "ivr" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            advance(&emu, 0);
+            c = call(&emu, &id);
+        }
+        if want == "queued" {
+            assert_eq!(c["state"], "queued", "{c}");
+            assert_eq!(c["variables"]["crm.route"], "sales", "{c}");
+        } else {
+            assert_eq!(c["hangup_cause"], want, "{c}");
+            assert!(steps(&c).contains(&"webhook_failed".to_string()), "{c}");
+        }
+    }
+    let hit = garbage.wait_for(1, LONG).remove(0);
+    assert_eq!(hit.body["variables"]["customer"], "42");
+}
