@@ -60,9 +60,10 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
         }
         crate::model::ivr::flow_for(t, &b.called)
             .map(|f| f.id.clone())
-            .ok_or_else(|| {
-                UdeskError::Code("100020", "Ivr not found: the relay number has no IVR flow")
-            })?
+            .ok_or(UdeskError::Code(
+                "100020",
+                "Ivr not found: the relay number has no IVR flow",
+            ))?
     };
     let uuid = crate::calls::uuid_form(&call.ctx.random_hex_for(Some(&call.tenant), 32));
     // The customer's phone rings first; once answered the call runs the relay number's flow,
