@@ -519,3 +519,62 @@ fn webhook_nodes_branch_on_the_answer_and_never_wedge_on_a_dead_or_garbage_url()
     let hit = garbage.wait_for(1, LONG).remove(0);
     assert_eq!(hit.body["variables"]["customer"], "42");
 }
+
+fn nx(emu: &ccemu::Emulator, op: &str, body: Value) -> Value {
+    let r = nx_call(emu, op, &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["code"], 0, "{}", r.text);
+    r.json
+}
+
+#[test]
+fn nxcloud_cdrs_carry_the_keys_and_calls_that_ended_in_the_ivr() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let r = admin(
+        &emu,
+        "PUT",
+        "/ivr-flows",
+        Some(
+            json!({"tenant": "144", "flows": [{"id": "team", "numbers": ["6501"], "nodes": [
+            {"id": "s", "kind": "start", "next": "menu"},
+            {"id": "menu", "kind": "collect_digits", "max_digits": 2, "timeout_ms": 3000, "next": "route"},
+            {"id": "route", "kind": "condition", "branches": [{"digits": "9", "next": "vm"}], "otherwise": "q"},
+            {"id": "vm", "kind": "voicemail", "next": "e"},
+            {"id": "q", "kind": "queue", "queue": "NXQueue0001"},
+            {"id": "e", "kind": "end"}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let vm = start_call(
+        &emu,
+        json!({"tenant": "144", "callee": "6501", "caller_script": {"press": [{"after_ms": 1000, "keys": "9#"}], "voicemail_ms": 5000}}),
+    );
+    let gone = start_call(
+        &emu,
+        json!({"tenant": "144", "callee": "6501", "caller_script": {"hangup_after_ms": 500}}),
+    );
+    advance(&emu, 60_000);
+    assert_eq!(call(&emu, &vm)["outcome"], "voicemail");
+    assert_eq!(call(&emu, &gone)["outcome"], "abandoned");
+    let page = nx(
+        &emu,
+        "cdr/page",
+        json!({"startTime": T0 / 1000, "endTime": T0 / 1000 + 3600, "size": 10, "page": 1}),
+    );
+    let cdrs = page["data"].as_array().unwrap();
+    let of = |id: &str| cdrs.iter().find(|c| c["callId"] == id).unwrap().clone();
+    let v = of(&vm);
+    assert_eq!(
+        (
+            v["dtmfKeys"].as_str(),
+            v["callStatus"].as_str(),
+            v["answered"].as_i64()
+        ),
+        (Some("9"), Some("VOICEMAIL"), Some(0)),
+        "{v}"
+    );
+    let g = of(&gone);
+    assert_eq!(g["callStatus"], "ABANDONED", "{g}");
+    assert_eq!(g["hangupBy"], 1, "{g}");
+}
