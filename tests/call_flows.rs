@@ -578,3 +578,114 @@ fn nxcloud_cdrs_carry_the_keys_and_calls_that_ended_in_the_ivr() {
     assert_eq!(g["callStatus"], "ABANDONED", "{g}");
     assert_eq!(g["hangupBy"], 1, "{g}");
 }
+
+#[test]
+fn a_load_profile_mixes_caller_scripts_by_weight() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(
+            json!({"name": "mix", "timeline": [{"at_ms": 0, "event": "load",
+            "calls_per_hour": 1000, "duration_ms": 3_600_000,
+            "call": {"tenant": UDESK_APP_ID, "callee": MENU, "caller_scripts": [
+                {"weight": 70, "name": "sales", "press": [{"after_ms": 8000, "keys": "1"}]},
+                {"weight": 20, "name": "support", "press": [{"after_ms": 8000, "keys": "2"}]},
+                {"weight": 10, "name": "gives up", "hangup_after_ms": 5000}]}}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    advance(&emu, 3_600_000 + 600_000);
+    let calls = admin(&emu, "GET", &format!("/calls?tenant={UDESK_APP_ID}"), None).json;
+    let calls = calls["calls"].as_array().unwrap().clone();
+    assert!(calls.len() > 800, "{}", calls.len());
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &calls {
+        let script = c["caller_script"]["name"].as_str().unwrap().to_string();
+        // What each script does shows in the call: the queue it reached, or where it ended.
+        match script.as_str() {
+            "sales" => assert_eq!(c["queue"], "9001", "{c}"),
+            "support" => assert_eq!(c["queue"], "551", "{c}"),
+            _ => assert_eq!(
+                (c["outcome"].as_str(), c["queue"].as_str()),
+                (Some("abandoned"), None),
+                "{c}"
+            ),
+        }
+        assert_eq!(
+            c["dtmf_keys"],
+            if script == "sales" {
+                "1"
+            } else if script == "support" {
+                "2"
+            } else {
+                ""
+            }
+        );
+        *by.entry(script).or_default() += 1;
+    }
+    let n = calls.len() as f64;
+    let share = |s: &str| by.get(s).copied().unwrap_or(0) as f64 / n;
+    assert!((share("sales") - 0.7).abs() < 0.05, "{by:?}");
+    assert!((share("support") - 0.2).abs() < 0.05, "{by:?}");
+    assert!((share("gives up") - 0.1).abs() < 0.04, "{by:?}");
+}
+
+#[test]
+fn a_consult_then_transfer_splits_the_talk_between_the_agents() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    let idle = |a: &str| {
+        let r = admin(
+            &emu,
+            "POST",
+            "/agent-state",
+            Some(json!({"tenant": "144", "agent": a, "state": "idle"})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    idle("NXAgent1000013");
+    let id = start_call(
+        &emu,
+        json!({"tenant": "144", "queue": "NXQueue0001", "talk_ms": 60000, "wrapup_ms": 0, "ring_ms": 2000}),
+    );
+    advance(&emu, 2_000);
+    assert_eq!(call(&emu, &id)["agent"], "NXAgent1000013");
+    idle("NXAgent0001");
+    advance(&emu, 8_000);
+    let act = |body: Value| admin(&emu, "POST", &format!("/calls/{id}/actions"), Some(body));
+    // Completing before the consulted agent answers is refused, naming why.
+    let r = act(json!({"action": "consult", "agent": "NXAgent0001"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["call"]["held"], true);
+    let r = act(json!({"action": "complete_transfer"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(
+        r.json["message"].as_str().unwrap().contains("not answered"),
+        "{}",
+        r.text
+    );
+    advance(&emu, 10_000);
+    let r = act(json!({"action": "complete_transfer"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    advance(&emu, 120_000);
+    let c = call(&emu, &id);
+    assert_eq!(c["state"], "ended", "{c}");
+    assert_eq!(c["agent"], "NXAgent0001");
+    // The first agent had the customer 18 s (answer at 2 s, hand-over at 20 s), the consulted
+    // one the remaining 42 s of the call's 60 s.
+    let legs = c["legs"].as_array().unwrap();
+    let dur = |l: &Value| l["to_ms"].as_i64().unwrap() - l["from_ms"].as_i64().unwrap();
+    assert_eq!(legs[0]["agent"], "NXAgent1000013");
+    assert_eq!((dur(&legs[0]), dur(&legs[1])), (18_000, 42_000), "{c}");
+    assert_eq!(c["end_ms"], T0 + 62_000);
+    // The CDR names the agent who finished the call.
+    let page = nx(
+        &emu,
+        "cdr/page",
+        json!({"startTime": T0 / 1000, "endTime": T0 / 1000 + 3600, "size": 10, "page": 1}),
+    );
+    assert_eq!(page["data"][0]["agentName"], "NXAgent0001", "{page}");
+}

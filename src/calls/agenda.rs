@@ -170,6 +170,24 @@ impl Calls {
             .into_iter()
             .map(|(t, a, d, n)| ((t, a, d), n))
             .collect();
+        // A webhook request in flight when the state was saved is not made again: its node
+        // takes the failure path at once, so the call never waits for an answer that cannot come.
+        let lost: Vec<(String, u32, i64)> = sim
+            .calls
+            .values()
+            .filter(|c| c.state == CallState::Ivr)
+            .filter_map(|c| {
+                let st = c.ivr.as_ref()?;
+                (st.waiting == Some(super::ivr::Waiting::Webhook)).then(|| {
+                    let at = c.steps.last().map_or(c.start_ms, |s| s.at_ms);
+                    (c.id.clone(), st.gen, at)
+                })
+            })
+            .collect();
+        for (id, gen, at) in lost {
+            let answer = Err("the request was lost when ccemu restarted".to_string());
+            schedule(&mut sim, at, &id, Action::WebhookAnswer { gen, answer });
+        }
         self.refresh(&sim);
     }
 
