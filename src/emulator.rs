@@ -186,6 +186,9 @@ impl Ctx {
         }
         drop(model);
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);
+        // Up to 100,000 calls and the old model were just let go: hand the pages back, or the
+        // process stays at its high-water mark for good.
+        crate::model::memory::release_freed_memory();
     }
 
     /// Runs `f` with the one seeded RNG.

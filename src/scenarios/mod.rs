@@ -257,6 +257,29 @@ impl Scenarios {
         for (i, r) in file.rules.iter().enumerate() {
             r.validate().map_err(|e| format!("rule {}: {e}", i + 1))?;
         }
+        // IVR flows are checked when the scenario loads, against the tenant as it is now, so a
+        // broken flow is refused with its code and node instead of failing at its instant.
+        for (i, e) in file.timeline.iter().enumerate() {
+            if let timeline::Event::IvrFlows {
+                tenant,
+                flows,
+                voices,
+            } = &e.event
+            {
+                let mut t = ctx
+                    .model()
+                    .tenant(tenant)
+                    .map_err(|e| format!("timeline[{i}]: {e}"))?
+                    .clone();
+                t.replace_ivr_flows(flows.clone(), voices.clone())
+                    .map_err(|e| match e {
+                        crate::model::ModelError::Ivr(e) => {
+                            format!("timeline[{i}]: {} {}", e.code, e.message)
+                        }
+                        e => format!("timeline[{i}]: {e}"),
+                    })?;
+            }
+        }
         let start = file.start_ms.unwrap_or_else(|| ctx.now_ms());
         if let Some(seed) = file.seed {
             self.reseed(seed);
