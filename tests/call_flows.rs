@@ -295,6 +295,19 @@ fn flows_are_listed_and_replaced_and_refused_with_the_documents_codes() {
         "{}",
         r.text
     );
+    // So is a scenario, when it loads (not at its event's instant).
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(
+            json!({"name": "broken", "timeline": [{"at_ms": 60000, "event": "ivr_flows", "tenant": UDESK_APP_ID,
+            "flows": [{"id": "g", "nodes": [{"id": "s", "kind": "start", "next": "p"},
+                {"id": "p", "kind": "play", "next": "e"}, {"id": "e", "kind": "end"}]}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("200007"), "{}", r.text);
 }
 
 #[test]
