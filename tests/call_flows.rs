@@ -701,4 +701,24 @@ fn a_consult_then_transfer_splits_the_talk_between_the_agents() {
         json!({"startTime": T0 / 1000, "endTime": T0 / 1000 + 3600, "size": 10, "page": 1}),
     );
     assert_eq!(page["data"][0]["agentName"], "NXAgent0001", "{page}");
+    // NXLink status durations agree: the consulted agent rang 2 s and was calling 50 s (8 s
+    // with the first agent, 42 s with the customer); the first rang 2 s and talked 18 s. A
+    // consultation is calling time, not meetingDuration ("Rest - Meeting").
+    for (user, ringing, calling) in [("NXAgent0001", 2, 50), ("NXAgent1000013", 2, 18)] {
+        let r = nx_call(
+            &emu,
+            "agent/status/info",
+            &json!({"tenantId": 144, "userName": user, "startDateTime": T0 / 1000, "endDateTime": T0 / 1000 + 100}),
+        );
+        let d = &r.json["data"][0];
+        assert_eq!(
+            (
+                d["ringingDuration"].as_i64(),
+                d["callingDuration"].as_i64(),
+                d["meetingDuration"].as_i64()
+            ),
+            (Some(ringing), Some(calling), Some(0)),
+            "{user}: {d}"
+        );
+    }
 }
