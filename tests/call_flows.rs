@@ -722,3 +722,56 @@ fn a_consult_then_transfer_splits_the_talk_between_the_agents() {
         );
     }
 }
+
+#[test]
+fn a_blind_transfer_to_an_agent_rings_it_and_hands_the_call_over() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    set_state(&emu, "9006", "idle");
+    let id = start_call(
+        &emu,
+        json!({"tenant": UDESK_APP_ID, "queue": "9001", "talk_ms": 30000, "wrapup_ms": 5000,
+               "actions": [{"after_ms": 10000, "action": "transfer", "agent": "355"}]}),
+    );
+    advance(&emu, 3_000);
+    // 355 is offline when the script fires: refused, and the history says so.
+    advance(&emu, 10_000);
+    let c = call(&emu, &id);
+    let refused = c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "action_refused")
+        .expect("a refused scripted action is noted");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("offline"),
+        "{refused}"
+    );
+    set_state(&emu, "355", "idle");
+    let r = admin(
+        &emu,
+        "POST",
+        &format!("/calls/{id}/actions"),
+        Some(json!({"action": "transfer", "agent": "355"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["call"]["state"], "ringing");
+    // The first agent wraps up from the transfer; the target rings, then has the call.
+    let a = udesk_ok(&emu, "GET", "/agents/9006", None);
+    assert_eq!(a["StateDes"], "neaten", "{a}");
+    let a = udesk_ok(&emu, "GET", "/agents/355", None);
+    assert_eq!(a["ExtState"], 1, "{a}");
+    advance(&emu, 3_000);
+    let c = call(&emu, &id);
+    assert_eq!(
+        (c["state"].as_str(), c["agent"].as_str()),
+        (Some("talking"), Some("355")),
+        "{c}"
+    );
+    advance(&emu, 60_000);
+    let c = call(&emu, &id);
+    let legs = c["legs"].as_array().unwrap();
+    let dur = |l: &Value| l["to_ms"].as_i64().unwrap() - l["from_ms"].as_i64().unwrap();
+    assert_eq!(dur(&legs[0]) + dur(&legs[1]), 30_000, "{c}");
+    assert_eq!(c["transfers"], json!(["agent:355"]));
+}
