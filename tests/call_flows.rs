@@ -775,3 +775,60 @@ fn a_blind_transfer_to_an_agent_rings_it_and_hands_the_call_over() {
     assert_eq!(dur(&legs[0]) + dur(&legs[1]), 30_000, "{c}");
     assert_eq!(c["transfers"], json!(["agent:355"]));
 }
+
+#[test]
+fn a_relay_number_without_a_flow_goes_to_the_default_queue_and_callers_hang_up_at_a_node() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    // Only the menu number keeps a flow.
+    let r = admin(
+        &emu,
+        "GET",
+        &format!("/ivr-flows?tenant={UDESK_APP_ID}"),
+        None,
+    );
+    let menu = r.json["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "menu")
+        .unwrap()
+        .clone();
+    let r = admin(
+        &emu,
+        "PUT",
+        "/ivr-flows",
+        Some(json!({"tenant": UDESK_APP_ID, "flows": [menu]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let plain = start_call(
+        &emu,
+        json!({"tenant": UDESK_APP_ID, "callee": "057126200670"}),
+    );
+    let c = call(&emu, &plain);
+    assert_eq!(
+        (c["state"].as_str(), c["queue"].as_str()),
+        (Some("queued"), Some("9001")),
+        "{c}"
+    );
+    assert!(c.get("ivr").is_none(), "{c}");
+    let id = start_call(
+        &emu,
+        json!({"tenant": UDESK_APP_ID, "callee": MENU, "caller_script": {"hangup_at_node": "menu"}}),
+    );
+    advance(&emu, 10_000);
+    let c = call(&emu, &id);
+    assert_eq!(
+        (
+            c["outcome"].as_str(),
+            c["hangup_cause"].as_str(),
+            c["end_ms"].as_i64()
+        ),
+        (Some("abandoned"), Some("caller_hangup"), Some(T0 + 3_000)),
+        "{c}"
+    );
+    assert_eq!(
+        c["ivr"]["visited"],
+        json!(["start", "welcome", "vip", "menu"])
+    );
+}
