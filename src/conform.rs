@@ -19,8 +19,8 @@
 //! The walk decodes the body without building a tree (it runs on every write request), like
 //! `vendors::json::check`, guided by the field specs.
 
-use crate::op::{Field, In, Op, Ty};
 use crate::model::Vendor;
+use crate::op::{Field, In, Op, Ty};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::RefCell;

@@ -237,6 +237,9 @@ impl Ctx {
         }
         drop(model);
         *self.0.rng.lock() = StdRng::seed_from_u64(self.config.seed);
+        // Up to 100,000 calls and the old model were just let go: hand the pages back, or the
+        // process stays at its high-water mark for good.
+        crate::model::memory::release_freed_memory();
     }
 
     /// Runs `f` with the one seeded RNG.
@@ -305,6 +308,8 @@ impl Ctx {
             true
         };
         self.calls.dispatch_now(self, now);
+        drop(_driver);
+        self.run_webhooks();
         Some(done)
     }
 
@@ -335,6 +340,36 @@ impl Ctx {
             }
         }
         true
+    }
+
+    /// Makes the requests IVR webhook nodes asked for, on the runtime and outside every lock;
+    /// each answer (or failure) goes back on the agenda, so a dead URL costs the call its
+    /// node's timeout and never wedges it.
+    fn run_webhooks(&self) {
+        let jobs = self.calls.take_webhooks();
+        if jobs.is_empty() {
+            return;
+        }
+        let runtime = tokio::runtime::Handle::try_current();
+        for job in jobs {
+            let body = serde_json::to_vec(&job.body).unwrap_or_default();
+            match &runtime {
+                Ok(rt) => {
+                    let ctx = self.clone();
+                    rt.spawn(async move {
+                        let timeout = std::time::Duration::from_millis(job.timeout_ms);
+                        let answer = ctx.events.post_json(&job.url, body, timeout).await;
+                        ctx.calls.webhook_answered(&ctx, &job.call, job.gen, answer);
+                    });
+                }
+                Err(_) => self.calls.webhook_answered(
+                    self,
+                    &job.call,
+                    job.gen,
+                    Err("no runtime to make the request on".into()),
+                ),
+            }
+        }
     }
 
     /// The loaded fixture (what a reset restores and a sandbox copies by default).

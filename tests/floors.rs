@@ -14,7 +14,20 @@ use std::path::{Path, PathBuf};
 const FLOORS: &[(&str, &[&str])] = &[
     // The ground: the virtual clock, HTTP types, the model with its outbox, the vocabulary
     // route tables are written in, TLS; then the router, which reads that vocabulary.
-    ("ground", &["clock", "http", "hub", "metrics", "model", "offload", "op", "snapshot_store", "tls"]),
+    (
+        "ground",
+        &[
+            "clock",
+            "http",
+            "hub",
+            "metrics",
+            "model",
+            "offload",
+            "op",
+            "snapshot_store",
+            "tls",
+        ],
+    ),
     ("ground: router and body check", &["routing", "conform"]),
     // The engine: each subsystem is handed what it works on (a model and a clock, an outbox, a
     // request's description) and never names `Ctx`.

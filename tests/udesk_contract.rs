@@ -341,7 +341,14 @@ fn e24_callback_user_to_ivr() {
         Some(
             json!({"caller": "18789998765", "called": "02863208944", "called_display": "02863208944"}),
         ),
-        |t| list(t, "relay_numbers").push(json!("02863208944")),
+        |t| {
+            list(t, "relay_numbers").push(json!("02863208944"));
+            // callback2ivr needs the number to run a flow (100020 otherwise).
+            t["ivr_flows"][0]["numbers"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("02863208944"));
+        },
     );
 }
 

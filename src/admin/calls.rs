@@ -7,6 +7,9 @@
 //!   — live and finished calls, oldest first.
 //! - `GET /_ccemu/calls/{id}` — one call.
 //! - `POST /_ccemu/calls/{id}/hangup` `{"by": "customer"|"agent"}` — end one now.
+//! - `POST /_ccemu/calls/{id}/actions` `{"action": "hold"|"consult"|..., ...}` — an agent's or
+//!   supervisor's action on the live call, now (404 unknown call, 409 naming the state that
+//!   refuses it, 400 a malformed action).
 
 use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer};
 use crate::calls::spec::{CallSpec, HangupBy};
@@ -37,7 +40,8 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
             .map(|c| ok(view(&c)))
             .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("call {id} not found"))),
         (&Method::POST, [id, "hangup"]) => hangup(ctx, req, id),
-        (_, [] | [_] | [_, "hangup"]) => Err(method_not_allowed()),
+        (&Method::POST, [id, "actions"]) => act(ctx, req, id),
+        (_, [] | [_] | [_, "hangup" | "actions"]) => Err(method_not_allowed()),
         _ => Err(not_found()),
     }
 }
@@ -190,5 +194,29 @@ fn hangup(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
         .calls
         .hangup(ctx, id, body.by)
         .map_err(|e| refuse(StatusCode::CONFLICT, e))?;
+    Ok(ok(json!({"id": call.id, "call": view(&call)})))
+}
+
+fn act(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
+    let action: crate::calls::script::AgentAction = parse(req)?;
+    if action.after_ms.is_some() {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "after_ms belongs in a call's actions script; this endpoint acts now",
+        ));
+    }
+    if ctx.calls.get(id).is_none() {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            format!("call {id} not found"),
+        ));
+    }
+    // Steps due before now happen first, so the action meets the call as it is now.
+    ctx.advance();
+    let call = ctx.calls.act(ctx, id, &action).map_err(|e| match e {
+        crate::calls::Refused::NotFound(m) => refuse(StatusCode::NOT_FOUND, m),
+        crate::calls::Refused::State(m) => refuse(StatusCode::CONFLICT, m),
+        crate::calls::Refused::Invalid(m) => refuse(StatusCode::BAD_REQUEST, m),
+    })?;
     Ok(ok(json!({"id": call.id, "call": view(&call)})))
 }

@@ -10,14 +10,15 @@ pub mod calls;
 pub mod contract;
 pub mod faults;
 mod guard;
+pub mod ivr;
 pub mod names;
 pub mod openapi;
 mod refusal;
 pub mod requests;
 pub mod sandboxes;
+pub mod snapshots;
 pub mod stream;
 pub mod ui;
-pub mod snapshots;
 pub mod webhooks;
 
 use crate::emulator::Ctx;
@@ -117,6 +118,9 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     }
     if calls::serves(path) {
         return calls::handle(ctx, &req, path);
+    }
+    if ivr::serves(path) {
+        return ivr::handle(ctx, &req);
     }
     if contract::serves(path) {
         return contract::handle(ctx, &req, path);

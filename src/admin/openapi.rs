@@ -263,6 +263,24 @@ pub const ROUTES: &[AdminRoute] = &[
     route("POST", "/_ccemu/calls/{id}/hangup", "End a call now")
         .body(hangup_body)
         .doc("docs/calls.md"),
+    route(
+        "POST",
+        "/_ccemu/calls/{id}/actions",
+        "An agent's or supervisor's action on a live call: hold, resume, consult, three-way, transfer, eavesdrop, intercept",
+    )
+    .doc("docs/calls.md"),
+    route(
+        "GET",
+        "/_ccemu/ivr-flows",
+        "A tenant's IVR flows and voice list (every tenant's without ?tenant=)",
+    )
+    .doc("docs/calls.md"),
+    route(
+        "PUT",
+        "/_ccemu/ivr-flows",
+        "Replace a tenant's IVR flows (and voices), checked with the Udesk document's codes",
+    )
+    .doc("docs/calls.md"),
     route("GET", "/_ccemu/ui", "The dashboard page (HTML)").doc("docs/dashboard.md"),
     route("GET", "/_ccemu/ui/app.js", "The dashboard's script").doc("docs/dashboard.md"),
     route("GET", "/_ccemu/ui/app.css", "The dashboard's stylesheet").doc("docs/dashboard.md"),

@@ -42,6 +42,8 @@ pub(super) struct Sim {
     /// profile of any size costs the same few bytes until the clock reaches its arrivals.
     pub(super) arrivals: BinaryHeap<Reverse<(i64, u64)>>,
     pub(super) next_profile: u64,
+    /// Webhook requests of IVR nodes, waiting for the host to make them outside the locks.
+    pub(super) webhooks: Vec<super::flow::WebhookJob>,
 }
 
 /// A load profile (`load` in a scenario timeline): Poisson arrivals of copies of `call`, made one
@@ -90,6 +92,8 @@ pub struct Calls {
     /// How many calls wait in a queue: while some do, every request offers them to agents who
     /// may have become free through the API (one atomic load otherwise).
     waiting: std::sync::atomic::AtomicUsize,
+    /// Whether IVR webhook requests wait for the host (`take_webhooks`).
+    webhooks_pending: std::sync::atomic::AtomicBool,
 }
 
 /// The most calls kept (a tenth more between sweeps); the oldest finished ones go first.
@@ -106,6 +110,7 @@ impl Calls {
             next_due_ms: AtomicI64::new(i64::MAX),
             driver: Mutex::new(()),
             waiting: std::sync::atomic::AtomicUsize::new(0),
+            webhooks_pending: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -131,6 +136,9 @@ impl Calls {
     }
 
     fn refresh(&self, sim: &Sim) {
+        if !sim.webhooks.is_empty() {
+            self.webhooks_pending.store(true, Ordering::Release);
+        }
         let step = sim.agenda.peek().map_or(i64::MAX, |r| r.0.at_ms);
         let arrival = sim.arrivals.peek().map_or(i64::MAX, |r| r.0 .0);
         self.next_due_ms.store(step.min(arrival), Ordering::Release);
@@ -203,6 +211,24 @@ impl Calls {
             sim.profiles.insert(p.id, p);
         }
         sim.next_profile = saved.next_profile;
+        // A webhook request in flight when the state was saved is not made again: its node
+        // takes the failure path at once, so the call never waits for an answer that cannot come.
+        let lost: Vec<(String, u32, i64)> = sim
+            .calls
+            .values()
+            .filter(|c| c.state == CallState::Ivr)
+            .filter_map(|c| {
+                let st = c.ivr.as_ref()?;
+                (st.waiting == Some(super::ivr::Waiting::Webhook)).then(|| {
+                    let at = c.steps.last().map_or(c.start_ms, |s| s.at_ms);
+                    (c.id.clone(), st.gen, at)
+                })
+            })
+            .collect();
+        for (id, gen, at) in lost {
+            let answer = Err("the request was lost when ccemu restarted".to_string());
+            schedule(&mut sim, at, &id, Action::WebhookAnswer { gen, answer });
+        }
         self.refresh(&sim);
     }
 
@@ -265,9 +291,9 @@ impl Calls {
         spec.validate()?;
         let now = host.now_ms();
         let at = spec.at_ms.unwrap_or(now);
-        let queue_limit = check(host, &spec)?;
+        let (queue, flow, queue_limit, queue_abandons) = route(host, &spec)?;
         let id = id.unwrap_or_else(|| self.new_id());
-        let plan = {
+        let (plan, caller_script) = {
             let mut rng = self.rng.lock();
             let ring = spec
                 .ring_ms
@@ -275,7 +301,8 @@ impl Calls {
             let talk = spec
                 .talk_ms
                 .unwrap_or(spec::Duration::Fixed(spec::DEFAULT_TALK_MS));
-            Plan {
+            let abandon = spec.abandon.unwrap_or(queue_abandons);
+            let plan = Plan {
                 ring_ms: ring.draw(&mut *rng),
                 ring_timeout_ms: spec
                     .ring_timeout_ms
@@ -283,33 +310,54 @@ impl Calls {
                     as i64,
                 talk_ms: talk.draw(&mut *rng),
                 wrapup_ms: spec.wrapup_ms.map(|w| w.draw(&mut *rng)),
-                wait_limit_ms: spec
-                    .wait_limit_ms
-                    .map(|w| w as i64)
-                    .or(queue_limit)
-                    .or(Some(spec::DEFAULT_WAIT_LIMIT_MS as i64)),
+                wait_limit_ms: if abandon {
+                    spec.wait_limit_ms
+                        .map(|w| w as i64)
+                        .or(queue_limit)
+                        .or(Some(spec::DEFAULT_WAIT_LIMIT_MS as i64))
+                } else {
+                    None
+                },
                 answered: spec.answered.unwrap_or(true),
                 no_answer: spec.no_answer.clone(),
                 hangup_by: spec.hangup_by.unwrap_or_default(),
-            }
+                abandon,
+                wait_limit_given: spec.wait_limit_ms.is_some(),
+            };
+            // Drawn only when there is a choice, so calls without scripts draw as before.
+            let script = match (&spec.caller_script, spec.caller_scripts.len()) {
+                (Some(s), _) => Some(s.clone()),
+                (None, 0) => None,
+                (None, 1) => spec.caller_scripts.first().cloned(),
+                (None, _) => super::script::draw(&spec.caller_scripts, &mut *rng).cloned(),
+            };
+            (plan, script)
         };
-        let (direction, caller, callee) = match &spec.queue {
-            Some(_) => (
+        let inbound = spec.agent.is_none();
+        let (direction, caller, callee) = if inbound {
+            (
                 Direction::Inbound,
                 spec.caller.clone().unwrap_or_else(|| "13800000000".into()),
                 spec.callee.clone().unwrap_or_default(),
-            ),
-            None => (
+            )
+        } else {
+            (
                 Direction::Outbound,
                 spec.caller.clone().unwrap_or_default(),
                 spec.callee.clone().unwrap_or_else(|| "13800000000".into()),
-            ),
+            )
         };
+        let mut steps = Vec::new();
+        if let Some(name) = caller_script.as_ref().and_then(|s| s.name.clone()) {
+            let mut s = step("caller_script", at, None);
+            s.detail = Some(name);
+            steps.push(s);
+        }
         let call = Call {
             id: id.clone(),
             tenant: spec.tenant.clone(),
             direction,
-            queue: spec.queue.clone(),
+            queue,
             caller,
             callee,
             order_id: spec.order_id.clone(),
@@ -331,7 +379,24 @@ impl Calls {
             hangup_by: None,
             hangup_cause: None,
             plan,
-            steps: Vec::new(),
+            steps,
+            ivr: flow.map(|flow| super::ivr::IvrState {
+                flow,
+                ..Default::default()
+            }),
+            variables: spec.variables.clone(),
+            dtmf_keys: String::new(),
+            caller_script,
+            actions: spec.actions.clone(),
+            held: false,
+            consult: None,
+            consulted: Vec::new(),
+            listeners: Vec::new(),
+            external: None,
+            transfers: Vec::new(),
+            legs: Vec::new(),
+            hangup_due_ms: None,
+            abandon_due_ms: None,
         };
         Ok(call)
     }
@@ -359,6 +424,9 @@ impl Calls {
                     c.end_ms = Some(now);
                     c.steps.push(step("cancelled", now, None));
                 }
+                CallState::Ivr => {
+                    super::flow::end(&mut sim, host, id, now, "caller_hangup", true);
+                }
                 CallState::Queued | CallState::Ringing if is_inbound(&sim, id) => {
                     abandon(&mut sim, host, id, now, "caller_hangup");
                 }
@@ -376,6 +444,61 @@ impl Calls {
             self.refresh(&sim);
         }
         self.get(id).ok_or_else(|| format!("call {id} not found"))
+    }
+
+    /// The webhook requests IVR nodes asked for since the last call (one atomic load when none).
+    pub fn take_webhooks(&self) -> Vec<super::flow::WebhookJob> {
+        if !self.webhooks_pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut sim = self.sim.lock();
+        self.webhooks_pending.store(false, Ordering::Release);
+        std::mem::take(&mut sim.webhooks)
+    }
+
+    /// A webhook node's answer (the body of a 2xx answer, or why there was none) arrives: the
+    /// call goes on from its node at the virtual now.
+    pub fn webhook_answered<H: Host>(
+        &self,
+        host: &H,
+        call: &str,
+        gen: u32,
+        answer: Result<String, String>,
+    ) {
+        let now = host.now_ms();
+        let mut sim = self.sim.lock();
+        if sim.calls.contains_key(call) {
+            schedule(&mut sim, now, call, Action::WebhookAnswer { gen, answer });
+        }
+        self.refresh(&sim);
+    }
+
+    /// An agent's or supervisor's action on a live call, now. Refused with the call's state
+    /// when it does not allow it (`Refused::State`), or when the call is unknown.
+    pub fn act<H: Host>(
+        &self,
+        host: &H,
+        id: &str,
+        action: &super::script::AgentAction,
+    ) -> Result<Call, super::actions::Refused> {
+        action
+            .validate()
+            .map_err(super::actions::Refused::Invalid)?;
+        let now = host.now_ms();
+        {
+            let _driver = self.driver.lock();
+            let mut sim = self.sim.lock();
+            if !sim.calls.contains_key(id) {
+                return Err(super::actions::Refused::NotFound(format!(
+                    "call {id} not found"
+                )));
+            }
+            super::actions::act(&mut sim, host, id, action, now)?;
+            dispatch(&mut sim, host, now);
+            self.refresh(&sim);
+        }
+        self.get(id)
+            .ok_or_else(|| super::actions::Refused::NotFound(format!("call {id} not found")))
     }
 
     pub fn get(&self, id: &str) -> Option<Call> {
@@ -445,7 +568,7 @@ impl Calls {
         spec.validate()?;
         // Checked once up front, so that a profile naming an unknown tenant or queue is an
         // error when it is loaded rather than a refusal per arrival.
-        check(host, spec)?;
+        route(host, spec)?;
         let until_ms = from_ms.saturating_add(duration_ms);
         let mut sim = self.sim.lock();
         sim.next_profile += 1;
@@ -498,24 +621,49 @@ impl Calls {
     }
 }
 
-/// Whether `spec`'s tenant and its queue (inbound) or agent (outbound) exist; answers the queue's
-/// own wait limit, if it sets one.
-fn check<H: Host>(host: &H, spec: &CallSpec) -> Result<Option<i64>, String> {
+/// Where a call goes, checked against the model: the queue asked for, the flow asked for, the
+/// agent who dials, or the flow bound to the number called (else the tenant's default queue).
+/// Answers (queue, flow, the queue's own wait limit, whether its callers give up).
+type Route = (Option<String>, Option<String>, Option<i64>, bool);
+
+fn route<H: Host>(host: &H, spec: &CallSpec) -> Result<Route, String> {
     let model = host.model();
     let t = model.tenant(&spec.tenant).map_err(|e| e.to_string())?;
-    if let Some(q) = &spec.queue {
+    let limit_of =
+        |q: &crate::model::Queue| (q.timeout > 0).then_some(q.timeout.saturating_mul(1000));
+    Ok(if let Some(q) = &spec.queue {
         let queue = t
             .queues
             .get(q)
             .ok_or_else(|| format!("queue {q} not found in tenant {}", t.id))?;
-        Ok((queue.timeout > 0).then_some(queue.timeout.saturating_mul(1000)))
-    } else {
-        let a = spec.agent.as_deref().unwrap_or_default();
+        (Some(q.clone()), None, limit_of(queue), queue.abandon)
+    } else if let Some(f) = &spec.flow {
+        if !t.ivr_flows.contains_key(f) {
+            return Err(format!("IVR flow {f} not found in tenant {}", t.id));
+        }
+        (None, Some(f.clone()), None, true)
+    } else if let Some(a) = &spec.agent {
         t.agents
             .get(a)
             .ok_or_else(|| format!("agent {a} not found in tenant {}", t.id))?;
-        Ok(None)
-    }
+        (None, None, None, true)
+    } else {
+        let number = spec.callee.as_deref().unwrap_or_default();
+        match crate::model::ivr::flow_for(t, number) {
+            Some(f) => (None, Some(f.id.clone()), None, true),
+            None => {
+                let q = t
+                    .default_queue
+                    .as_ref()
+                    .and_then(|q| t.queues.get(q))
+                    .or_else(|| t.queues.values().next())
+                    .ok_or_else(|| {
+                        format!("{number} has no IVR flow and tenant {} has no queue", t.id)
+                    })?;
+                (Some(q.id.clone()), None, limit_of(q), q.abandon)
+            }
+        }
+    })
 }
 
 /// Puts a made call in the simulation, its start on the agenda.
@@ -524,9 +672,25 @@ fn file(sim: &mut Sim, call: Call) -> Result<(), String> {
         return Err(format!("call {} already exists", call.id));
     }
     let (id, at) = (call.id.clone(), call.start_ms);
+    let script = call.caller_script.clone();
     sim.calls.insert(id.clone(), call);
     sim.order.push(id.clone());
     schedule(sim, at, &id, Action::Start);
+    // The caller's script: keys, speech and hang-up, each on the agenda at its instant.
+    if let Some(script) = &script {
+        let from = |ms: u64| at.saturating_add(ms as i64);
+        for p in &script.press {
+            let keys = p.keys.clone();
+            schedule(sim, from(p.after_ms), &id, Action::Keys { keys });
+        }
+        for s in &script.say {
+            let text = s.text.clone();
+            schedule(sim, from(s.after_ms), &id, Action::Say { text });
+        }
+        if let Some(ms) = script.hangup_after_ms {
+            schedule(sim, from(ms), &id, Action::CallerHangup);
+        }
+    }
     prune(sim);
     Ok(())
 }

@@ -5,6 +5,7 @@
 use super::agenda::Sim;
 use super::{Host, Step};
 use crate::model::{AgentState, ModelEvent, Vendor};
+use serde_json::Value;
 
 pub(super) fn step(name: &str, at_ms: i64, agent: Option<&str>) -> Step {
     Step {
@@ -17,13 +18,35 @@ pub(super) fn step(name: &str, at_ms: i64, agent: Option<&str>) -> Step {
 
 /// Records a call step and emits it as a model event (the vendors decide who hears it).
 pub(super) fn emit<H: Host>(sim: &mut Sim, host: &H, id: &str, name: &str, at_ms: i64) {
+    emit_data(sim, host, id, name, at_ms, Value::Null);
+}
+
+/// [`emit`] with the fields this step adds to the call's own (digits, consulted agent, ...),
+/// which the history shows as the step's detail too.
+pub(super) fn emit_data<H: Host>(
+    sim: &mut Sim,
+    host: &H,
+    id: &str,
+    name: &str,
+    at_ms: i64,
+    data: Value,
+) {
     let Some(c) = sim.calls.get_mut(id) else {
         return;
     };
     let agent = c.agent.clone().or_else(|| c.ringing.first().cloned());
-    c.steps.push(step(name, at_ms, agent.as_deref()));
+    let mut s = step(name, at_ms, agent.as_deref());
+    if let Value::Object(m) = &data {
+        if !m.is_empty() {
+            s.detail = Some(data.to_string());
+        }
+    }
+    c.steps.push(s);
     let mut model = host.model();
-    let fields = c.fields(model.tenants.get(&c.tenant));
+    let mut fields = c.fields(model.tenants.get(&c.tenant));
+    if let (Value::Object(f), Value::Object(extra)) = (&mut fields, data) {
+        f.extend(extra);
+    }
     model.emit(ModelEvent::Call {
         tenant: c.tenant.clone(),
         call: c.id.clone(),

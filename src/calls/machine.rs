@@ -25,6 +25,37 @@ pub(super) enum Action {
     WrapEnd {
         agent: String,
     },
+    /// The timer of IVR node entry `gen` (a voice played, a collection timed out, ...).
+    Ivr {
+        gen: u32,
+    },
+    /// The caller presses keys (caller script).
+    Keys {
+        keys: String,
+    },
+    /// The caller speaks (caller script).
+    Say {
+        text: String,
+    },
+    /// The caller hangs up, wherever the call is (caller script).
+    CallerHangup,
+    /// A webhook node's answer: the body of a 2xx answer, or why there was none.
+    WebhookAnswer {
+        gen: u32,
+        answer: Result<String, String>,
+    },
+    /// An agent's or supervisor's scripted action.
+    Agent {
+        action: super::script::AgentAction,
+    },
+    /// The consulted agent's phone has rung long enough: it answers.
+    ConsultAnswer {
+        agent: String,
+    },
+    /// Blind transfer: the target agent's phone has rung long enough: it answers.
+    TransferAnswer {
+        agent: String,
+    },
 }
 
 pub(super) fn apply<H: Host>(sim: &mut Sim, host: &H, due: &Due) {
@@ -36,19 +67,8 @@ pub(super) fn apply<H: Host>(sim: &mut Sim, host: &H, due: &Due) {
     let (state, direction) = (call.state, call.direction);
     match &due.action {
         Action::Start if state == CallState::Scheduled => match direction {
-            Direction::Inbound => {
-                let limit = {
-                    let c = sim.calls.get_mut(id).expect("present");
-                    c.state = CallState::Queued;
-                    c.enqueue_ms = Some(at);
-                    c.plan.wait_limit_ms
-                };
-                sync_queued(sim, id);
-                emit(sim, host, id, "enqueue", at);
-                if let Some(limit) = limit {
-                    schedule(sim, at.saturating_add(limit), id, Action::Abandon);
-                }
-            }
+            Direction::Inbound if call.ivr.is_some() => super::flow::begin(sim, host, id, at),
+            Direction::Inbound => enqueue(sim, host, id, at),
             Direction::Outbound => dial(sim, host, id, at),
         },
         Action::RingEnd { offer, by } if sim.offers.get(id) == Some(offer) => match direction {
@@ -58,10 +78,31 @@ pub(super) fn apply<H: Host>(sim: &mut Sim, host: &H, due: &Due) {
                 None => no_answer_outbound(sim, host, id, at),
             },
         },
-        Action::Abandon if matches!(state, CallState::Queued | CallState::Ringing) => {
+        Action::Abandon
+            if matches!(state, CallState::Queued | CallState::Ringing)
+                && call
+                    .abandon_due_ms
+                    .map_or(call.answer_ms.is_none(), |d| d == at) =>
+        {
             abandon(sim, host, id, at, "queue_timeout")
         }
-        Action::Hangup if state == CallState::Talking => hang_up(sim, host, id, at),
+        Action::Hangup
+            if state == CallState::Talking && call.hangup_due_ms.is_none_or(|d| d == at) =>
+        {
+            hang_up(sim, host, id, at)
+        }
+        Action::Ivr { gen } => super::flow::timer(sim, host, id, *gen, at),
+        Action::Keys { keys } => super::flow::keys(sim, host, id, keys, at),
+        Action::Say { text } => super::flow::say(sim, host, id, text, at),
+        Action::WebhookAnswer { gen, answer } => {
+            super::flow::webhook_answer(sim, host, id, *gen, answer, at)
+        }
+        Action::CallerHangup => caller_hangup(sim, host, id, at),
+        Action::Agent { action } => super::actions::scripted(sim, host, id, action, at),
+        Action::ConsultAnswer { agent } => super::actions::consult_answer(sim, host, id, agent, at),
+        Action::TransferAnswer { agent } => {
+            super::actions::transfer_answer(sim, host, id, agent, at)
+        }
         Action::WrapEnd { agent } => {
             let tenant = call.tenant.clone();
             if state_of(host, &tenant, agent, at) == Some(AgentState::Wrapup) {
@@ -70,6 +111,69 @@ pub(super) fn apply<H: Host>(sim: &mut Sim, host: &H, due: &Due) {
         }
         // A step made stale by what happened first (answered before its abandon instant, ...).
         _ => {}
+    }
+}
+
+/// An inbound call enters its queue (from the start, a flow's queue node, or a blind transfer):
+/// the caller waits for an agent up to the wait limit — the call's own, else the queue's
+/// `timeout`, else 60 s — unless abandonment is switched off for the call or the queue.
+pub(super) fn enqueue<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
+    let (tenant, queue, plan) = {
+        let c = &sim.calls[id];
+        (
+            c.tenant.clone(),
+            c.queue.clone().unwrap_or_default(),
+            c.plan.clone(),
+        )
+    };
+    let q = host
+        .model()
+        .tenants
+        .get(&tenant)
+        .and_then(|t| t.queues.get(&queue))
+        .map(|q| (q.timeout, q.abandon));
+    let abandons = plan.abandon && q.is_none_or(|(_, a)| a);
+    let limit = if !abandons {
+        None
+    } else if plan.wait_limit_given {
+        plan.wait_limit_ms
+    } else {
+        q.and_then(|(t, _)| (t > 0).then_some(t.saturating_mul(1000)))
+            .or(Some(super::spec::DEFAULT_WAIT_LIMIT_MS as i64))
+    };
+    {
+        let c = sim.calls.get_mut(id).expect("present");
+        c.state = CallState::Queued;
+        c.enqueue_ms = Some(at);
+        c.abandon_due_ms = limit.map(|l| at.saturating_add(l));
+    }
+    sync_queued(sim, id);
+    emit(sim, host, id, "enqueue", at);
+    if let Some(limit) = limit {
+        schedule(sim, at.saturating_add(limit), id, Action::Abandon);
+    }
+}
+
+/// The caller hangs up (caller script): in the IVR, the queue, while an agent rings, or in talk.
+fn caller_hangup<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
+    let Some(c) = sim.calls.get(id) else {
+        return;
+    };
+    match (c.state, c.direction) {
+        (CallState::Ivr, _) => super::flow::end(sim, host, id, at, "caller_hangup", true),
+        (CallState::Queued | CallState::Ringing, Direction::Inbound) => {
+            abandon(sim, host, id, at, "caller_hangup")
+        }
+        (CallState::Queued | CallState::Ringing, Direction::Outbound) => {
+            no_answer_outbound(sim, host, id, at)
+        }
+        (CallState::Talking, _) => {
+            if let Some(c) = sim.calls.get_mut(id) {
+                c.plan.hangup_by = HangupBy::Customer;
+            }
+            hang_up(sim, host, id, at)
+        }
+        (CallState::Scheduled | CallState::Ended, _) => {}
     }
 }
 
@@ -150,7 +254,7 @@ fn day(at: i64) -> i64 {
     at.div_euclid(86_400_000)
 }
 
-fn answer<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, agent: Option<String>) {
+pub(super) fn answer<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, agent: Option<String>) {
     let agent = match agent {
         Some(a) => a,
         None => sim.calls[id].agent.clone().unwrap_or_default(),
@@ -163,20 +267,40 @@ fn answer<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, agent: Option<Str
         }
         return;
     }
-    let (tenant, inbound, talk) = {
+    let (tenant, inbound, talk, first, script) = {
         let c = sim.calls.get_mut(id).expect("present");
+        let first = c.answer_ms.is_none();
         c.state = CallState::Talking;
         c.agent = Some(agent.clone());
         c.ringing.clear();
-        c.answer_ms = Some(at);
+        // A call answered again after a transfer to a queue keeps its first answer (and its
+        // first dequeue) for its record; its talk time goes on where it stopped.
+        if first {
+            c.answer_ms = Some(at);
+        }
         c.outcome = Some(Outcome::Answered);
-        if c.direction == Direction::Inbound {
+        if c.direction == Direction::Inbound && (first || c.dequeue_ms.is_none()) {
             c.dequeue_ms = Some(at);
         }
+        let talked: i64 = c
+            .legs
+            .iter()
+            .map(|l| l.to_ms.unwrap_or(at) - l.from_ms)
+            .sum();
+        c.legs.push(super::Leg {
+            agent: agent.clone(),
+            from_ms: at,
+            to_ms: None,
+        });
+        let talk = (c.plan.talk_ms - talked).max(0);
+        c.hangup_due_ms = Some(at + talk);
+        c.abandon_due_ms = None;
         (
             c.tenant.clone(),
             c.direction == Direction::Inbound,
-            c.plan.talk_ms,
+            talk,
+            first,
+            if first { c.actions.clone() } else { Vec::new() },
         )
     };
     *sim.answered.entry((tenant, agent, day(at))).or_insert(0) += 1;
@@ -185,6 +309,12 @@ fn answer<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, agent: Option<Str
     }
     emit(sim, host, id, "answer", at);
     schedule(sim, at + talk, id, Action::Hangup);
+    if first {
+        for action in script {
+            let when = at.saturating_add(action.after_ms.unwrap_or(0) as i64);
+            schedule(sim, when, id, Action::Agent { action });
+        }
+    }
 }
 
 fn wrapup_of<H: Host>(host: &H, c: &Call, agent: &str) -> i64 {
@@ -205,26 +335,61 @@ fn wrapup_of<H: Host>(host: &H, c: &Call, agent: &str) -> i64 {
 
 /// An answered call ends: the agent wraps up (or is idle at once), the call's record is closed.
 pub(super) fn hang_up<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
-    let agent = sim.calls[id].agent.clone().unwrap_or_default();
-    let wrap = wrapup_of(host, &sim.calls[id], &agent);
-    {
+    let (agent, consult, listeners) = {
         let c = sim.calls.get_mut(id).expect("present");
         c.state = CallState::Ended;
         c.end_ms = Some(at);
         c.hangup_by = Some(c.plan.hangup_by);
         c.hangup_cause = Some("normal_clearing".into());
+        c.held = false;
+        for l in c.legs.iter_mut().filter(|l| l.to_ms.is_none()) {
+            l.to_ms = Some(at);
+        }
+        (
+            c.agent.clone(),
+            c.consult.take(),
+            std::mem::take(&mut c.listeners),
+        )
+    };
+    // Everyone still on the call leaves: the agent (none after a transfer out) and a
+    // three-way partner wrap up; a consulted agent not yet joined and listening supervisors
+    // are free at once.
+    let mut leaving: Vec<(String, bool)> = agent.into_iter().map(|a| (a, true)).collect();
+    if let Some(k) = consult {
+        leaving.push((k.agent, k.three_way));
     }
-    if wrap > 0 {
-        set_state(sim, host, id, &agent, AgentState::Wrapup, at);
-        schedule(sim, at + wrap, id, Action::WrapEnd { agent });
-    } else {
-        set_state(sim, host, id, &agent, AgentState::Idle, at);
+    leaving.extend(listeners.into_iter().map(|l| (l, false)));
+    for (who, wraps) in leaving {
+        release(sim, host, id, &who, at, wraps);
     }
     finish(sim, host, id, at, true);
 }
 
+/// An agent leaves the call: wrap-up (when `wraps` and it has one), else idle at once.
+pub(super) fn release<H: Host>(
+    sim: &mut Sim,
+    host: &H,
+    id: &str,
+    agent: &str,
+    at: i64,
+    wraps: bool,
+) {
+    let wrap = if wraps {
+        wrapup_of(host, &sim.calls[id], agent)
+    } else {
+        0
+    };
+    if wrap > 0 {
+        set_state(sim, host, id, agent, AgentState::Wrapup, at);
+        let agent = agent.to_string();
+        schedule(sim, at + wrap, id, Action::WrapEnd { agent });
+    } else {
+        set_state(sim, host, id, agent, AgentState::Idle, at);
+    }
+}
+
 /// The hang-up events of an ended call, in order, and its record pushed (NXCloud CDR).
-fn finish<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, recorded: bool) {
+pub(super) fn finish<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, recorded: bool) {
     emit(sim, host, id, "hangup", at);
     emit(sim, host, id, "hangup_cause", at);
     if recorded {

@@ -17,17 +17,23 @@
 //! Locks: the driver lock, then the simulation lock, then the model lock (never the other way).
 
 mod acd;
+mod actions;
 mod agenda;
 mod effects;
+pub mod flow;
+pub mod ivr;
 mod machine;
+pub mod script;
 pub mod spec;
 
+pub use actions::Refused;
 pub use agenda::{Calls, Profile, Saved, MAX_CALLS_PER_HOUR};
 
 use crate::model::{Model, Tenant};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use spec::HangupBy;
+use std::collections::BTreeMap;
 use std::ops::DerefMut;
 
 /// What the simulation needs from whoever runs it: the model (behind its lock, as a guard that
@@ -55,6 +61,8 @@ pub enum Direction {
 pub enum CallState {
     /// Not started yet (`at_ms` in the future).
     Scheduled,
+    /// In its IVR flow (menus, collections, webhooks), before any queue.
+    Ivr,
     /// In the queue, waiting for an agent.
     Queued,
     /// A phone rings: the agent's (inbound) or the customer's (outbound).
@@ -74,6 +82,30 @@ pub enum Outcome {
     NoAnswer,
     /// Outbound: the agent could not dial (offline, in a call); inbound: no such queue.
     Failed,
+    /// The IVR ended the call before any agent had it (a hangup or end node, a failed webhook).
+    Ivr,
+    /// The caller left a voicemail.
+    Voicemail,
+}
+
+/// A consultation in progress: the consulted agent rings, then talks to the first agent while
+/// the customer is held, or has joined a three-way call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consult {
+    pub agent: String,
+    pub since_ms: i64,
+    /// false while the consulted agent's phone rings.
+    pub answered: bool,
+    pub three_way: bool,
+}
+
+/// A stretch of talk one agent had with the customer: a transferred call's talk time is split
+/// between the agents who had it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leg {
+    pub agent: String,
+    pub from_ms: i64,
+    pub to_ms: Option<i64>,
 }
 
 /// One step of a call's history, as `GET /_ccemu/calls` shows it.
@@ -117,6 +149,47 @@ pub struct Call {
     /// Drawn when the call was created.
     pub plan: Plan,
     pub steps: Vec<Step>,
+    /// The IVR flow the call runs, and where it is in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ivr: Option<ivr::IvrState>,
+    /// The call's variables (callback2ivr `variables`, webhook answers stored by the IVR).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// Every key the caller pressed that an IVR took, in order (NXCloud `dtmfKeys`).
+    #[serde(default)]
+    pub dtmf_keys: String,
+    /// The caller's script (drawn from the spec's weighted scripts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_script: Option<script::CallerScript>,
+    /// The agents' script, run from the first answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<script::AgentAction>,
+    /// The customer is on hold.
+    #[serde(default)]
+    pub held: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult: Option<Consult>,
+    /// Agents consulted on this call, in order.
+    #[serde(default)]
+    pub consulted: Vec<String>,
+    /// Supervisors listening in.
+    #[serde(default)]
+    pub listeners: Vec<String>,
+    /// The external number the call was transferred to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<String>,
+    /// Transfers, in order: `agent:ID`, `queue:ID`, `external:NUMBER`, `consult:ID`,
+    /// `intercept:ID`.
+    #[serde(default)]
+    pub transfers: Vec<String>,
+    #[serde(default)]
+    pub legs: Vec<Leg>,
+    /// When the pending hang-up and abandon steps are due: an earlier one is stale once a
+    /// transfer moved the call on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hangup_due_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon_due_ms: Option<i64>,
 }
 
 /// The call's durations and behaviour, drawn once at creation.
@@ -131,9 +204,28 @@ pub struct Plan {
     pub answered: bool,
     pub no_answer: Vec<String>,
     pub hangup_by: HangupBy,
+    /// false: callers wait in a queue as long as it takes.
+    #[serde(default = "yes")]
+    pub abandon: bool,
+    /// Whether `wait_limit_ms` was asked for by the call (else a flow's queue node reads the
+    /// queue's own timeout when the call gets there).
+    #[serde(default)]
+    pub wait_limit_given: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Call {
+    /// The agent who had the call last (who finished it, once it ended).
+    pub fn finishing_agent(&self) -> Option<&str> {
+        self.legs
+            .last()
+            .map(|l| l.agent.as_str())
+            .or(self.agent.as_deref())
+    }
+
     /// Seconds of talk (0 when unanswered).
     pub fn talk_s(&self) -> i64 {
         match (self.answer_ms, self.end_ms) {
@@ -171,6 +263,10 @@ impl Call {
             "hangup_by": self.hangup_by,
             "hangup_cause": self.hangup_cause,
             "outcome": self.outcome,
+            "ivr_flow": self.ivr.as_ref().map(|s| s.flow.clone()),
+            "variables": self.variables,
+            "dtmf_keys": self.dtmf_keys,
+            "finishing_agent_id": self.finishing_agent(),
         })
     }
 }

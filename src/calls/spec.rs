@@ -2,8 +2,10 @@
 //! arrival of a `load` profile. Durations are fixed, uniform ranges or exponential means, drawn
 //! from the calls' own seeded RNG and rounded to whole seconds, as the vendors report them.
 
+use super::script::{AgentAction, CallerScript};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A duration in milliseconds: `5000`, `{"min": 1000, "max": 9000}` (uniform) or
 /// `{"mean": 180000}` (exponential, as call-center planning models handle time).
@@ -54,9 +56,13 @@ pub enum HangupBy {
     #[default]
     Customer,
     Agent,
+    /// The IVR ended the call (a hangup or end node, a failed webhook).
+    System,
 }
 
-/// A call as asked for. Inbound when `queue` is given, outbound (from `agent`) otherwise.
+/// A call as asked for. Outbound when `agent` is given; otherwise inbound: into `queue`, through
+/// the IVR `flow`, or to the relay number `callee` (its flow if it has one, else the tenant's
+/// default queue).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSpec {
@@ -102,6 +108,27 @@ pub struct CallSpec {
     /// When the call starts (virtual ms); default now. A scenario sets it from its timeline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_ms: Option<i64>,
+    /// Inbound: the IVR flow the call runs (default: the flow bound to `callee`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+    /// The call's variables (callback2ivr `variables`): IVR conditions and webhooks see them,
+    /// and so do the call's events.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
+    /// What the caller does (keys, speech, hanging up, a voicemail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_script: Option<CallerScript>,
+    /// Several caller scripts with weights: each call draws one from the seeded RNG, so a load
+    /// profile mixes them (70 % press 1, 20 % press 2, 10 % hang up in the menu).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caller_scripts: Vec<CallerScript>,
+    /// What the agents and supervisors do, each `after_ms` from the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<AgentAction>,
+    /// `false`: the caller waits in the queue as long as it takes (no wait limit, whatever the
+    /// queue says). Default: the queue's `abandon` switch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandon: Option<bool>,
 }
 
 pub const DEFAULT_RING_MS: u64 = 3_000;
@@ -131,16 +158,44 @@ impl CallSpec {
         if self.tenant.is_empty() {
             return Err("tenant is required".into());
         }
-        match (&self.queue, &self.agent) {
-            (Some(_), Some(_)) => {
+        let inbound = self.queue.is_some() || self.flow.is_some();
+        match (inbound, &self.agent) {
+            (true, Some(_)) => {
                 return Err(
-                    "give queue (an inbound call) or agent (an outbound call), not both".into(),
+                    "give queue or flow (an inbound call) or agent (an outbound call), not both"
+                        .into(),
                 )
             }
-            (None, None) => {
-                return Err("give queue (an inbound call) or agent (an outbound call)".into())
+            (false, None) if self.callee.as_deref().unwrap_or_default().is_empty() => {
+                return Err("give queue or flow (an inbound call), callee (an inbound call to a relay number) or agent (an outbound call)".into())
             }
             _ => {}
+        }
+        if self.queue.is_some() && self.flow.is_some() {
+            return Err("give queue or flow, not both: a flow's queue node picks the queue".into());
+        }
+        if self.caller_script.is_some() && !self.caller_scripts.is_empty() {
+            return Err("give caller_script or caller_scripts (weighted), not both".into());
+        }
+        for s in self.caller_script.iter().chain(&self.caller_scripts) {
+            s.validate()?;
+        }
+        if self.caller_scripts.len() > 100 {
+            return Err("caller_scripts holds at most 100 scripts".into());
+        }
+        if self.actions.len() > 100 {
+            return Err("actions holds at most 100 actions".into());
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            a.validate().map_err(|e| format!("actions[{i}]: {e}"))?;
+            if a.after_ms.is_none() {
+                return Err(format!(
+                    "actions[{i}]: after_ms (from the answer) is required"
+                ));
+            }
+        }
+        if self.variables.len() > 100 {
+            return Err("variables holds at most 100 entries".into());
         }
         for (name, d) in [
             ("ring_ms", &self.ring_ms),

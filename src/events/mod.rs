@@ -330,6 +330,42 @@ impl Events {
         self.log.clear();
     }
 
+    /// POSTs a JSON body and answers the 2xx answer's body (at most 64 KiB), or why there was
+    /// none: the IVR's webhook nodes ask the customer's backend this way.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        timeout: std::time::Duration,
+    ) -> Result<String, String> {
+        let client = self.client()?;
+        let req = hyper::Request::post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("ccemu/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| format!("bad request: {e}"))?;
+        let call = async {
+            let resp = client.request(req).await.map_err(|e| e.to_string())?;
+            let status = resp.status();
+            let body = http_body_util::Limited::new(resp.into_body(), 64 * 1024)
+                .collect()
+                .await
+                .map_err(|e| format!("answer unreadable: {e}"))?
+                .to_bytes();
+            if !status.is_success() {
+                return Err(format!("answered {status}"));
+            }
+            Ok(String::from_utf8_lossy(&body).into_owned())
+        };
+        match tokio::time::timeout(timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+        }
+    }
+
     fn client(&self) -> Result<&client::HttpClient, String> {
         self.client
             .get_or_init(|| client::build(self.config.ca_file.as_deref()))

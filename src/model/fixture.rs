@@ -4,6 +4,7 @@
 //! `extension` for extensions); the model keeps them in `BTreeMap`s so lookups are by key and
 //! listings come out in a stable order.
 
+use super::ivr::{IvrFlow, Voice};
 use super::{Agent, Credentials, Extension, Model, Queue, Subscription, Tenant};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -39,6 +40,18 @@ impl Keyed for Extension {
     type Key = String;
     fn key(&self) -> String {
         self.extension.clone()
+    }
+}
+impl Keyed for Voice {
+    type Key = String;
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+impl Keyed for IvrFlow {
+    type Key = String;
+    fn key(&self) -> String {
+        self.id.clone()
     }
 }
 impl Keyed for Subscription {
@@ -270,6 +283,14 @@ fn validate(model: &Model) -> Result<(), String> {
             ));
         }
     }
+    for t in model.tenants.values() {
+        super::ivr::validate(t).map_err(|e| {
+            format!(
+                "fixture: tenants[id={}].ivr_flows: {} {}",
+                t.id, e.code, e.message
+            )
+        })?;
+    }
     model
         .check_invariants()
         .map_err(|e| format!("fixture: {e}"))
@@ -278,7 +299,7 @@ fn validate(model: &Model) -> Result<(), String> {
 /// The identity field of the objects in a keyed list, by the list's name.
 fn identity_field(list: &str) -> Option<&'static str> {
     match list {
-        "tenants" | "agents" | "queues" | "subscriptions" => Some("id"),
+        "tenants" | "agents" | "queues" | "subscriptions" | "voices" | "ivr_flows" => Some("id"),
         "extensions" => Some("extension"),
         _ => None,
     }

@@ -17,6 +17,7 @@ pub mod agents;
 pub mod events;
 pub mod fixture;
 pub mod idset;
+pub mod ivr;
 pub mod memory;
 pub mod ops;
 pub mod queues;
@@ -275,6 +276,9 @@ pub struct Queue {
     /// Huawei mediaTypeId (5 voice).
     pub media_type_id: u32,
     pub created_ms: i64,
+    /// Whether callers give up waiting (at `timeout`, or the call's wait limit). `false`: they
+    /// wait as long as it takes, as Erlang C assumes.
+    pub abandon: bool,
 }
 
 impl Default for Queue {
@@ -290,6 +294,7 @@ impl Default for Queue {
             familiarize_first: false,
             media_type_id: 5,
             created_ms: 0,
+            abandon: true,
         }
     }
 }
@@ -363,6 +368,12 @@ pub struct Tenant {
     pub cdr_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdr_token: Option<String>,
+    /// The app's voice list, which IVR play nodes name.
+    #[serde(default, with = "fixture::keyed_list")]
+    pub voices: BTreeMap<String, ivr::Voice>,
+    /// IVR flows, each bound to the numbers whose inbound calls run it (see `model::ivr`).
+    #[serde(default, with = "fixture::keyed_list")]
+    pub ivr_flows: BTreeMap<String, ivr::IvrFlow>,
 }
 
 fn yes() -> bool {
@@ -506,6 +517,8 @@ pub enum ModelError {
     },
     /// The agent is ringing or talking; the change must wait for the call to end.
     InCall(String),
+    /// An IVR flow that does not hold together, with the document's code for it.
+    Ivr(ivr::IvrError),
 }
 
 impl std::fmt::Display for ModelError {
@@ -546,6 +559,7 @@ impl std::fmt::Display for ModelError {
                 write!(f, "extension {extension} is not bound to agent {agent}")
             }
             InCall(a) => write!(f, "agent {a} is in a call"),
+            Ivr(e) => f.write_str(&e.message),
         }
     }
 }

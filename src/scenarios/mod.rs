@@ -269,6 +269,29 @@ impl Scenarios {
             e.validate()
                 .map_err(|why| format!("timeline[{i}] ({}): {why}", e.event.name()))?;
         }
+        // IVR flows are checked when the scenario loads, against the tenant as it is now, so a
+        // broken flow is refused with its code and node instead of failing at its instant.
+        for (i, e) in file.timeline.iter().enumerate() {
+            if let timeline::Event::IvrFlows {
+                tenant,
+                flows,
+                voices,
+            } = &e.event
+            {
+                let mut t = ctx
+                    .model()
+                    .tenant(tenant)
+                    .map_err(|e| format!("timeline[{i}]: {e}"))?
+                    .clone();
+                t.replace_ivr_flows(flows.clone(), voices.clone())
+                    .map_err(|e| match e {
+                        crate::model::ModelError::Ivr(e) => {
+                            format!("timeline[{i}]: {} {}", e.code, e.message)
+                        }
+                        e => format!("timeline[{i}]: {e}"),
+                    })?;
+            }
+        }
         let start = file.start_ms.unwrap_or_else(|| ctx.now_ms());
         if !(0..=timeline::MAX_START_MS).contains(&start) {
             return Err(format!(

@@ -46,6 +46,14 @@ pub enum Event {
     RevokeTokens { tenant: String },
     /// A simulated call starts (`calls::spec::CallSpec`; its `at_ms` is the event's).
     Call { call: CallSpec },
+    /// Replaces the tenant's IVR flows (and voice list, when given), checked as the admin API
+    /// checks them (`model::ivr`).
+    IvrFlows {
+        tenant: String,
+        flows: Vec<crate::model::ivr::IvrFlow>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voices: Option<Vec<crate::model::ivr::Voice>>,
+    },
     /// A load profile: `calls_per_hour` calls arriving as a Poisson process for `duration_ms`
     /// from the event's instant, each a copy of `call`.
     Load {
@@ -77,6 +85,7 @@ impl Event {
             Event::RevokeTokens { .. } => "revoke_tokens",
             Event::Call { .. } => "call",
             Event::Load { .. } => "load",
+            Event::IvrFlows { .. } => "ivr_flows",
         }
     }
 }
@@ -167,6 +176,19 @@ pub fn apply_event<H: Host>(ctx: &H, at_ms: i64, event: &Event) -> Result<(), St
             let t = model.tenant_mut(tenant).map_err(|e| e.to_string())?;
             t.set_queue_members(queue, members)
                 .map_err(|e| e.to_string())
+        }
+        Event::IvrFlows {
+            tenant,
+            flows,
+            voices,
+        } => {
+            let mut model = ctx.model();
+            let t = model.tenant_mut(tenant).map_err(|e| e.to_string())?;
+            t.replace_ivr_flows(flows.clone(), voices.clone())
+                .map_err(|e| match e {
+                    crate::model::ModelError::Ivr(e) => format!("{} {}", e.code, e.message),
+                    e => e.to_string(),
+                })
         }
         Event::Skew { tenant, offset_ms } => {
             ctx.scenarios().set_skew(tenant, *offset_ms);

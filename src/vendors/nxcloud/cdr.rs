@@ -30,13 +30,19 @@ fn secs(from: &Value, to: &Value) -> i64 {
 
 /// The CDR of a finished call, from its event fields.
 pub fn record(t: &Tenant, f: &Value) -> Value {
-    let agent_id = f["agent_id"].as_str().unwrap_or_default();
+    // The agent who finished the call: after a transfer, the last one who had it.
+    let agent_id = f["finishing_agent_id"]
+        .as_str()
+        .or(f["agent_id"].as_str())
+        .unwrap_or_default();
     let agent = t.agents.get(agent_id);
     let answered = f["outcome"] == "answered";
     let (status, code, reason) = match f["outcome"].as_str() {
         Some("answered") => ("ANSWERED", 200, "Normal clearing"),
         Some("abandoned") => ("ABANDONED", 487, "Caller abandoned"),
         Some("no_answer") => ("NO_ANSWER", 480, "No answer"),
+        Some("ivr") => ("IVR", 200, "Ended in IVR"),
+        Some("voicemail") => ("VOICEMAIL", 200, "Voicemail left"),
         _ => ("FAILED", 503, "Call failed"),
     };
     let hangup_by = match f["hangup_by"].as_str() {
@@ -55,7 +61,7 @@ pub fn record(t: &Tenant, f: &Value) -> Value {
         "caller": f["caller"],
         "callId": call_id,
         "direction": if f["direction"] == "outbound" { 1 } else { 0 },
-        "dtmfKeys": "",
+        "dtmfKeys": f["dtmf_keys"].as_str().unwrap_or_default(),
         "endTime": ms(&f["end_time"]),
         "hangupBy": hangup_by,
         "hangupCode": code,

@@ -14,8 +14,7 @@ struct Callback2Ivr {
     called: String,
     #[serde(default)]
     called_display: String,
-    /// Custom IVR variables, a JSON text; accepted as sent.
-    #[allow(dead_code)]
+    /// Custom IVR variables: a JSON text holding `[{"key","type","value"}]`.
     variables: Option<String>,
 }
 
@@ -26,8 +25,11 @@ fn is_phone_number(n: &str) -> bool {
 /// 24. Callback User to IVR — `POST /ccapi/v2/callback2ivr` (Callback envelope).
 ///
 /// caller, called and called_display are required (100001); caller must be a PSTN number (digits,
-/// 000001); called must be one of the app's relay numbers (100005). Answers a call uuid drawn from
-/// the seeded RNG, which is also the id of the simulated call it starts (`GET /_ccemu/calls/{id}`).
+/// 000001); called must be one of the app's relay numbers (100005) and have an IVR flow (100020
+/// "Ivr not found"); `variables`, when given, must be the document's JSON text (000001 with what is
+/// wrong). Answers a call uuid drawn from the seeded RNG, which is also the id of the simulated
+/// call it starts (`GET /_ccemu/calls/{id}`): once the customer answers, it runs the number's flow
+/// with the variables.
 pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
     let b: Callback2Ivr = call.body()?;
     for (name, v) in [
@@ -45,31 +47,36 @@ pub fn callback2ivr(call: &Call) -> Result<Answer, UdeskError> {
             b.caller
         )));
     }
-    let queue = {
+    let variables = match b.variables.as_deref().filter(|v| !v.trim().is_empty()) {
+        Some(text) => crate::model::ivr::parse_variables(text)
+            .map_err(|e| UdeskError::InvalidParameter(format!("variables: {e}")))?,
+        None => Default::default(),
+    };
+    let flow = {
         let model = call.ctx.model();
         let t = model.tenant(&call.tenant)?;
         if !t.relay_numbers.contains(&b.called) {
             return Err(ModelError::RelayNumberNotFound(b.called).into());
         }
-        t.default_queue
-            .clone()
-            .filter(|q| t.queues.contains_key(q))
-            .or_else(|| t.queues.keys().next().cloned())
+        crate::model::ivr::flow_for(t, &b.called)
+            .map(|f| f.id.clone())
+            .ok_or(UdeskError::Code(
+                "100020",
+                "Ivr not found: the relay number has no IVR flow",
+            ))?
     };
     let uuid = crate::calls::uuid_form(&call.ctx.random_hex_for(Some(&call.tenant), 32));
-    // The customer's phone rings first; once answered the call enters the inbound flow: the
-    // app's default queue (else its first), routed like any inbound call. An app without queues
-    // has nowhere to route it, and no call is simulated.
-    if let Some(queue) = queue {
-        let spec = CallSpec {
-            tenant: call.tenant.clone(),
-            queue: Some(queue),
-            caller: Some(b.caller),
-            callee: Some(b.called),
-            at_ms: Some(call.now_ms().saturating_add(DEFAULT_RING_MS as i64)),
-            ..CallSpec::default()
-        };
-        let _ = call.ctx.calls.start(call.ctx, spec, Some(uuid.clone()));
-    }
+    // The customer's phone rings first; once answered the call runs the relay number's flow,
+    // as an inbound call to that number does.
+    let spec = CallSpec {
+        tenant: call.tenant.clone(),
+        flow: Some(flow),
+        caller: Some(b.caller),
+        callee: Some(b.called),
+        variables,
+        at_ms: Some(call.now_ms().saturating_add(DEFAULT_RING_MS as i64)),
+        ..CallSpec::default()
+    };
+    let _ = call.ctx.calls.start(call.ctx, spec, Some(uuid.clone()));
     Answer::of(&uuid)
 }

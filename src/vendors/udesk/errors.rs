@@ -169,6 +169,7 @@ impl UdeskError {
                 "000001",
                 with_detail("000001", d).2,
             ),
+            Model(ModelError::Ivr(e)) => with_detail(e.code, &e.message),
             Model(e) => {
                 let code = model_code(e);
                 with_detail(code, &e.to_string())
@@ -198,5 +199,6 @@ fn model_code(e: &ModelError) -> &'static str {
             "100021"
         }
         LastQueue(_) | Invalid(_) => "000001",
+        Ivr(e) => e.code,
     }
 }

@@ -77,6 +77,17 @@ pub fn call_event_type(step: &str) -> Option<&'static str> {
         "hangup" => "general_hangup",
         "hangup_cause" => "hangup_cause",
         "record_stop" => "record_stop",
+        "voicemail" => "voice_mail_succ",
+        "play" => "play_succ",
+        "dtmf" => "dtmf_gather_succ",
+        "asr" => "asr_gather_succ",
+        "consult" => "consult_succ",
+        "end_consult" => "end_consult_succ",
+        "three_way" => "three_way_succ",
+        "substitute" => "substitute_succ",
+        "hold" => "hold_agent_succ",
+        "extern" => "extern_succ",
+        "eavesdrop" => "eavesdrop_succ",
         _ => return None,
     })
 }

@@ -251,16 +251,15 @@ impl VendorApi for Udesk {
                     params,
                 };
                 // What the route's own OpenAPI document says is invalid never reaches a handler.
-                let outcome =
-                    crate::conform::body(Vendor::Udesk, route.contract, &req.body)
-                        .map_err(|v| {
-                            if v.missing {
-                                UdeskError::EmptyParameter(v.to_string())
-                            } else {
-                                UdeskError::InvalidParameter(v.to_string())
-                            }
-                        })
-                        .and_then(|()| handler(&call));
+                let outcome = crate::conform::body(Vendor::Udesk, route.contract, &req.body)
+                    .map_err(|v| {
+                        if v.missing {
+                            UdeskError::EmptyParameter(v.to_string())
+                        } else {
+                            UdeskError::InvalidParameter(v.to_string())
+                        }
+                    })
+                    .and_then(|()| handler(&call));
                 render(envelope, req, outcome).with_tenant(tenant)
             }
             Err(e) => render(envelope, req, Err(e)),
