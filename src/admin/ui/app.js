@@ -5,6 +5,11 @@
 // Actions offered on a live call: one line each, POST /_ccemu/calls/{id}/{path} with body.
 const CALL_ACTIONS = [
   { label: "Hang up", path: "hangup", body: { by: "agent" } },
+  { label: "Hold", path: "actions", body: { action: "hold" } },
+  { label: "Resume", path: "actions", body: { action: "resume" } },
+  { label: "Three-way", path: "actions", body: { action: "three_way" } },
+  { label: "End consult", path: "actions", body: { action: "end_consult" } },
+  { label: "Complete transfer", path: "actions", body: { action: "complete_transfer" } },
 ];
 const KEEP = 50; // rows kept per list panel
 const CHART_POINTS = 240;
