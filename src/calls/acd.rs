@@ -14,9 +14,9 @@
 //! A free agent: in the queue, enabled, idle at the instant (and with no later timeline entry),
 //! and not already skipped by this call.
 
-use super::agenda::{next_offer, schedule, sync_queued, Sim};
 use super::effects::{set_state, vendor_of};
-use super::machine::Action;
+use super::sim::Action;
+use super::sim::{next_offer, schedule, sync_queued, Sim};
 use super::{CallState, Host, Step};
 use crate::model::{Agent, AgentState, Tenant, Vendor};
 use std::collections::{HashMap, HashSet};

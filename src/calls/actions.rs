@@ -5,10 +5,11 @@
 //! end_consult_succ, three_way_succ, extern_succ, eavesdrop_succ, substitute_succ). An action the
 //! call's state does not allow is refused with that state, never half applied.
 
-use super::agenda::{schedule, Sim};
 use super::effects::{emit_data, set_state, state_of, step};
-use super::machine::{enqueue, release, Action};
+use super::machine::{enqueue, release};
 use super::script::{ActionKind, AgentAction};
+use super::sim::Action;
+use super::sim::{schedule, Sim};
 use super::{CallState, Consult, Host, Leg};
 use crate::model::AgentState;
 use serde_json::{json, Map, Value};

@@ -3,66 +3,19 @@
 
 use super::acd::dispatch;
 use super::effects::step;
-use super::machine::{abandon, apply, hang_up, no_answer_outbound, Action};
+use super::machine::{abandon, hang_up, no_answer_outbound};
+pub use super::sim::Profile;
+use super::sim::{is_inbound, schedule, sync_queued, Action, Due, Sim};
 use super::spec::{self, CallSpec, HangupBy};
+use super::step::apply;
 use super::{uuid_form, Call, CallState, Direction, Host, Outcome, Plan};
 use parking_lot::{Mutex, MutexGuard};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
 use std::sync::atomic::{AtomicI64, Ordering};
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) struct Due {
-    pub(super) at_ms: i64,
-    pub(super) seq: u64,
-    pub(super) call: String,
-    pub(super) action: Action,
-}
-
-#[derive(Default)]
-pub(super) struct Sim {
-    pub(super) calls: BTreeMap<String, Call>,
-    /// Creation order, for listing.
-    pub(super) order: Vec<String>,
-    /// Calls waiting in a queue, by (enqueue instant, agenda seq): offered first come, first served.
-    pub(super) queued: std::collections::BTreeSet<(i64, u64, String)>,
-    pub(super) agenda: BinaryHeap<Reverse<Due>>,
-    pub(super) seq: u64,
-    pub(super) offers: HashMap<String, u32>,
-    /// Strategy 0: the last agent offered a call per (tenant, queue).
-    pub(super) last_offered: HashMap<(String, String), String>,
-    /// Strategy 1: answered calls per (tenant, agent, virtual UTC day).
-    pub(super) answered: HashMap<(String, String, i64), u32>,
-    /// Load profiles still making arrivals, by id.
-    pub(super) profiles: BTreeMap<u64, Profile>,
-    /// Each live profile's next arrival, as (instant, profile id): one entry per profile, so a
-    /// profile of any size costs the same few bytes until the clock reaches its arrivals.
-    pub(super) arrivals: BinaryHeap<Reverse<(i64, u64)>>,
-    pub(super) next_profile: u64,
-    /// Webhook requests of IVR nodes, waiting for the host to make them outside the locks.
-    pub(super) webhooks: Vec<super::flow::WebhookJob>,
-}
-
-/// A load profile (`load` in a scenario timeline): Poisson arrivals of copies of `call`, made one
-/// at a time as the virtual clock reaches them, never up front.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Profile {
-    pub id: u64,
-    pub call: CallSpec,
-    pub calls_per_hour: f64,
-    pub from_ms: i64,
-    pub until_ms: i64,
-    /// The next arrival, unrounded, so that the gaps add up exactly over a long profile.
-    pub next_ms: f64,
-    /// Arrivals made so far, and those the model refused (an agent or queue gone since).
-    pub made: u64,
-    pub refused: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_refusal: Option<String>,
-}
 
 /// The simulation as the state file keeps it (`--state-file`): calls, the agenda of their
 /// pending steps and the routing memory (rotation, answered counts).
@@ -695,23 +648,6 @@ fn file(sim: &mut Sim, call: Call) -> Result<(), String> {
     Ok(())
 }
 
-pub(super) fn is_inbound(sim: &Sim, id: &str) -> bool {
-    sim.calls
-        .get(id)
-        .is_some_and(|c| c.direction == Direction::Inbound)
-}
-
-pub(super) fn schedule(sim: &mut Sim, at_ms: i64, call: &str, action: Action) {
-    sim.seq += 1;
-    let seq = sim.seq;
-    sim.agenda.push(Reverse(Due {
-        at_ms,
-        seq,
-        call: call.to_string(),
-        action,
-    }));
-}
-
 /// Keeps memory bounded over a long load: the oldest ended calls go beyond `KEEP_CALLS`. The
 /// sweep runs when a tenth more have piled up, so that its walk over every call is paid once per
 /// `KEEP_CALLS / 10` calls rather than once per call.
@@ -731,23 +667,4 @@ pub(super) fn prune(sim: &mut Sim) {
             true
         }
     });
-}
-
-/// Keeps the set of waiting calls in step with a call's state, after it changed.
-pub(super) fn sync_queued(sim: &mut Sim, id: &str) {
-    let Some(c) = sim.calls.get(id) else {
-        return;
-    };
-    let key = (c.enqueue_ms.unwrap_or(c.start_ms), 0, id.to_string());
-    if c.state == CallState::Queued {
-        sim.queued.insert(key);
-    } else {
-        sim.queued.remove(&key);
-    }
-}
-
-pub(super) fn next_offer(sim: &mut Sim, id: &str) -> u32 {
-    let n = sim.offers.entry(id.to_string()).or_insert(0);
-    *n += 1;
-    *n
 }

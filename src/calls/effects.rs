@@ -2,7 +2,7 @@
 //! as a model event into the outbox (the vendors decide who hears it) and moves agents on the
 //! shared timeline.
 
-use super::agenda::Sim;
+use super::sim::Sim;
 use super::{Host, Step};
 use crate::model::{AgentState, ModelEvent, Vendor};
 use serde_json::Value;

@@ -2,24 +2,15 @@
 //! and applies what it answers — history steps, call events, timers, webhook requests, the
 //! queue the call enters, or its end in the IVR.
 
-use super::agenda::{schedule, Sim};
 use super::effects::{emit_data, step};
 use super::ivr::{self, IvrState, Out};
-use super::machine::{enqueue, finish, Action};
+use super::machine::{enqueue, finish};
+use super::sim::Action;
+pub use super::sim::WebhookJob;
+use super::sim::{schedule, Sim};
 use super::spec::HangupBy;
 use super::{CallState, Host, Outcome};
 use serde_json::Value;
-
-/// A webhook node's request, made by the host outside every lock; its answer comes back
-/// through [`super::Calls::webhook_answered`].
-#[derive(Debug, Clone)]
-pub struct WebhookJob {
-    pub call: String,
-    pub gen: u32,
-    pub url: String,
-    pub body: Value,
-    pub timeout_ms: u64,
-}
 
 /// The call reaches its flow's start node.
 pub(super) fn begin<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {

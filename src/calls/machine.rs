@@ -2,117 +2,11 @@
 //! or dialled out), its ringing ends (answered, or not), the caller abandons, the call is hung up
 //! and the agent wraps up.
 
-use super::agenda::{next_offer, schedule, sync_queued, Due, Sim};
 use super::effects::{emit, set_state, state_of, step};
+use super::sim::{next_offer, schedule, sync_queued, Action, Sim};
 use super::spec::HangupBy;
 use super::{Call, CallState, Direction, Host, Outcome, Step};
 use crate::model::AgentState;
-use serde::{Deserialize, Serialize};
-
-/// What happens at an instant of the agenda.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) enum Action {
-    Start,
-    /// The ringing of offer number `offer` ends: answered by `by`, or unanswered.
-    RingEnd {
-        offer: u32,
-        by: Option<String>,
-    },
-    /// An inbound caller's wait limit.
-    Abandon,
-    Hangup,
-    /// The agent's wrap-up after this call ends.
-    WrapEnd {
-        agent: String,
-    },
-    /// The timer of IVR node entry `gen` (a voice played, a collection timed out, ...).
-    Ivr {
-        gen: u32,
-    },
-    /// The caller presses keys (caller script).
-    Keys {
-        keys: String,
-    },
-    /// The caller speaks (caller script).
-    Say {
-        text: String,
-    },
-    /// The caller hangs up, wherever the call is (caller script).
-    CallerHangup,
-    /// A webhook node's answer: the body of a 2xx answer, or why there was none.
-    WebhookAnswer {
-        gen: u32,
-        answer: Result<String, String>,
-    },
-    /// An agent's or supervisor's scripted action.
-    Agent {
-        action: super::script::AgentAction,
-    },
-    /// The consulted agent's phone has rung long enough: it answers.
-    ConsultAnswer {
-        agent: String,
-    },
-    /// Blind transfer: the target agent's phone has rung long enough: it answers.
-    TransferAnswer {
-        agent: String,
-    },
-}
-
-pub(super) fn apply<H: Host>(sim: &mut Sim, host: &H, due: &Due) {
-    let id = due.call.as_str();
-    let at = due.at_ms;
-    let Some(call) = sim.calls.get(id) else {
-        return;
-    };
-    let (state, direction) = (call.state, call.direction);
-    match &due.action {
-        Action::Start if state == CallState::Scheduled => match direction {
-            Direction::Inbound if call.ivr.is_some() => super::flow::begin(sim, host, id, at),
-            Direction::Inbound => enqueue(sim, host, id, at),
-            Direction::Outbound => dial(sim, host, id, at),
-        },
-        Action::RingEnd { offer, by } if sim.offers.get(id) == Some(offer) => match direction {
-            Direction::Inbound => ring_end_inbound(sim, host, id, at, by.as_deref()),
-            Direction::Outbound => match by {
-                Some(_) => answer(sim, host, id, at, None),
-                None => no_answer_outbound(sim, host, id, at),
-            },
-        },
-        Action::Abandon
-            if matches!(state, CallState::Queued | CallState::Ringing)
-                && call
-                    .abandon_due_ms
-                    .map_or(call.answer_ms.is_none(), |d| d == at) =>
-        {
-            abandon(sim, host, id, at, "queue_timeout")
-        }
-        Action::Hangup
-            if state == CallState::Talking && call.hangup_due_ms.is_none_or(|d| d == at) =>
-        {
-            hang_up(sim, host, id, at)
-        }
-        Action::Ivr { gen } => super::flow::timer(sim, host, id, *gen, at),
-        Action::Keys { keys } => super::flow::keys(sim, host, id, keys, at),
-        Action::Say { text } => super::flow::say(sim, host, id, text, at),
-        Action::WebhookAnswer { gen, answer } => {
-            super::flow::webhook_answer(sim, host, id, *gen, answer, at)
-        }
-        Action::CallerHangup => caller_hangup(sim, host, id, at),
-        Action::Agent { action } => super::actions::scripted(sim, host, id, action, at),
-        Action::ConsultAnswer { agent } => super::actions::consult_answer(sim, host, id, agent, at),
-        Action::TransferAnswer { agent } => {
-            super::actions::transfer_answer(sim, host, id, agent, at)
-        }
-        Action::WrapEnd { agent } => {
-            let tenant = call.tenant.clone();
-            if state_of(host, &tenant, agent, at) == Some(AgentState::Wrapup) {
-                set_state(sim, host, id, agent, AgentState::Idle, at);
-            }
-        }
-        // A step made stale by what happened first (answered before its abandon instant, ...).
-        _ => {}
-    }
-}
 
 /// An inbound call enters its queue (from the start, a flow's queue node, or a blind transfer):
 /// the caller waits for an agent up to the wait limit — the call's own, else the queue's
@@ -154,31 +48,8 @@ pub(super) fn enqueue<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
     }
 }
 
-/// The caller hangs up (caller script): in the IVR, the queue, while an agent rings, or in talk.
-fn caller_hangup<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
-    let Some(c) = sim.calls.get(id) else {
-        return;
-    };
-    match (c.state, c.direction) {
-        (CallState::Ivr, _) => super::flow::end(sim, host, id, at, "caller_hangup", true),
-        (CallState::Queued | CallState::Ringing, Direction::Inbound) => {
-            abandon(sim, host, id, at, "caller_hangup")
-        }
-        (CallState::Queued | CallState::Ringing, Direction::Outbound) => {
-            no_answer_outbound(sim, host, id, at)
-        }
-        (CallState::Talking, _) => {
-            if let Some(c) = sim.calls.get_mut(id) {
-                c.plan.hangup_by = HangupBy::Customer;
-            }
-            hang_up(sim, host, id, at)
-        }
-        (CallState::Scheduled | CallState::Ended, _) => {}
-    }
-}
-
 /// Outbound: the agent dials the customer; the customer's phone rings.
-fn dial<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
+pub(super) fn dial<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
     let (tenant, agent, plan) = {
         let c = &sim.calls[id];
         (
@@ -219,7 +90,13 @@ fn dial<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64) {
 
 /// Inbound ringing ends: `by` answers (if still ringing), the others go back to idle; with no
 /// answer every ringing agent is skipped and the call waits for the next free agent.
-fn ring_end_inbound<H: Host>(sim: &mut Sim, host: &H, id: &str, at: i64, by: Option<&str>) {
+pub(super) fn ring_end_inbound<H: Host>(
+    sim: &mut Sim,
+    host: &H,
+    id: &str,
+    at: i64,
+    by: Option<&str>,
+) {
     let (tenant, ringing) = {
         let c = &sim.calls[id];
         (c.tenant.clone(), c.ringing.clone())

@@ -24,7 +24,9 @@ pub mod flow;
 pub mod ivr;
 mod machine;
 pub mod script;
+mod sim;
 pub mod spec;
+mod step;
 
 pub use actions::Refused;
 pub use agenda::{Calls, Profile, Saved, MAX_CALLS_PER_HOUR};
