@@ -255,7 +255,7 @@ fn main() {
         Some(Command::Check { files, kind }) => {
             if let Some(k) = kind.as_deref() {
                 if ccemu::contract::schemas::by_name(k).is_none() {
-                    eprintln!("ccemu check: --kind {k}: expected fixture or scenario");
+                    eprintln!("ccemu check: --kind {k}: expected fixture, scenario or ivr-flow");
                     std::process::exit(2);
                 }
             }

@@ -1,6 +1,7 @@
 //! The JSON Schemas in schemas/ against the loaders they describe: every shipped file validates
 //! and still loads with its `$schema`, every state ccemu writes validates as a fixture, a key the
-//! loader refuses the schema refuses too, and `ccemu check` reports lines and pointers.
+//! loader refuses the schema refuses too, the IVR flow schema matches the flows ccemu ships and
+//! its copies in the fixture and scenario schemas, and `ccemu check` reports lines and pointers.
 
 mod common;
 
@@ -229,6 +230,31 @@ fn the_scenario_schema_refuses_what_the_loader_refuses() {
         json!({"name": "x", "timeline": [{"at_ms": 0, "event": "agent_state", "tenant": "144", "agent": "a", "state": "nap"}]}),
         json!({"name": "x", "timeline": [{"at_ms": 0, "event": "skew", "tenant": "144"}]}),
         json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "tlak_ms": 1}}]}),
+        // Call flows: scripts, actions, flows and the load profile's limits.
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "caller_script": {"press": [{"after_ms": 1, "keys": "1", "hold": 1}]}}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "caller_script": {"press": [{"after_ms": 1, "keys": "x"}]}}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "caller_scripts": [{"weight": 0}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "caller_script": {}, "caller_scripts": [{}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "hold"}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "hold", "after_ms": 1, "agent": "a"}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "consult", "after_ms": 1}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "transfer", "after_ms": 1, "agent": "a", "queue": "q"}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "transfer_external", "after_ms": 1, "number": "12"}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "actions": [{"action": "hold", "after_ms": 1, "then": 2}]}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "queue": "q", "flow": "f"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144", "agent": "a", "flow": "f"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "call", "call": {"tenant": "144"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "ivr_flows", "tenant": "144", "flows": [{"id": "f", "nodes": [{"id": "s", "kind": "start", "next": "e", "nxet": "e"}, {"id": "e", "kind": "end"}]}]}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "ivr_flows", "tenant": "144", "flows": [], "voices": [{"id": "v", "length_ms": 1}]}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 31_622_400_001_i64, "event": "revoke_tokens", "tenant": "144"}]}),
+        json!({"name": "x", "timeline": [{"at_ms": -31_622_400_001_i64, "event": "revoke_tokens", "tenant": "144"}]}),
+        json!({"name": "x", "start_ms": -1}),
+        json!({"name": "x", "start_ms": 253_402_300_800_000_i64}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 0, "duration_ms": 1000, "call": {"tenant": "144", "queue": "q"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 1_000_001, "duration_ms": 1000, "call": {"tenant": "144", "queue": "q"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 10, "duration_ms": 0, "call": {"tenant": "144", "queue": "q"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 10, "duration_ms": 2_678_400_001_i64, "call": {"tenant": "144", "queue": "q"}}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 10, "duration_ms": 1000, "call": {"tenant": "144", "queue": "q", "at_ms": 5}}]}),
     ];
     for case in cases {
         let r = admin(&emu, "POST", "/scenarios", Some(case.clone()));
@@ -242,6 +268,14 @@ fn the_scenario_schema_refuses_what_the_loader_refuses() {
     for ok in [
         json!({"name": "x", "faults": [{"fault": {"kind": "vendor_error", "code": 100004}}]}),
         json!({"name": "x", "timeline": [{"at_ms": 0, "event": "agent_state", "tenant": "144", "agent": "NXAgent0001", "state": "wrap-up"}]}),
+        // And the limits themselves.
+        json!({"name": "x", "start_ms": 253_402_300_799_999_i64, "timeline": [
+            {"at_ms": 31_622_400_000_i64, "event": "revoke_tokens", "tenant": "144"},
+            {"at_ms": -31_622_400_000_i64, "event": "revoke_tokens", "tenant": "144"}]}),
+        json!({"name": "x", "timeline": [{"at_ms": 0, "event": "load", "calls_per_hour": 1_000_000, "duration_ms": 2_678_400_000_i64,
+            "call": {"tenant": "144", "queue": "Q2", "abandon": false, "variables": {"vip": "1"},
+                "caller_scripts": [{"weight": 3, "name": "one", "press": [{"after_ms": 100, "keys": "1#"}]}, {"say": [{"after_ms": 1, "text": "sales"}], "hangup_after_ms": 9000}],
+                "actions": [{"action": "hold", "after_ms": 1000}, {"action": "transfer", "after_ms": 2000, "queue": "Q2"}]}}]}),
     ] {
         assert_eq!(errors(&scenario, &ok), Vec::<String>::new(), "{ok}");
         let r = admin(&emu, "POST", "/scenarios", Some(ok.clone()));
@@ -331,4 +365,145 @@ fn ccemu_check_names_the_line_and_pointer_of_each_error_and_fails() {
     let (code, out) = check(&[other.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("--kind"), "{out}");
+}
+
+fn ivr_flows_shipped() -> Vec<(String, Value)> {
+    let mut flows = Vec::new();
+    let fixture: Value =
+        serde_json::from_str(ccemu::model::fixture::DEFAULT_FIXTURE).expect("default fixture");
+    for t in fixture["tenants"].as_array().unwrap() {
+        for f in t["ivr_flows"].as_array().into_iter().flatten() {
+            flows.push((format!("fixture {}/{}", t["id"], f["id"]), f.clone()));
+        }
+    }
+    let scenario = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/call_flows.json"));
+    for e in scenario["timeline"].as_array().unwrap() {
+        if e["event"] == "ivr_flows" {
+            for f in e["flows"].as_array().unwrap() {
+                flows.push((format!("call_flows {}", f["id"]), f.clone()));
+            }
+        }
+    }
+    flows
+}
+
+/// `ivr-flow.json` describes the flows ccemu ships, refuses what the flow loader refuses, and
+/// its `$defs` are the ones `fixture.json` and `scenario.json` carry (each schema stands alone).
+#[test]
+fn the_ivr_flow_schema_takes_the_shipped_flows_and_refuses_what_the_loader_refuses() {
+    let flow = validator("ivr-flow");
+    let shipped = ivr_flows_shipped();
+    assert!(shipped.len() >= 3, "{shipped:?}");
+    for (what, f) in &shipped {
+        assert_eq!(errors(&flow, f), Vec::<String>::new(), "{what}");
+        serde_json::from_value::<ccemu::model::ivr::IvrFlow>(f.clone())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+    let mut kinds: Vec<&str> = shipped
+        .iter()
+        .flat_map(|(_, f)| f["nodes"].as_array().unwrap())
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert!(
+        kinds.len() >= 8,
+        "the shipped flows use most node kinds: {kinds:?}"
+    );
+
+    let (_, base) = shipped
+        .iter()
+        .find(|(_, f)| f["nodes"].as_array().unwrap().len() > 5)
+        .unwrap()
+        .clone();
+    type Typo = (&'static str, fn(&mut Value));
+    let typos: [Typo; 6] = [
+        ("flow", |f| f["nmae"] = json!("x")),
+        ("node", |f| f["nodes"][0]["nxet"] = json!("end")),
+        ("branch", |f| {
+            let n = f["nodes"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|n| n["kind"] == "condition")
+                .unwrap();
+            n["branches"][0]["goto"] = json!("end");
+        }),
+        ("kind", |f| f["nodes"][0]["kind"] = json!("begin")),
+        ("no id", |f| {
+            f.as_object_mut().unwrap().remove("id");
+        }),
+        ("no nodes", |f| {
+            f.as_object_mut().unwrap().remove("nodes");
+        }),
+    ];
+    for (what, typo) in typos {
+        let mut doc = base.clone();
+        typo(&mut doc);
+        assert!(
+            serde_json::from_value::<ccemu::model::ivr::IvrFlow>(doc.clone()).is_err(),
+            "{what}: the loader accepts it"
+        );
+        assert!(
+            !errors(&flow, &doc).is_empty(),
+            "{what}: the schema accepts it"
+        );
+    }
+
+    // What the loader refuses past serde (checked when a tenant takes the flow): a field of
+    // another kind, two start nodes, no end, a branch with two tests.
+    let emu = start();
+    let nodes = |extra: Value| {
+        let mut list = vec![json!({"id": "s", "kind": "start", "next": "e"})];
+        list.extend(extra.as_array().unwrap().iter().cloned());
+        list.push(json!({"id": "e", "kind": "end"}));
+        json!({"id": "f", "nodes": list})
+    };
+    for bad in [
+        json!({"id": "f", "nodes": [{"id": "s", "kind": "start", "next": "e"}]}),
+        nodes(json!([{"id": "s2", "kind": "start", "next": "e"}])),
+        nodes(json!([{"id": "q", "kind": "queue", "queue": "9001", "next": "e"}])),
+        nodes(json!([{"id": "p", "kind": "play", "next": "e"}])),
+        nodes(
+            json!([{"id": "c", "kind": "condition", "branches": [{"digits": "1", "text_contains": "x", "next": "e"}], "otherwise": "e"}]),
+        ),
+        nodes(json!([{"id": "c", "kind": "condition", "branches": [], "otherwise": "e"}])),
+        nodes(
+            json!([{"id": "c", "kind": "condition", "branches": [{"digits": "1", "next": "e"}]}]),
+        ),
+        nodes(json!([{"id": "d", "kind": "collect_digits", "max_digits": 33, "next": "e"}])),
+        nodes(json!([{"id": "d", "kind": "collect_speech", "terminator": "#", "next": "e"}])),
+        nodes(json!([{"id": "w", "kind": "webhook", "url": "ftp://example.com/x", "next": "e"}])),
+        nodes(
+            json!([{"id": "w", "kind": "webhook", "url": "http://127.0.0.1:9/x", "timeout_ms": 30001, "next": "e"}]),
+        ),
+        nodes(json!([{"id": "h", "kind": "hangup", "next": "e"}])),
+    ] {
+        let r = admin(
+            &emu,
+            "PUT",
+            "/ivr-flows",
+            Some(json!({"tenant": UDESK_APP_ID, "flows": [bad.clone()]})),
+        );
+        assert!(r.status >= 400, "the loader accepts {bad}: {}", r.text);
+        assert!(!errors(&flow, &bad).is_empty(), "the schema accepts {bad}");
+    }
+
+    let defs = schemas::by_name("ivr-flow").unwrap().value()["$defs"].clone();
+    for name in ["fixture", "scenario"] {
+        let theirs = schemas::by_name(name).unwrap().value()["$defs"].clone();
+        for (k, v) in defs.as_object().unwrap() {
+            assert_eq!(
+                &theirs[k], v,
+                "{name}.json $defs/{k} differs from ivr-flow.json's"
+            );
+        }
+    }
+
+    // `ccemu check` tells a flow file by its keys.
+    let dir = Scratch::new("schemas-flow");
+    let file = dir.path("flow.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&base).unwrap()).unwrap();
+    let (code, out) = check(&[file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -1,7 +1,12 @@
-//! The JSON Schemas (draft 2020-12) of the files users write for ccemu: fixtures and scenarios.
+//! The JSON Schemas (draft 2020-12) of the files users write for ccemu: fixtures, scenarios and
+//! IVR flows.
 //! The files in `schemas/` are the source; they are compiled into the binary so that
 //! `GET /_ccemu/schemas/{name}.json` and `ccemu check` work offline and always match the
 //! running version.
+//!
+//! Each schema stands alone (its `$ref`s stay inside the file), so an editor or `ccemu check`
+//! needs no resolver: the IVR flow definitions of `ivr-flow.json` are copied into the `$defs` of
+//! `fixture.json` and `scenario.json`, and `tests/schemas.rs` keeps the copies equal.
 //!
 //! The schemas are written by hand rather than derived, so that their descriptions speak to the
 //! person editing a file; `tests/schemas.rs` keeps them honest against the loaders (every shipped
@@ -29,6 +34,11 @@ pub const ALL: &[Schema] = &[
         text: include_str!("../../schemas/scenario.json"),
         describes: "a scenario (--scenario, POST /_ccemu/scenarios)",
     },
+    Schema {
+        name: "ivr-flow",
+        text: include_str!("../../schemas/ivr-flow.json"),
+        describes: "an IVR flow (PUT /_ccemu/ivr-flows, a fixture tenant's ivr_flows)",
+    },
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Schema> {
@@ -43,7 +53,8 @@ impl Schema {
 }
 
 /// The schema a file asks for with `$schema` (its last path segment, `…/fixture.json`), or the
-/// one its keys point to: `tenants` is a fixture, `name`/`rules`/`timeline` a scenario.
+/// one its keys point to: `tenants` is a fixture, `name`/`rules`/`timeline` a scenario, `nodes`
+/// an IVR flow.
 pub fn kind_of(doc: &Value) -> Option<&'static Schema> {
     if let Some(named) = doc.get("$schema").and_then(Value::as_str) {
         let stem = named
@@ -58,6 +69,9 @@ pub fn kind_of(doc: &Value) -> Option<&'static Schema> {
     let has = |k: &str| doc.get(k).is_some();
     if has("tenants") {
         by_name("fixture")
+    } else if has("nodes") {
+        // Before `name`: a flow has one too.
+        by_name("ivr-flow")
     } else if has("rules") || has("timeline") || has("faults") || has("name") {
         by_name("scenario")
     } else {
