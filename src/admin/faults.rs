@@ -113,6 +113,17 @@ fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let raw: Value = parse(req)?;
     // serde reads an internally tagged enum's tag from a number too (variant 0, 1, ...); the
     // schema names events by string only.
+    // serde reads null as left out for an optional field; no top-level field of the scenario
+    // schema takes null.
+    if let Some((k, _)) = raw
+        .as_object()
+        .and_then(|m| m.iter().find(|(_, v)| v.is_null()))
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("{k} must not be null (leave it out for its default)"),
+        ));
+    }
     if let Some(events) = raw.get("timeline").and_then(Value::as_array) {
         if let Some(n) = events
             .iter()

@@ -57,6 +57,12 @@ impl From<AdminError> for Reply {
     }
 }
 
+impl From<AdminError> for Box<Reply> {
+    fn from(e: AdminError) -> Box<Reply> {
+        Box::new(e.into())
+    }
+}
+
 pub type AdminResult = Result<Reply, AdminError>;
 
 fn ok(value: Value) -> Reply {
@@ -90,7 +96,7 @@ pub fn is_light(req: &ApiRequest) -> bool {
 
 /// The admin API's checks (loopback or token, Host, Origin, JSON writes) for a path served
 /// outside `handle` (the stream).
-pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Reply> {
+pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Box<Reply>> {
     guard::check(ctx, req, path)?;
     method_served(req, path)?;
     guard::check_body(req)?;
@@ -100,7 +106,7 @@ pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Reply
 /// 405 with `Allow` for a method the OpenAPI route table (`openapi::ROUTES`) does not document on
 /// a path it does: one answer for every admin path, so the document and the dispatcher agree
 /// (RFC 9110 §15.5.6 asks for the `Allow` header). Paths the table does not know pass on.
-fn method_served(req: &ApiRequest, path: &str) -> Result<(), Reply> {
+fn method_served(req: &ApiRequest, path: &str) -> Result<(), Box<Reply>> {
     let Some(allowed) = openapi::allowed_methods(path) else {
         return Ok(());
     };
@@ -110,16 +116,16 @@ fn method_served(req: &ApiRequest, path: &str) -> Result<(), Reply> {
     let allow = allowed.join(", ");
     let message = format!("{} is not served on {path}; it takes {allow}", req.method);
     let reply: Reply = error(StatusCode::METHOD_NOT_ALLOWED, message).into();
-    Err(reply.with_header(
+    Err(Box::new(reply.with_header(
         hyper::header::ALLOW,
         hyper::header::HeaderValue::from_str(&allow).expect("method names are header-safe"),
-    ))
+    )))
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
     if let Err(refused) = admit(ctx, &req, path) {
-        return refused;
+        return *refused;
     }
     if ui::serves(path) {
         return ui::handle(ctx, &req, path);

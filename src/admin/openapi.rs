@@ -78,6 +78,11 @@ fn vendor() -> Value {
 fn fixture() -> Value {
     json!({"$ref": "#/components/schemas/fixture"})
 }
+/// A merge body is a fragment of a fixture, not a whole one: any field may be left out, and the
+/// merged model, not the fragment, is what is checked (docs/fixtures.md).
+fn fixture_fragment() -> Value {
+    json!({"type": "object", "description": "A fragment of a fixture (#/components/schemas/fixture): keyed lists merge by id (extensions by extension), other values replace. The merged model is checked; the fragment's values are not held to the fixture schema's ranges."})
+}
 fn scenario() -> Value {
     json!({"$ref": "#/components/schemas/scenario"})
 }
@@ -164,7 +169,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/fixture",
         "Merge a fixture fragment into the live model",
     )
-    .body(fixture)
+    .body(fixture_fragment)
     .doc("docs/fixtures.md"),
     route("GET", "/_ccemu/clock", "The virtual clock").sandboxed(),
     route(

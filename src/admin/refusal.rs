@@ -54,32 +54,19 @@ pub fn parse_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, St
     serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
-/// `match` in a wait body: an object (or null, the same as none), never an array read by
-/// position.
-fn object_only<'de, D, M>(d: D) -> Result<M, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    M: serde::Deserialize<'de> + Default,
-{
-    use serde::de::Error;
-    use serde::Deserialize;
-    let v = serde_json::Value::deserialize(d)?;
-    match v {
-        serde_json::Value::Null => Ok(M::default()),
-        serde_json::Value::Object(_) => M::deserialize(v).map_err(D::Error::custom),
-        _ => Err(D::Error::custom("match must be a JSON object")),
-    }
-}
-
 /// The body of the admin waits (`/_ccemu/requests/wait`, `/_ccemu/webhooks/wait`): what to match,
 /// how many, and how long to wait (real ms, at most `MAX_WAIT_MS`).
 #[derive(serde::Deserialize)]
 #[serde(
     deny_unknown_fields,
-    bound(deserialize = "M: serde::Deserialize<'de> + Default")
+    bound(deserialize = "M: serde::de::DeserializeOwned + Default")
 )]
 pub struct Wait<M> {
-    #[serde(rename = "match", default, deserialize_with = "object_only")]
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "crate::journal::matcher::object_only"
+    )]
     pub matcher: M,
     #[serde(default = "one")]
     pub count: usize,

@@ -60,7 +60,7 @@ pub fn respond(
     ctx: &Ctx,
     remote: SocketAddr,
     req: Request<Incoming>,
-) -> Result<Response<SseBody>, crate::http::Reply> {
+) -> Result<Response<SseBody>, Box<crate::http::Reply>> {
     let (parts, _body) = req.into_parts();
     let api = ApiRequest {
         method: parts.method,
