@@ -226,7 +226,7 @@ async fn respond(
     if admin::stream::serves(req.uri().path()) {
         return Ok(match admin::stream::respond(&ctx, remote, req) {
             Ok(resp) => resp.map(|body| body.boxed()),
-            Err(refused) => into_response(refused.into()),
+            Err(refused) => into_response(*refused),
         });
     }
     match handle(&ctx, remote, req).await {

@@ -264,3 +264,24 @@ fn real_deliveries_fit_their_webhook_schemas() {
         assert!(seen.contains(want), "no {want} delivery; saw {seen:?}");
     }
 }
+
+/// A method the table does not list on a path it does is 405 with `Allow` naming the table's
+/// methods (`{id}` segments match any one segment); the fuzzer's ST204 check.
+#[test]
+fn an_undocumented_method_is_405_with_allow_from_the_table() {
+    let emu = start();
+    for (method, path, allow) in [
+        ("TRACE", "/health", "GET"),
+        ("PATCH", "/clock", "GET, POST"),
+        ("PUT", "/calls/no-such-call", "GET"),
+        ("GET", "/sandboxes/sb-x/reset", "POST"),
+        ("POST", "/ui/app.js", "GET"),
+    ] {
+        let r = admin(&emu, method, path, None);
+        assert_eq!(r.status, 405, "{method} {path}: {}", r.text);
+        assert_eq!(r.header("allow"), Some(allow), "{method} {path}");
+    }
+    // Not in the table: still 404.
+    let r = admin(&emu, "TRACE", "/no-such-admin-path", None);
+    assert_eq!(r.status, 404, "{}", r.text);
+}

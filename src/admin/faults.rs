@@ -110,7 +110,33 @@ fn serves_exact(path: &str) -> bool {
 }
 
 fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
-    let file: ScenarioFile = parse(req)?;
+    let raw: Value = parse(req)?;
+    // serde reads an internally tagged enum's tag from a number too (variant 0, 1, ...); the
+    // schema names events by string only.
+    // serde reads null as left out for an optional field; no top-level field of the scenario
+    // schema takes null.
+    if let Some((k, _)) = raw
+        .as_object()
+        .and_then(|m| m.iter().find(|(_, v)| v.is_null()))
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("{k} must not be null (leave it out for its default)"),
+        ));
+    }
+    if let Some(events) = raw.get("timeline").and_then(Value::as_array) {
+        if let Some(n) = events
+            .iter()
+            .position(|e| e.get("event").is_some_and(|t| !t.is_string()))
+        {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                format!("timeline[{n}].event must be an event name (a string)"),
+            ));
+        }
+    }
+    let file: ScenarioFile = serde_json::from_value(raw)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))?;
     let loaded = ctx
         .scenarios
         .load(ctx, file)

@@ -23,7 +23,8 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, ORIGIN};
 use hyper::{Method, StatusCode};
 use std::net::IpAddr;
 
-/// Refuses a request the admin API must not serve; `path` has no trailing slash.
+/// Refuses a caller the admin API must not serve (loopback, token, Host, Origin); `path` has no
+/// trailing slash. `check_body` is the rest.
 pub fn check(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> {
     let config = &ctx.config;
     // Canonical first: through a dual-stack `--bind ::`, 127.0.0.1 arrives as ::ffff:127.0.0.1.
@@ -68,6 +69,12 @@ pub fn check(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> 
             ));
         }
     }
+    Ok(())
+}
+
+/// Refuses a write whose body is not JSON (the cross-site form guard); run after `check` and
+/// after the method is known to be served on the path.
+pub fn check_body(req: &ApiRequest) -> Result<(), AdminError> {
     if writes(&req.method) && (!req.body.is_empty() || req.headers.contains_key(CONTENT_TYPE)) {
         let ct = req.header(CONTENT_TYPE.as_str()).unwrap_or("");
         if !is_json(ct) {

@@ -57,6 +57,12 @@ impl From<AdminError> for Reply {
     }
 }
 
+impl From<AdminError> for Box<Reply> {
+    fn from(e: AdminError) -> Box<Reply> {
+        Box::new(e.into())
+    }
+}
+
 pub type AdminResult = Result<Reply, AdminError>;
 
 fn ok(value: Value) -> Reply {
@@ -77,8 +83,7 @@ fn refusal(why: Rejection) -> AdminError {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, AdminError> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+    refusal::parse_object(&req.body).map_err(|e| error(StatusCode::BAD_REQUEST, e))
 }
 
 /// Requests that are cheap or mostly wait: health (answered within milliseconds whatever else
@@ -91,14 +96,36 @@ pub fn is_light(req: &ApiRequest) -> bool {
 
 /// The admin API's checks (loopback or token, Host, Origin, JSON writes) for a path served
 /// outside `handle` (the stream).
-pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), AdminError> {
-    guard::check(ctx, req, path)
+pub(crate) fn admit(ctx: &Ctx, req: &ApiRequest, path: &str) -> Result<(), Box<Reply>> {
+    guard::check(ctx, req, path)?;
+    method_served(req, path)?;
+    guard::check_body(req)?;
+    Ok(())
+}
+
+/// 405 with `Allow` for a method the OpenAPI route table (`openapi::ROUTES`) does not document on
+/// a path it does: one answer for every admin path, so the document and the dispatcher agree
+/// (RFC 9110 §15.5.6 asks for the `Allow` header). Paths the table does not know pass on.
+fn method_served(req: &ApiRequest, path: &str) -> Result<(), Box<Reply>> {
+    let Some(allowed) = openapi::allowed_methods(path) else {
+        return Ok(());
+    };
+    if allowed.contains(&req.method.as_str()) {
+        return Ok(());
+    }
+    let allow = allowed.join(", ");
+    let message = format!("{} is not served on {path}; it takes {allow}", req.method);
+    let reply: Reply = error(StatusCode::METHOD_NOT_ALLOWED, message).into();
+    Err(Box::new(reply.with_header(
+        hyper::header::ALLOW,
+        hyper::header::HeaderValue::from_str(&allow).expect("method names are header-safe"),
+    )))
 }
 
 pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
     let path = req.path.trim_end_matches('/');
-    if let Err(refused) = guard::check(ctx, &req, path) {
-        return refused.into();
+    if let Err(refused) = admit(ctx, &req, path) {
+        return *refused;
     }
     if ui::serves(path) {
         return ui::handle(ctx, &req, path);

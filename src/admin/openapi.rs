@@ -19,6 +19,10 @@ pub struct AdminRoute {
     pub summary: &'static str,
     /// The request body's schema, if it takes one.
     pub body: Option<fn() -> Value>,
+    /// Whether the body may be left out (the handler then takes its defaults).
+    pub body_required: bool,
+    /// The media type of the 200 answer (refusals are always JSON).
+    pub content_type: &'static str,
     /// Whether `?sandbox=ID` scopes it (docs/sandboxes.md).
     pub sandbox: bool,
     /// The docs page that describes it.
@@ -31,6 +35,8 @@ const fn route(method: &'static str, path: &'static str, summary: &'static str) 
         path,
         summary,
         body: None,
+        body_required: false,
+        content_type: "application/json",
         sandbox: false,
         doc: "docs/admin.md",
     }
@@ -39,6 +45,18 @@ const fn route(method: &'static str, path: &'static str, summary: &'static str) 
 impl AdminRoute {
     const fn body(mut self, schema: fn() -> Value) -> Self {
         self.body = Some(schema);
+        self.body_required = true;
+        self
+    }
+    /// A body the handler also serves without (no body, or only whitespace: its defaults).
+    const fn optional_body(mut self, schema: fn() -> Value) -> Self {
+        self.body = Some(schema);
+        self.body_required = false;
+        self
+    }
+    /// A 200 answer that is not JSON.
+    const fn returns(mut self, content_type: &'static str) -> Self {
+        self.content_type = content_type;
         self
     }
     const fn sandboxed(mut self) -> Self {
@@ -59,6 +77,11 @@ fn vendor() -> Value {
 }
 fn fixture() -> Value {
     json!({"$ref": "#/components/schemas/fixture"})
+}
+/// A merge body is a fragment of a fixture, not a whole one: any field may be left out, and the
+/// merged model, not the fragment, is what is checked (docs/fixtures.md).
+fn fixture_fragment() -> Value {
+    json!({"type": "object", "description": "A fragment of a fixture (#/components/schemas/fixture): keyed lists merge by id (extensions by extension), other values replace. The merged model is checked; the fragment's values are not held to the fixture schema's ranges."})
 }
 fn scenario() -> Value {
     json!({"$ref": "#/components/schemas/scenario"})
@@ -106,7 +129,8 @@ fn revoke_body() -> Value {
 }
 fn wait_body() -> Value {
     json!({"type": "object", "properties": {"match": {"type": "object"},
-        "count": {"type": "integer", "minimum": 1}, "timeout_ms": {"type": "integer", "minimum": 0}},
+        "count": {"type": "integer", "minimum": 0,
+            "description": "0 answers at once with what already matches."}, "timeout_ms": {"type": "integer", "minimum": 0}},
         "additionalProperties": false})
 }
 fn hangup_body() -> Value {
@@ -133,7 +157,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/health",
         "Liveness, version, tenant count, virtual now",
     ),
-    route("POST", "/_ccemu/reset", "Back to the startup state").body(reset_body),
+    route("POST", "/_ccemu/reset", "Back to the startup state").optional_body(reset_body),
     route(
         "GET",
         "/_ccemu/state",
@@ -145,7 +169,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/fixture",
         "Merge a fixture fragment into the live model",
     )
-    .body(fixture)
+    .body(fixture_fragment)
     .doc("docs/fixtures.md"),
     route("GET", "/_ccemu/clock", "The virtual clock").sandboxed(),
     route(
@@ -261,7 +285,7 @@ pub const ROUTES: &[AdminRoute] = &[
     route("GET", "/_ccemu/calls", "Live and finished calls").doc("docs/calls.md"),
     route("GET", "/_ccemu/calls/{id}", "One call").doc("docs/calls.md"),
     route("POST", "/_ccemu/calls/{id}/hangup", "End a call now")
-        .body(hangup_body)
+        .optional_body(hangup_body)
         .doc("docs/calls.md"),
     route(
         "POST",
@@ -281,9 +305,15 @@ pub const ROUTES: &[AdminRoute] = &[
         "Replace a tenant's IVR flows (and voices), checked with the Udesk document's codes",
     )
     .doc("docs/calls.md"),
-    route("GET", "/_ccemu/ui", "The dashboard page (HTML)").doc("docs/dashboard.md"),
-    route("GET", "/_ccemu/ui/app.js", "The dashboard's script").doc("docs/dashboard.md"),
-    route("GET", "/_ccemu/ui/app.css", "The dashboard's stylesheet").doc("docs/dashboard.md"),
+    route("GET", "/_ccemu/ui", "The dashboard page (HTML)")
+        .returns("text/html")
+        .doc("docs/dashboard.md"),
+    route("GET", "/_ccemu/ui/app.js", "The dashboard's script")
+        .returns("text/javascript")
+        .doc("docs/dashboard.md"),
+    route("GET", "/_ccemu/ui/app.css", "The dashboard's stylesheet")
+        .returns("text/css")
+        .doc("docs/dashboard.md"),
     route(
         "GET",
         "/_ccemu/ui/snapshot",
@@ -295,12 +325,14 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/stream",
         "Server-Sent Events: agent states, call steps, deliveries, journal entries, fault hits",
     )
+    .returns("text/event-stream")
     .doc("docs/dashboard.md"),
     route(
         "GET",
         "/_ccemu/metrics",
         "Prometheus text exposition: requests, faults, deliveries, calls, agents by state",
     )
+    .returns("text/plain")
     .doc("docs/operations.md"),
     route(
         "GET",
@@ -331,7 +363,7 @@ pub const ROUTES: &[AdminRoute] = &[
     )
     .doc("docs/contract.md"),
     route("POST", "/_ccemu/sandboxes", "Make a sandbox")
-        .body(sandbox_body)
+        .optional_body(sandbox_body)
         .doc("docs/sandboxes.md"),
     route("GET", "/_ccemu/sandboxes", "The sandboxes").doc("docs/sandboxes.md"),
     route("GET", "/_ccemu/sandboxes/{id}", "One sandbox").doc("docs/sandboxes.md"),
@@ -429,20 +461,51 @@ fn operation_id(r: &AdminRoute) -> String {
     id
 }
 
+/// The methods `ROUTES` documents on a concrete path (`{name}` matches any one segment), or
+/// `None` when no row's path matches it. The dispatcher answers any other method with 405 and
+/// this list in `Allow`.
+pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
+    let given: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut out: Vec<&'static str> = Vec::new();
+    let mut matched = false;
+    for r in ROUTES {
+        let pattern: Vec<&str> = r.path.split('/').collect();
+        let fits = pattern.len() == given.len()
+            && pattern.iter().zip(&given).all(|(p, g)| {
+                *p == *g || (p.starts_with('{') && p.ends_with('}') && !g.is_empty())
+            });
+        if fits {
+            matched = true;
+            if !out.contains(&r.method) {
+                out.push(r.method);
+            }
+        }
+    }
+    matched.then_some(out)
+}
+
 fn operation(r: &AdminRoute) -> Value {
+    let ok_schema = if r.content_type == "application/json" {
+        json!({"type": ["object", "array"]})
+    } else if r.content_type == "text/event-stream" {
+        // One server-sent event, as readers parse it; `data` is JSON text (docs/dashboard.md).
+        json!({"type": "object", "properties": {"event": {"type": "string"},
+            "data": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"}}})
+    } else {
+        json!({"type": "string"})
+    };
     let mut op = json!({
         "operationId": operation_id(r),
         "summary": r.summary,
         "description": format!("See {}.", r.doc),
         "parameters": params(r.path, r.sandbox),
         "responses": {
-            "200": {"description": "Done", "content": {"application/json": {"schema": {"type": ["object", "array"]}}}},
+            "200": {"description": "Done", "content": {r.content_type: {"schema": ok_schema}}},
             "default": {"description": "Refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/refusal"}}}},
         },
     });
     if let Some(body) = r.body {
-        op["requestBody"] =
-            json!({"required": true, "content": {"application/json": {"schema": body()}}});
+        op["requestBody"] = json!({"required": r.body_required, "content": {"application/json": {"schema": body()}}});
     }
     op
 }

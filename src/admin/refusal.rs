@@ -41,8 +41,17 @@ pub fn method_not_allowed() -> Refusal {
 }
 
 pub fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Refusal> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+    parse_object(&req.body).map_err(|e| refuse(StatusCode::BAD_REQUEST, e))
+}
+
+/// Every admin body is a JSON object: serde would otherwise read a struct from an array, field
+/// by position (`[null, null]` as `{}`), which the documented schemas refuse.
+pub fn parse_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err("invalid JSON body: expected a JSON object".into());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 /// The body of the admin waits (`/_ccemu/requests/wait`, `/_ccemu/webhooks/wait`): what to match,
@@ -50,10 +59,14 @@ pub fn parse<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Refu
 #[derive(serde::Deserialize)]
 #[serde(
     deny_unknown_fields,
-    bound(deserialize = "M: serde::Deserialize<'de> + Default")
+    bound(deserialize = "M: serde::de::DeserializeOwned + Default")
 )]
 pub struct Wait<M> {
-    #[serde(rename = "match", default)]
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "crate::journal::matcher::object_only"
+    )]
     pub matcher: M,
     #[serde(default = "one")]
     pub count: usize,

@@ -119,7 +119,11 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CountBody {
-    #[serde(rename = "match", default)]
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "crate::journal::matcher::object_only"
+    )]
     matcher: MatchSpec,
 }
 

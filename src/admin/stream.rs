@@ -60,7 +60,7 @@ pub fn respond(
     ctx: &Ctx,
     remote: SocketAddr,
     req: Request<Incoming>,
-) -> Result<Response<SseBody>, super::AdminError> {
+) -> Result<Response<SseBody>, Box<crate::http::Reply>> {
     let (parts, _body) = req.into_parts();
     let api = ApiRequest {
         method: parts.method,
@@ -75,7 +75,8 @@ pub fn respond(
         return Err(super::AdminError {
             status: StatusCode::METHOD_NOT_ALLOWED,
             message: "the stream is read with GET".into(),
-        });
+        }
+        .into());
     }
     let last = api
         .header("last-event-id")
@@ -89,7 +90,8 @@ pub fn respond(
             return Err(super::AdminError {
                 status: StatusCode::BAD_REQUEST,
                 message: "Last-Event-ID must be an event id (a whole number)".into(),
-            });
+            }
+            .into());
         }
     };
     let filter = Filter {

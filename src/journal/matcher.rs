@@ -305,6 +305,22 @@ impl DeliveryMatchSpec {
     }
 }
 
+/// A `match` (`deserialize_with`): a JSON object only. serde would otherwise read the matcher
+/// struct from an array, field by position (`[null, null]` as no filter), which the documented
+/// schemas refuse.
+pub fn object_only<'de, D, M>(d: D) -> Result<M, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    M: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v).map_err(D::Error::custom),
+        _ => Err(D::Error::custom("match must be a JSON object")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

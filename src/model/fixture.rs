@@ -312,6 +312,7 @@ pub fn merge(model: &mut Model, fragment: &Value) -> Result<(), String> {
     if !fragment.is_object() {
         return Err("fixture fragment must be a JSON object".into());
     }
+    check_identities(fragment, None)?;
     let mut current = serde_json::to_value(&*model).map_err(|e| e.to_string())?;
     merge_value(&mut current, fragment, None);
     let mut merged = from_value(current)?;
@@ -319,6 +320,30 @@ pub fn merge(model: &mut Model, fragment: &Value) -> Result<(), String> {
     merged.tokens = std::mem::take(&mut model.tokens);
     *model = merged;
     Ok(())
+}
+
+/// Every entry of a keyed list in the fragment names its key (`id`, `extension`), as the
+/// fixture's schema requires: an entry without one could be neither matched nor told apart.
+fn check_identities(v: &Value, list_name: Option<&str>) -> Result<(), String> {
+    match v {
+        Value::Object(m) => m.iter().try_for_each(|(k, x)| check_identities(x, Some(k))),
+        Value::Array(items) => {
+            let Some(field) = list_name.and_then(identity_field) else {
+                return Ok(());
+            };
+            for (n, item) in items.iter().enumerate() {
+                if item.is_object() && item.get(field).is_none() {
+                    return Err(format!(
+                        "fixture: {}[{n}] has no {field}",
+                        list_name.unwrap_or_default()
+                    ));
+                }
+                check_identities(item, None)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn merge_value(target: &mut Value, patch: &Value, list_name: Option<&str>) {

@@ -14,7 +14,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    #[serde(rename = "match", default)]
+    #[serde(
+        rename = "match",
+        default,
+        deserialize_with = "crate::journal::matcher::object_only"
+    )]
     pub matcher: MatchSpec,
     /// Makes this a delivery rule: it applies to outbound events matching this, not to requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
