@@ -18,7 +18,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::CONTENT_LENGTH;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::SockRef;
@@ -302,6 +302,8 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
         return Action::Send(match read {
             Ok(bytes) => {
                 api.body = bytes;
+                let moves_clock =
+                    api.method == Method::POST && api.path.trim_end_matches('/') == "/_ccemu/clock";
                 // Admin work can be long (a scenario, a sandbox from a large fixture, every call
                 // listed): it runs off the runtime's workers, so health and the vendors answer
                 // throughout. Long polls and health stay on the runtime, where waiting is free.
@@ -311,9 +313,13 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
                     crate::offload::run(admin::handle(ctx, api)).await
                 };
                 // The call may have moved the clock or freed an agent: call steps now due run,
-                // waiting calls are offered, deliveries waiting for an instant look again.
-                if !health {
+                // waiting calls are offered, deliveries waiting for an instant look again. A
+                // clock move answers once its stretch is caught up; any other admin call, like a
+                // vendor request, waits for someone else's long catch-up 50 ms at most.
+                if moves_clock {
                     ctx.advance();
+                } else if !health {
+                    ctx.advance_for_request();
                 }
                 ctx.events.poke();
                 reply
