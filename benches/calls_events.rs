@@ -50,7 +50,8 @@ fn signed(base: &str, path: &str, ts: i64) -> String {
     format!("{base}/ccapi/v2{path}{sep}AppId={APP}&Timestamp={ts}&Sign={sign}&Sid={SID}")
 }
 
-fn busy_hour() {
+/// An emulator with its clock frozen at `T0`, its URL and a client.
+fn frozen() -> (Emulator, String, ureq::Agent) {
     let emu = Emulator::start_background(Config::ephemeral()).expect("start");
     let base = emu.url();
     let a = agent();
@@ -59,6 +60,12 @@ fn busy_hour() {
         &format!("{base}/_ccemu/clock"),
         &json!({"frozen": true, "now_ms": T0}),
     );
+    (emu, base, a)
+}
+
+fn busy_hour() {
+    // `_emu` (not `_`): the emulator lives until the end of the run.
+    let (_emu, base, a) = frozen();
     // Twenty agents in one queue, longest idle first.
     let agents: Vec<Value> = (0..20)
         .map(|i| json!({"id": format!("{}", 8000 + i), "queues": ["8000"]}))
@@ -135,14 +142,8 @@ fn timed_with_health(base: &str, what: &str, heavy: impl FnOnce() -> String) {
 }
 
 fn heavy_admin() {
-    let emu = Emulator::start_background(Config::ephemeral()).expect("start");
-    let base = emu.url();
-    let a = agent();
-    post(
-        &a,
-        &format!("{base}/_ccemu/clock"),
-        &json!({"frozen": true, "now_ms": T0}),
-    );
+    // `_emu` (not `_`): the emulator lives until the end of the run.
+    let (_emu, base, a) = frozen();
     timed_with_health(&base, "load a 1,000,000 calls/h profile for a day", || {
         let r = post(
             &a,
@@ -211,14 +212,8 @@ fn silent_receiver() -> String {
 }
 
 fn api_latency(subscribed: bool, n: usize) {
-    let emu = Emulator::start_background(Config::ephemeral()).expect("start");
-    let base = emu.url();
-    let a = agent();
-    post(
-        &a,
-        &format!("{base}/_ccemu/clock"),
-        &json!({"frozen": true, "now_ms": T0}),
-    );
+    // `_emu` (not `_`): the emulator lives until the end of the run.
+    let (_emu, base, a) = frozen();
     if subscribed {
         let url = silent_receiver();
         post(

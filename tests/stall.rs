@@ -79,11 +79,26 @@ fn load_profile(per_hour: Value, duration_ms: Value) -> Value {
         "call": {"tenant": "144", "queue": "NXQueue0001", "talk_ms": 30000}}]})
 }
 
+/// An emulator on a frozen clock with one load profile (`load_profile`) loaded at its start.
+fn frozen_with_profile(per_hour: Value, duration_ms: Value) -> ccemu::Emulator {
+    let emu = start();
+    freeze_at(&emu, 1_800_000_000_000);
+    let r = admin(
+        &emu,
+        "POST",
+        "/scenarios",
+        Some(load_profile(per_hour, duration_ms)),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    emu
+}
+
 #[test]
 fn a_million_calls_an_hour_loads_at_once_and_runs_lazily() {
     let _one = serial();
     let emu = start();
     freeze_at(&emu, 1_800_000_000_000);
+    // Health is probed while the profile loads.
     let probe = Probe::start(emu.url());
     let r = admin(
         &emu,
@@ -185,15 +200,7 @@ fn absurd_instants_and_huge_lists_are_refused() {
 #[test]
 fn a_virtual_day_caught_up_at_once_does_not_stall_health_or_the_vendors() {
     let _one = serial();
-    let emu = start();
-    freeze_at(&emu, 1_800_000_000_000);
-    let r = admin(
-        &emu,
-        "POST",
-        "/scenarios",
-        Some(load_profile(json!(200), json!(86_400_000))),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    let emu = frozen_with_profile(json!(200), json!(86_400_000));
     let url = emu.url();
     let probe = Probe::start(url.clone());
     let mover = std::thread::spawn(move || {
@@ -229,15 +236,7 @@ fn a_virtual_day_caught_up_at_once_does_not_stall_health_or_the_vendors() {
 #[test]
 fn listing_every_call_does_not_stall_health() {
     let _one = serial();
-    let emu = start();
-    freeze_at(&emu, 1_800_000_000_000);
-    let r = admin(
-        &emu,
-        "POST",
-        "/scenarios",
-        Some(load_profile(json!(500), json!(8 * 3_600_000))),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    let emu = frozen_with_profile(json!(500), json!(8 * 3_600_000));
     let r = admin(
         &emu,
         "POST",
