@@ -208,8 +208,18 @@ fn a_reader_that_falls_behind_is_told_what_it_missed_and_slows_nothing() {
         .unwrap()
         .starts_with("HTTP/1.1 200"));
 
-    // Far more than its socket buffers and the ring hold; publishing never waits for it.
+    // The hub keeps nothing until a reader has subscribed, which the stream does after its
+    // answer's head is on the way: wait for that before publishing.
     let hub = &emu.ctx().hub;
+    let subscribed = Instant::now() + Duration::from_secs(10);
+    while !hub.active() {
+        assert!(
+            Instant::now() < subscribed,
+            "the stuck reader never subscribed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Far more than its socket buffers and the ring hold; publishing never waits for it.
     let filler = "x".repeat(1000);
     let t = Instant::now();
     for n in 0..60_000u64 {
