@@ -10,6 +10,11 @@
 //!    profile, a virtual day caught up at once over a busy queue, and listing every call kept,
 //!    with the slowest `GET /_ccemu/health` seen while each ran.
 //!
+//! 4. memory: the resident size of this process after each of six batches of about 10,000 IVR
+//!    calls whose webhook node points at a dead URL, each batch followed by a reset (issue 20:
+//!    dead webhooks must leave memory where it was). Resident size also moves with the
+//!    allocator's arenas, which is why it is read here and not asserted in a test.
+//!
 //! Run: `cargo bench --bench calls_events` (env BENCH_CALLS_N to change the request count).
 
 use ccemu::{Config, Emulator};
@@ -190,6 +195,69 @@ fn heavy_admin() {
     });
 }
 
+/// This process's resident size in KB (Linux; 0 elsewhere).
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn memory_after_dead_webhooks() {
+    let (_emu, base, a) = frozen();
+    let flow = json!({"tenant": APP, "flows": [{"id": "dead", "numbers": ["057126200674"], "nodes": [
+        {"id": "s", "kind": "start", "next": "ask"},
+        {"id": "ask", "kind": "webhook", "url": "http://127.0.0.1:9/dead", "timeout_ms": 1000, "next": "e"},
+        {"id": "e", "kind": "end"}]}]});
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    for _ in 0..6 {
+        a.put(&format!("{base}/_ccemu/ivr-flows"))
+            .send_json(&flow)
+            .expect("flows");
+        post(
+            &a,
+            &format!("{base}/_ccemu/clock"),
+            &json!({"frozen": true, "now_ms": T0}),
+        );
+        post(
+            &a,
+            &format!("{base}/_ccemu/scenarios"),
+            &json!({"name": "dead-webhooks", "timeline": [{"at_ms": 0, "event": "load",
+                "calls_per_hour": 100_000, "duration_ms": 360_000,
+                "call": {"tenant": APP, "callee": "057126200674"}}]}),
+        );
+        post(
+            &a,
+            &format!("{base}/_ccemu/clock"),
+            &json!({"advance_ms": 400_000}),
+        );
+        loop {
+            let n: Value = a
+                .get(&format!("{base}/_ccemu/calls?state=ivr&limit=0"))
+                .call()
+                .expect("calls")
+                .into_json()
+                .expect("json");
+            if n["total"].as_i64() == Some(0) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        post(&a, &format!("{base}/_ccemu/reset"), &json!({}));
+        seen.push(rss_kb());
+    }
+    println!(
+        "memory: resident KB after each batch of ~10,000 dead-webhook IVR calls and a reset: {seen:?} ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
@@ -262,6 +330,7 @@ fn main() {
         .unwrap_or(4000);
     busy_hour();
     heavy_admin();
+    memory_after_dead_webhooks();
     api_latency(false, n);
     api_latency(true, n);
 }
