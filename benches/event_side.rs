@@ -203,7 +203,7 @@ fn hammer(base: &str, threads: usize, secs: f64, limit: usize) -> (f64, Vec<Inst
                 let mut i = 0usize;
                 while !stop.load(Ordering::Relaxed) && count.load(Ordering::Relaxed) < limit as u64
                 {
-                    let path = if i % 2 == 0 {
+                    let path = if i.is_multiple_of(2) {
                         "/agent/login?MsgId=b"
                     } else {
                         "/agent/logout"
@@ -331,7 +331,7 @@ fn memory_per_pending(n: usize) -> Value {
 fn fixture_for_the_day(agents: usize) -> Value {
     let agents: Vec<Value> = (0..agents)
         .map(|i| {
-            let q = if i % 3 == 0 { "B2" } else { "B1" };
+            let q = if i.is_multiple_of(3) { "B2" } else { "B1" };
             json!({"id": format!("b{i}"), "sip_number": format!("sip-b{i}"), "queues": [q]})
         })
         .collect();
