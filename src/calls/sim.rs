@@ -90,6 +90,8 @@ pub(super) struct Sim {
     pub(super) next_profile: u64,
     /// Webhook requests of IVR nodes, waiting for the host to make them outside the locks.
     pub(super) webhooks: Vec<WebhookJob>,
+    /// The ACD's memo of each agent's login (see `acd::Logins`).
+    pub(super) logins: super::acd::Logins,
 }
 
 /// A load profile (`load` in a scenario timeline): Poisson arrivals of copies of `call`, made one

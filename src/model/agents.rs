@@ -395,6 +395,19 @@ impl std::ops::Deref for AgentMut<'_> {
 
 impl std::ops::DerefMut for AgentMut<'_> {
     fn deref_mut(&mut self) -> &mut Agent {
+        if self.before.is_none() {
+            // The queue indexes hold the record too; they let go of it first, so that the
+            // write below finds it unshared and changes it in place. Copying it instead copied
+            // the agent's whole timeline on every state change: quadratic over a long load.
+            // The guard's drop files the record again under every queue it is in.
+            let record = &self.agents.all.chunks[self.at.0][self.at.1].0;
+            let (id, queues) = (record.id.clone(), record.queues.clone());
+            for q in &queues {
+                if let Some(m) = self.agents.members.get_mut(q) {
+                    m.remove(id.as_str());
+                }
+            }
+        }
         let chunk = Arc::make_mut(&mut self.agents.all.chunks[self.at.0]);
         let agent = Arc::make_mut(&mut chunk[self.at.1].0);
         if self.before.is_none() {
