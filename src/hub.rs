@@ -48,7 +48,9 @@ impl Announce for Eager {
 
 /// One published fact, shared by every reader.
 pub struct Item {
-    /// Increases by one per item since the emulator started; the SSE `id:`.
+    /// The SSE `id:`: increases by one per item, starting after [`Hub::base`], so that an id
+    /// handed out by an earlier process (a page reconnecting after a restart) is never
+    /// mistaken for one of this process's.
     pub id: u64,
     /// The SSE `event:` name: `agent`, `call`, `request`, `delivery`, `fault`, `clock`, ...
     pub kind: &'static str,
@@ -111,10 +113,12 @@ struct Ring {
 
 struct Inner {
     capacity: usize,
+    /// Every id this hub gives out is larger: the wall-clock µs when it was made.
+    base: u64,
     /// Set once the first reader subscribes; before that nothing is kept.
     active: AtomicBool,
     ring: Mutex<Ring>,
-    /// The id of the newest item.
+    /// The id of the newest item (`base` before any).
     newest: AtomicU64,
     /// Readers parked in `wait_after`: a publish with none (the usual case, as readers gather
     /// items for a while after each wake-up) wakes nobody and costs one load.
@@ -142,14 +146,24 @@ impl Default for Hub {
 
 impl Hub {
     pub fn new(capacity: usize) -> Hub {
+        // Wall time, not the virtual clock: it tells processes apart, and one process cannot
+        // publish an item per µs for long enough to reach the next one's base.
+        let base = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        Hub::with_base(capacity, base)
+    }
+
+    fn with_base(capacity: usize, base: u64) -> Hub {
         Hub(Arc::new(Inner {
             capacity: capacity.max(1),
+            base,
             active: AtomicBool::new(false),
             ring: Mutex::new(Ring {
                 items: VecDeque::new(),
-                next_id: 1,
+                next_id: base + 1,
             }),
-            newest: AtomicU64::new(0),
+            newest: AtomicU64::new(base),
             waiting: AtomicUsize::new(0),
             wake: Notify::new(),
         }))
@@ -223,9 +237,20 @@ impl Hub {
         self.0.active.store(true, Ordering::Relaxed);
     }
 
-    /// The id of the newest item published (0 before any).
+    /// The id of the newest item published ([`Hub::base`] before any).
     pub fn newest(&self) -> u64 {
         self.0.newest.load(Ordering::SeqCst)
+    }
+
+    /// Below every id this hub gives out.
+    pub fn base(&self) -> u64 {
+        self.0.base
+    }
+
+    /// Whether `id` was given out by this hub (or is its base, "before anything"): only such
+    /// an id can be resumed from.
+    pub fn issued(&self, id: u64) -> bool {
+        (self.0.base..=self.newest()).contains(&id)
     }
 
     /// Resolves once an item newer than `seen` is published (at once if there is one).
@@ -274,7 +299,7 @@ mod tests {
 
     #[test]
     fn nothing_kept_until_a_reader_subscribes() {
-        let hub = Hub::new(4);
+        let hub = Hub::with_base(4, 0);
         let mut called = false;
         hub.publish("agent", None, || {
             called = true;
@@ -290,7 +315,7 @@ mod tests {
 
     #[test]
     fn resume_and_lag() {
-        let hub = Hub::new(3);
+        let hub = Hub::with_base(3, 0);
         hub.subscribe();
         for n in 0..5 {
             hub.publish("call", None, || json!(n));
@@ -306,5 +331,19 @@ mod tests {
             other => panic!("expected lag, got {other:?}"),
         }
         assert_eq!(ids(&hub.since(2, 1)), vec![3]);
+    }
+
+    #[test]
+    fn ids_start_after_the_base_and_only_issued_ones_resume() {
+        let hub = Hub::new(3);
+        let base = hub.base();
+        assert!(base > 1_700_000_000_000_000, "µs since the epoch");
+        assert_eq!(hub.newest(), base);
+        hub.subscribe();
+        hub.publish("call", None, || json!(1));
+        assert_eq!(hub.newest(), base + 1);
+        assert!(hub.issued(base) && hub.issued(base + 1));
+        // An earlier process's id (smaller base) and a later one's are both foreign.
+        assert!(!hub.issued(base - 5) && !hub.issued(base + 2) && !hub.issued(0));
     }
 }

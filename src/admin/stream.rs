@@ -131,10 +131,10 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
     ctx.metrics.stream_opened();
     let _count = ReaderCount(ctx.metrics.clone());
     let now = hub.newest();
-    // An id from before a restart (larger than anything published since) cannot be resumed:
+    // An id this process did not give out (one from before a restart) cannot be resumed:
     // the reader is told, and starts from now.
     let (mut last, resumed) = match last {
-        Some(id) if id <= now => (id, true),
+        Some(id) if hub.issued(id) && id <= now => (id, true),
         _ => (now, false),
     };
     let hello = format!(
