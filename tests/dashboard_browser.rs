@@ -470,3 +470,138 @@ fn the_dashboard_follows_a_call_and_acts_on_the_model() {
     std::fs::write(dir.join("dashboard.png"), &png).unwrap();
     eprintln!("login shown after {took_login:?}, hang-up after {took_hangup:?}; screenshot in target/dashboard.png");
 }
+
+/// Readable on a narrow window (nothing wider than 400 px makes the page scroll sideways) and
+/// usable from the keyboard alone: Tab reaches an agent's controls, and Enter on the focused
+/// button changes the model.
+#[test]
+fn the_page_fits_a_narrow_window_and_works_from_the_keyboard() {
+    let Some(exe) = chromium_or_skip() else {
+        return;
+    };
+    let emu = start();
+    let (_browser, port) = launch(&exe, "narrow");
+    let mut page = Cdp::connect(port);
+    page.call("Page.enable", json!({}));
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 400, "height": 800, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{}/_ccemu/ui?tenant={UDESK_APP_ID}", emu.url())}),
+    );
+    page.wait_event("Page.loadEventFired");
+    page.wait_for(
+        "the page live",
+        "document.getElementById('conn').textContent === 'live' && document.querySelector('[data-agent-row=\"9007\"]')",
+        Duration::from_secs(20),
+        Instant::now(),
+    );
+    let widths = page.eval(
+        "[document.documentElement.scrollWidth, window.innerWidth,
+          [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+             && ![...document.querySelectorAll('body *')].some(a => a !== e && a.contains(e)
+                   && ['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX))).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)]",
+    );
+    let (scroll, inner) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    assert!(
+        scroll <= inner + 1.0,
+        "the page scrolls sideways at 400 px: {widths}"
+    );
+
+    // Every control can take the focus: nothing interactive is taken out of the tab order.
+    let untabbable = page.eval(
+        "[...document.querySelectorAll('button, select, input, textarea, a[href]')]
+           .filter(e => e.tabIndex < 0 && e.offsetParent !== null).map(e => e.outerHTML.slice(0, 80))",
+    );
+    assert_eq!(untabbable, json!([]), "controls out of the tab order");
+
+    // Tab to agent 9007's select, pick the next state with the arrow key, and while the table is
+    // redrawn by another agent's events, Tab on to its button and press Enter.
+    let key = |page: &mut Cdp, key: &str, code: i64| {
+        for kind in ["keyDown", "keyUp"] {
+            let mut p =
+                json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code});
+            if key == "Enter" && kind == "keyDown" {
+                p["text"] = json!("\r");
+            }
+            page.call("Input.dispatchKeyEvent", p);
+        }
+    };
+    let focused_is = |page: &mut Cdp, sel: &str| {
+        page.eval(&format!(
+            "document.activeElement === document.querySelector('{sel}')"
+        )) == json!(true)
+    };
+    let select = "select[data-agent=\"9007\"]";
+    let mut tabs = 0;
+    while !focused_is(&mut page, select) {
+        key(&mut page, "Tab", 9);
+        tabs += 1;
+        assert!(tabs < 400, "Tab never reached agent 9007's state select");
+    }
+    key(&mut page, "ArrowDown", 40);
+    let picked = page.eval(&format!("document.querySelector('{select}').value"));
+    assert_ne!(
+        picked,
+        json!("offline"),
+        "the arrow key picks another state"
+    );
+    set_agent(&emu, "9006", "idle");
+    page.wait_for(
+        "9006 idle",
+        &agent_state_is("9006", "idle"),
+        WITHIN,
+        Instant::now(),
+    );
+    assert!(focused_is(&mut page, select), "the redraw kept the focus");
+    assert_eq!(
+        page.eval(&format!("document.querySelector('{select}').value")),
+        picked
+    );
+    key(&mut page, "Tab", 9);
+    assert!(
+        focused_is(&mut page, "[data-set-agent=\"9007\"]"),
+        "Tab moves on to the Set button"
+    );
+    let t = Instant::now();
+    key(&mut page, "Enter", 13);
+    let picked = picked.as_str().unwrap().to_string();
+    page.wait_for(
+        "agent 9007 set from the keyboard",
+        &agent_state_is("9007", &picked),
+        WITHIN,
+        t,
+    );
+    let snap = admin(
+        &emu,
+        "GET",
+        &format!("/ui/snapshot?tenant={UDESK_APP_ID}"),
+        None,
+    );
+    let a = snap.json["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "9007")
+        .unwrap()
+        .clone();
+    assert_eq!(a["state"], picked.as_str(), "the model moved: {a}");
+    let shot = page.call("Page.captureScreenshot", json!({"format": "png"}));
+    let png = b64decode(shot["data"].as_str().unwrap());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("dashboard-narrow.png"), &png).unwrap();
+    eprintln!("{tabs} Tab presses to agent 9007's select at 400 px; it became {picked}");
+}
+
+fn set_agent(emu: &ccemu::Emulator, agent: &str, state: &str) {
+    let r = admin(
+        emu,
+        "POST",
+        "/agent-state",
+        Some(json!({"tenant": UDESK_APP_ID, "agent": agent, "state": state})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -24,6 +24,8 @@ const S = {
   snap: null, calls: new Map(), deliveries: [], requests: [], faults: [], disabled: [],
   clock: { now_ms: 0, frozen: false, at: Date.now() },
   lastId: null, chart: [], reloading: null, pendingCalls: new Set(),
+  // A state picked in an agent's select but not yet set: kept across the table's re-renders.
+  picked: {},
 };
 
 const $ = (id) => document.getElementById(id);
@@ -260,12 +262,21 @@ function renderClock() {
 function renderAgents() {
   const agents = S.snap ? S.snap.agents : [];
   $("n-agents").textContent = agents.length;
+  // Every agent event redraws the table: the control that had the focus gets it back, so a
+  // keyboard user is not thrown out of the table by someone else's call.
+  const f = document.activeElement;
+  const refocus = f && f.closest && f.closest("#agents")
+    ? (f.dataset.agent !== undefined ? `select[data-agent="${CSS.escape(f.dataset.agent)}"]`
+      : f.dataset.setAgent !== undefined ? `[data-set-agent="${CSS.escape(f.dataset.setAgent)}"]` : null)
+    : null;
   $("agents").replaceChildren(...agents.map((a) => {
-    const sel = el("select", { "aria-label": "state for " + a.id, "data-agent": a.id },
+    const sel = el("select", { "aria-label": "state for " + a.id, "data-agent": a.id,
+      onchange: (e) => { S.picked[a.id] = e.target.value; } },
       ...S.snap.states.map((s) => el("option", { value: s }, s)));
-    sel.value = a.state;
+    sel.value = S.picked[a.id] !== undefined ? S.picked[a.id] : a.state;
     const btn = el("button", { "data-set-agent": a.id, onclick: () => act(async () => {
       await api("POST", "/_ccemu/agent-state", { tenant: S.tenant, agent: a.id, state: sel.value });
+      delete S.picked[a.id];
     }) }, "Set");
     return el("tr", { "data-agent-row": a.id },
       el("td", {}, a.name ? a.name + " " : "", el("span", { class: "muted" }, a.id)),
@@ -275,6 +286,7 @@ function renderAgents() {
       el("td", {}, (a.queues || []).join(", ")),
       el("td", { class: "nowrap" }, sel, " ", btn));
   }));
+  if (refocus) { const e = document.querySelector(refocus); if (e) e.focus(); }
 }
 
 function renderQueues() {
