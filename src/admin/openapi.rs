@@ -118,7 +118,7 @@ fn reset_body() -> Value {
 }
 fn clock_body() -> Value {
     json!({"type": "object", "properties": {
-        "real": {"const": true}, "frozen": {"type": "boolean"},
+        "real": {"type": "boolean", "enum": [true]}, "frozen": {"type": "boolean"},
         "now_ms": {"type": "integer"}, "advance_ms": {"type": "integer"}},
         "additionalProperties": false})
 }
@@ -544,7 +544,7 @@ fn operation(r: &AdminRoute, g: &mut SchemaGenerator) -> Value {
     let ok_schema = if let Some(answer) = r.answer {
         answer(g).to_value()
     } else if r.content_type == "application/json" {
-        json!({"type": ["object", "array"]})
+        json!({"type": "object"})
     } else if r.content_type == "text/event-stream" {
         // One server-sent event, as readers parse it; `data` is JSON text (docs/dashboard.md).
         json!({"type": "object", "properties": {"event": {"type": "string"},
@@ -719,7 +719,51 @@ fn webhooks() -> Map<String, Value> {
 fn generator() -> SchemaGenerator {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12().for_serialize();
     settings.definitions_path = "/components/schemas".into();
+    settings
+        .transforms
+        .push(Box::new(schemars::transform::RecursiveTransform(one_enum)));
     settings.into_generator()
+}
+
+/// A unit enum whose variants carry doc comments comes out of schemars as a `oneOf` of string
+/// `const`s; client generators read that as a union of literal types (openapi-python-client
+/// stops at the first). One `enum` says the same, with the variants' docs in its description.
+fn one_enum(schema: &mut Schema) {
+    let Some(Value::Array(options)) = schema.get("oneOf") else {
+        return;
+    };
+    let mut values = Vec::new();
+    let mut notes = Vec::new();
+    for o in options {
+        if o.get("type") != Some(&json!("string")) {
+            return;
+        }
+        let these: Vec<Value> = match (o.get("const"), o.get("enum")) {
+            (Some(c), None) => vec![c.clone()],
+            (None, Some(Value::Array(e))) => e.clone(),
+            _ => return,
+        };
+        if let Some(Value::String(d)) = o.get("description") {
+            for v in &these {
+                notes.push(format!("`{}`: {d}", v.as_str().unwrap_or_default()));
+            }
+        }
+        values.extend(these);
+    }
+    schema.remove("oneOf");
+    schema.insert("type".into(), json!("string"));
+    schema.insert("enum".into(), Value::Array(values));
+    if !notes.is_empty() {
+        let before = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| format!("{d} "))
+            .unwrap_or_default();
+        schema.insert(
+            "description".into(),
+            json!(format!("{before}{}", notes.join("; "))),
+        );
+    }
 }
 
 /// The document.
