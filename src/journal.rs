@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
 /// One request and what became of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Entry {
     /// Increases by one per request since the emulator started (never reset, so a test can tell
     /// entries apart across clears).
@@ -49,6 +49,7 @@ pub struct Entry {
     /// before authentication (by a fault or a bad signature).
     pub tenant: Option<String>,
     #[serde(serialize_with = "method_name")]
+    #[schemars(with = "String")]
     pub method: Method,
     pub path: String,
     pub query: String,

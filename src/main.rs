@@ -50,8 +50,8 @@ enum Command {
     },
     /// Write a running emulator's contract report (JSON, Markdown, JUnit) into a directory.
     Report(ccemu::cli::report::ReportArgs),
-    /// Read a live Udesk app or NXCloud team through its read APIs and write a fixture of it
-    /// (secrets masked unless --show-secrets); docs/fixtures.md.
+    /// Read a live Udesk app, NXCloud team or Huawei CEC tenant space through its read APIs and
+    /// write a fixture of it (secrets masked unless --show-secrets); docs/fixtures.md.
     Import(ccemu::cli::import::ImportArgs),
     /// Validate fixture and scenario files offline against their JSON Schemas (schemas/) and
     /// ccemu's own load checks; prints each error with its line and JSON Pointer, exit 1 on any.

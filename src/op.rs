@@ -152,7 +152,7 @@ impl Op {
 }
 
 /// One deviation from the contract.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// `unknown_field`, `wrong_type`, `quirky_spelling`, `missing_header`, `timestamp_seconds`,
     /// `body_shape`.

@@ -11,7 +11,8 @@
 //!   supervisor's action on the live call, now (404 unknown call, 409 naming the state that
 //!   refuses it, 400 a malformed action).
 
-use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer};
+use super::answers::{CallAnswer, CallList};
+use super::refusal::{method_not_allowed, not_found, parse, refuse, typed, Answer};
 use crate::calls::spec::{CallSpec, HangupBy};
 use crate::calls::Call;
 use crate::emulator::Ctx;
@@ -37,7 +38,7 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
         (&Method::GET, [id]) => ctx
             .calls
             .get(id)
-            .map(|c| ok(view(&c)))
+            .map(|c| typed(&c))
             .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("call {id} not found"))),
         (&Method::POST, [id, "hangup"]) => hangup(ctx, req, id),
         (&Method::POST, [id, "actions"]) => act(ctx, req, id),
@@ -46,8 +47,9 @@ fn route(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     }
 }
 
-fn view(c: &Call) -> Value {
-    serde_json::to_value(c).unwrap_or(Value::Null)
+/// The answer to a change: the call as it is now.
+fn changed(call: &Call) -> Reply {
+    typed(&CallAnswer { id: &call.id, call })
 }
 
 fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
@@ -65,7 +67,7 @@ fn start(ctx: &Ctx, req: &ApiRequest) -> Answer {
     // A call starting now rings its first agent before this answer is sent.
     ctx.advance();
     let call = ctx.calls.get(&call.id).unwrap_or(call);
-    Ok(ok(json!({"id": call.id, "call": view(&call)})))
+    Ok(changed(&call))
 }
 
 fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
@@ -132,22 +134,11 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     });
     let total = calls.len();
     let page: Vec<&Call> = calls.iter().skip(offset).take(limit).collect();
-    Ok(Reply::json(
-        StatusCode::OK,
-        &CallList {
-            count: page.len(),
-            total,
-            calls: page,
-        },
-    ))
-}
-
-#[derive(serde::Serialize)]
-struct CallList<'a> {
-    count: usize,
-    /// Calls that passed the filters, before `offset` and `limit`.
-    total: usize,
-    calls: Vec<&'a Call>,
+    Ok(typed(&CallList {
+        count: page.len(),
+        total,
+        calls: page,
+    }))
 }
 
 /// Whether `c` passes the filter `key=want`. Enum fields compare in their JSON spelling.
@@ -194,7 +185,7 @@ fn hangup(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
         .calls
         .hangup(ctx, id, body.by)
         .map_err(|e| refuse(StatusCode::CONFLICT, e))?;
-    Ok(ok(json!({"id": call.id, "call": view(&call)})))
+    Ok(changed(&call))
 }
 
 fn act(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
@@ -218,5 +209,5 @@ fn act(ctx: &Ctx, req: &ApiRequest, id: &str) -> Answer {
         crate::calls::Refused::State(m) => refuse(StatusCode::CONFLICT, m),
         crate::calls::Refused::Invalid(m) => refuse(StatusCode::BAD_REQUEST, m),
     })?;
-    Ok(ok(json!({"id": call.id, "call": view(&call)})))
+    Ok(changed(&call))
 }

@@ -1,6 +1,8 @@
 //! `/_ccemu/faults`, `/_ccemu/scenarios`, `/_ccemu/skews` and `/_ccemu/revoke-tokens`: the control
 //! side of `crate::scenarios`.
 
+use super::answers::{FaultAdded, FaultList};
+use super::refusal::typed;
 use super::refusal::{method_not_allowed, not_found, ok, parse, refuse as error, Answer};
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
@@ -69,9 +71,18 @@ pub fn rules_in(ctx: &Ctx, scenarios: &Scenarios, req: &ApiRequest, path: &str) 
             let id = scenarios
                 .add_rule(spec, None)
                 .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-            Ok(ok(json!({"id": id})))
+            Ok(typed(&FaultAdded { id }))
         }
-        (&Method::GET, "/_ccemu/faults") => Ok(ok(json!({"faults": scenarios.list_rules()}))),
+        (&Method::GET, "/_ccemu/faults") => Ok(typed(&FaultList {
+            faults: scenarios
+                .list_rules()
+                .into_iter()
+                .filter_map(|r| match r {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+        })),
         (&Method::DELETE, "/_ccemu/faults") => {
             for id in scenarios.rule_ids() {
                 ctx.hangs.release_rule(id);
@@ -141,7 +152,7 @@ fn load_scenario(ctx: &Ctx, req: &ApiRequest) -> Answer {
         .scenarios
         .load(ctx, file)
         .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    Ok(ok(json!(loaded)))
+    Ok(typed(&loaded))
 }
 
 #[derive(Deserialize)]

@@ -7,14 +7,16 @@
 //!   refused 400 with the Udesk document's code for the node kind at fault and the node named:
 //!   `{"error","message","code","flow","node"}`.
 
-use super::refusal::{method_not_allowed, ok, parse, refuse, Answer};
+use super::answers::{IvrList, IvrView};
+use super::refusal::typed;
+use super::refusal::{method_not_allowed, parse, refuse, Answer};
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
 use crate::model::ivr::{IvrFlow, Voice};
 use crate::model::{ModelError, Tenant};
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub const PATH: &str = "/_ccemu/ivr-flows";
 
@@ -31,12 +33,12 @@ pub fn handle(ctx: &Ctx, req: &ApiRequest) -> Reply {
     answer.unwrap_or_else(Reply::from)
 }
 
-fn view(t: &Tenant) -> Value {
-    json!({
-        "tenant": t.id,
-        "voices": t.voices.values().collect::<Vec<_>>(),
-        "flows": t.ivr_flows.values().collect::<Vec<_>>(),
-    })
+fn view(t: &Tenant) -> IvrView<'_> {
+    IvrView {
+        tenant: &t.id,
+        voices: t.voices.values().collect(),
+        flows: t.ivr_flows.values().collect(),
+    }
 }
 
 fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
@@ -49,11 +51,11 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
         Some(id) => model
             .tenants
             .get(&id)
-            .map(|t| ok(view(t)))
+            .map(|t| typed(&view(t)))
             .ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("tenant {id} not found"))),
-        None => Ok(ok(
-            json!({"tenants": model.tenants.values().map(view).collect::<Vec<_>>()}),
-        )),
+        None => Ok(typed(&IvrList {
+            tenants: model.tenants.values().map(view).collect(),
+        })),
     }
 }
 
@@ -73,7 +75,7 @@ fn replace(ctx: &Ctx, req: &ApiRequest) -> Answer {
         .tenant_mut(&body.tenant)
         .map_err(|e| refuse(StatusCode::NOT_FOUND, e.to_string()))?;
     match t.replace_ivr_flows(body.flows, body.voices) {
-        Ok(()) => Ok(ok(view(t))),
+        Ok(()) => Ok(typed(&view(t))),
         Err(ModelError::Ivr(e)) => Ok(Reply::json(
             StatusCode::BAD_REQUEST,
             &json!({

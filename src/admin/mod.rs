@@ -6,6 +6,7 @@
 //! `guard` keeps web pages (foreign Origin or Host, non-JSON writes) and, with `--admin-token`,
 //! callers without the token out.
 
+pub mod answers;
 pub mod calls;
 pub mod contract;
 pub mod faults;
@@ -176,12 +177,12 @@ pub async fn handle(ctx: &Ctx, req: ApiRequest) -> Reply {
 
 fn health(ctx: &Ctx) -> Reply {
     let tenants = ctx.tenant_count();
-    ok(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "tenants": tenants,
-        "now_ms": ctx.now_ms(),
-    }))
+    refusal::typed(&answers::Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        tenants,
+        now_ms: ctx.now_ms(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -272,7 +273,11 @@ fn state(ctx: &Ctx) -> Reply {
 }
 
 fn clock(ctx: &Ctx) -> Reply {
-    ok(json!({"now_ms": ctx.clock.now_ms(), "frozen": ctx.clock.is_frozen()}))
+    refusal::typed(&answers::ClockView {
+        now_ms: ctx.clock.now_ms(),
+        frozen: ctx.clock.is_frozen(),
+        sandbox: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -391,12 +396,12 @@ fn agent_state(ctx: &Ctx, req: &ApiRequest) -> AdminResult {
             error(status, e.to_string())
         })?;
     drop(model);
-    Ok(ok(json!({
-        "tenant": change.tenant,
-        "agent": change.agent,
-        "state": state.name(),
-        "at_ms": at_ms,
-    })))
+    Ok(refusal::typed(&answers::AgentStateSet {
+        tenant: change.tenant,
+        agent: change.agent,
+        state: state.name().to_string(),
+        at_ms,
+    }))
 }
 
 fn merge_fixture(ctx: &Ctx, req: &ApiRequest) -> AdminResult {

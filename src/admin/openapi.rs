@@ -8,8 +8,17 @@
 //! A new admin endpoint is one more row; the body schemas of fixtures and scenarios are the
 //! JSON Schemas of `schemas/`, referenced rather than copied.
 
+use super::answers::*;
 use crate::contract::schemas;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
+
+/// The schema of an answer type, from the generator that gathers their components.
+type AnswerSchema = fn(&mut SchemaGenerator) -> Schema;
+
+fn of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
 
 /// One admin operation.
 pub struct AdminRoute {
@@ -23,6 +32,9 @@ pub struct AdminRoute {
     pub body_required: bool,
     /// The media type of the 200 answer (refusals are always JSON).
     pub content_type: &'static str,
+    /// The 200 answer's type (`super::answers`, or the domain type answered as it is); `None`:
+    /// described only as a JSON object or array.
+    pub answer: Option<AnswerSchema>,
     /// Whether `?sandbox=ID` scopes it (docs/sandboxes.md).
     pub sandbox: bool,
     /// The docs page that describes it.
@@ -37,6 +49,7 @@ const fn route(method: &'static str, path: &'static str, summary: &'static str) 
         body: None,
         body_required: false,
         content_type: "application/json",
+        answer: None,
         sandbox: false,
         doc: "docs/admin.md",
     }
@@ -52,6 +65,11 @@ impl AdminRoute {
     const fn optional_body(mut self, schema: fn() -> Value) -> Self {
         self.body = Some(schema);
         self.body_required = false;
+        self
+    }
+    /// The 200 answer's schema, derived from the type the handler serialises.
+    const fn answers(mut self, schema: AnswerSchema) -> Self {
+        self.answer = Some(schema);
         self
     }
     /// A 200 answer that is not JSON.
@@ -100,7 +118,7 @@ fn reset_body() -> Value {
 }
 fn clock_body() -> Value {
     json!({"type": "object", "properties": {
-        "real": {"const": true}, "frozen": {"type": "boolean"},
+        "real": {"type": "boolean", "enum": [true]}, "frozen": {"type": "boolean"},
         "now_ms": {"type": "integer"}, "advance_ms": {"type": "integer"}},
         "additionalProperties": false})
 }
@@ -149,6 +167,13 @@ fn snapshot_body() -> Value {
         "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"}}})
 }
 
+/// `GET /_ccemu/ivr-flows`: one tenant's (`?tenant=`) or every tenant's.
+fn ivr_flows(g: &mut SchemaGenerator) -> Schema {
+    let one = g.subschema_for::<IvrView<'static>>();
+    let all = g.subschema_for::<IvrList<'static>>();
+    schemars::json_schema!({"oneOf": [one, all]})
+}
+
 /// Every admin operation. A new endpoint is one more row here (and the test finds it missing
 /// until it is).
 pub const ROUTES: &[AdminRoute] = &[
@@ -156,7 +181,8 @@ pub const ROUTES: &[AdminRoute] = &[
         "GET",
         "/_ccemu/health",
         "Liveness, version, tenant count, virtual now",
-    ),
+    )
+    .answers(of::<Health>),
     route("POST", "/_ccemu/reset", "Back to the startup state").optional_body(reset_body),
     route(
         "GET",
@@ -171,26 +197,32 @@ pub const ROUTES: &[AdminRoute] = &[
     )
     .body(fixture_fragment)
     .doc("docs/fixtures.md"),
-    route("GET", "/_ccemu/clock", "The virtual clock").sandboxed(),
+    route("GET", "/_ccemu/clock", "The virtual clock")
+        .answers(of::<ClockView>)
+        .sandboxed(),
     route(
         "POST",
         "/_ccemu/clock",
         "Freeze, set or move the virtual clock",
     )
     .body(clock_body)
+    .answers(of::<ClockView>)
     .sandboxed(),
     route(
         "POST",
         "/_ccemu/agent-state",
         "Move an agent along its state timeline",
     )
-    .body(agent_state_body),
+    .body(agent_state_body)
+    .answers(of::<AgentStateSet>),
     route(
         "GET",
         "/_ccemu/routes",
         "Every vendor route with its contract",
     ),
-    route("GET", "/_ccemu/requests", "The request journal").sandboxed(),
+    route("GET", "/_ccemu/requests", "The request journal")
+        .answers(of::<Journal<'static>>)
+        .sandboxed(),
     route("DELETE", "/_ccemu/requests", "Clear the journal"),
     route(
         "GET",
@@ -209,9 +241,11 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/requests/wait",
         "Wait until N journal entries match",
     )
-    .body(wait_body),
+    .body(wait_body)
+    .answers(of::<JournalFound<'static>>),
     route("POST", "/_ccemu/faults", "Add a fault rule")
         .body(rule)
+        .answers(of::<FaultAdded>)
         .sandboxed()
         .doc("docs/scenarios.md"),
     route(
@@ -219,6 +253,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/faults",
         "The fault rules with their counters",
     )
+    .answers(of::<FaultList>)
     .sandboxed()
     .doc("docs/scenarios.md"),
     route("DELETE", "/_ccemu/faults", "Drop every fault rule")
@@ -232,6 +267,7 @@ pub const ROUTES: &[AdminRoute] = &[
         .doc("docs/scenarios.md"),
     route("POST", "/_ccemu/scenarios", "Load a scenario file")
         .body(scenario)
+        .answers(of::<crate::scenarios::Loaded>)
         .doc("docs/scenarios.md"),
     route(
         "GET",
@@ -254,6 +290,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/webhooks/deliveries",
         "Every delivery attempt",
     )
+    .answers(of::<Deliveries<'static>>)
     .sandboxed()
     .doc("docs/events.md"),
     route(
@@ -268,6 +305,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "Wait until N deliveries match",
     )
     .body(wait_body)
+    .answers(of::<DeliveriesFound<'static>>)
     .doc("docs/events.md"),
     route("POST", "/_ccemu/events", "Push one event by hand")
         .body(events_body)
@@ -281,29 +319,38 @@ pub const ROUTES: &[AdminRoute] = &[
     .doc("docs/events.md"),
     route("POST", "/_ccemu/calls", "Start a simulated call")
         .body(call)
+        .answers(of::<CallAnswer<'static>>)
         .doc("docs/calls.md"),
-    route("GET", "/_ccemu/calls", "Live and finished calls").doc("docs/calls.md"),
-    route("GET", "/_ccemu/calls/{id}", "One call").doc("docs/calls.md"),
+    route("GET", "/_ccemu/calls", "Live and finished calls")
+        .answers(of::<CallList<'static>>)
+        .doc("docs/calls.md"),
+    route("GET", "/_ccemu/calls/{id}", "One call")
+        .answers(of::<crate::calls::Call>)
+        .doc("docs/calls.md"),
     route("POST", "/_ccemu/calls/{id}/hangup", "End a call now")
         .optional_body(hangup_body)
+        .answers(of::<CallAnswer<'static>>)
         .doc("docs/calls.md"),
     route(
         "POST",
         "/_ccemu/calls/{id}/actions",
         "An agent's or supervisor's action on a live call: hold, resume, consult, three-way, transfer, eavesdrop, intercept",
     )
+    .answers(of::<CallAnswer<'static>>)
     .doc("docs/calls.md"),
     route(
         "GET",
         "/_ccemu/ivr-flows",
         "A tenant's IVR flows and voice list (every tenant's without ?tenant=)",
     )
+    .answers(ivr_flows)
     .doc("docs/calls.md"),
     route(
         "PUT",
         "/_ccemu/ivr-flows",
         "Replace a tenant's IVR flows (and voices), checked with the Udesk document's codes",
     )
+    .answers(of::<IvrView<'static>>)
     .doc("docs/calls.md"),
     route("GET", "/_ccemu/ui", "The dashboard page (HTML)")
         .returns("text/html")
@@ -364,9 +411,14 @@ pub const ROUTES: &[AdminRoute] = &[
     .doc("docs/contract.md"),
     route("POST", "/_ccemu/sandboxes", "Make a sandbox")
         .optional_body(sandbox_body)
+        .answers(of::<SandboxView>)
         .doc("docs/sandboxes.md"),
-    route("GET", "/_ccemu/sandboxes", "The sandboxes").doc("docs/sandboxes.md"),
-    route("GET", "/_ccemu/sandboxes/{id}", "One sandbox").doc("docs/sandboxes.md"),
+    route("GET", "/_ccemu/sandboxes", "The sandboxes")
+        .answers(of::<SandboxList>)
+        .doc("docs/sandboxes.md"),
+    route("GET", "/_ccemu/sandboxes/{id}", "One sandbox")
+        .answers(of::<SandboxView>)
+        .doc("docs/sandboxes.md"),
     route("DELETE", "/_ccemu/sandboxes/{id}", "Drop a sandbox").doc("docs/sandboxes.md"),
     route(
         "POST",
@@ -376,13 +428,17 @@ pub const ROUTES: &[AdminRoute] = &[
     .doc("docs/sandboxes.md"),
     route("POST", "/_ccemu/snapshots", "Take a named snapshot")
         .body(snapshot_body)
+        .answers(of::<SnapshotTaken>)
         .sandboxed(),
-    route("GET", "/_ccemu/snapshots", "The named snapshots").sandboxed(),
+    route("GET", "/_ccemu/snapshots", "The named snapshots")
+        .answers(of::<SnapshotList>)
+        .sandboxed(),
     route(
         "POST",
         "/_ccemu/snapshots/{name}/restore",
         "Restore a named snapshot",
     )
+    .answers(of::<SnapshotRestored>)
     .sandboxed(),
     route(
         "DELETE",
@@ -484,9 +540,11 @@ pub fn allowed_methods(path: &str) -> Option<Vec<&'static str>> {
     matched.then_some(out)
 }
 
-fn operation(r: &AdminRoute) -> Value {
-    let ok_schema = if r.content_type == "application/json" {
-        json!({"type": ["object", "array"]})
+fn operation(r: &AdminRoute, g: &mut SchemaGenerator) -> Value {
+    let ok_schema = if let Some(answer) = r.answer {
+        answer(g).to_value()
+    } else if r.content_type == "application/json" {
+        json!({"type": "object"})
     } else if r.content_type == "text/event-stream" {
         // One server-sent event, as readers parse it; `data` is JSON text (docs/dashboard.md).
         json!({"type": "object", "properties": {"event": {"type": "string"},
@@ -510,42 +568,95 @@ fn operation(r: &AdminRoute) -> Value {
     op
 }
 
-/// The Udesk event body (docs/events.md): the envelope, and `data` by category.
-fn udesk_event(category: &str, event: &str) -> Value {
+/// The members a call event adds to the call's own fields (`calls::CallFields`): the IVR
+/// node's, the consulted agent's or supervisor's, and what the step itself carries.
+fn call_event_extras(event: &str) -> Vec<(String, Value)> {
+    let s = || json!({"type": "string"});
+    let opt = || json!({"type": ["string", "null"]});
+    let agent = |prefix: &str| {
+        vec![
+            (format!("{prefix}_id"), s()),
+            (format!("{prefix}_work_id"), opt()),
+            (format!("{prefix}_extension"), opt()),
+        ]
+    };
+    let node = |more: &[(&str, Value)]| {
+        let mut v = vec![
+            ("ivr_node".to_string(), s()),
+            ("ivr_node_kind".to_string(), s()),
+        ];
+        v.extend(more.iter().map(|(k, t)| (k.to_string(), t.clone())));
+        v
+    };
+    match event {
+        "hold_agent_succ" => vec![("hold".into(), json!({"type": "boolean"}))],
+        "extern_succ" => vec![("external_number".into(), s())],
+        "consult_succ" => {
+            let mut v = agent("consulted_agent");
+            v.push(("customer_held".into(), json!({"type": "boolean"})));
+            v
+        }
+        "end_consult_succ" | "three_way_succ" => agent("consulted_agent"),
+        "eavesdrop_succ" => agent("supervisor"),
+        "substitute_succ" => {
+            let mut v = agent("supervisor");
+            v.push(("replaced_agent_id".into(), s()));
+            v
+        }
+        "play_succ" => node(&[("voice_id", s()), ("voice_name", s())]),
+        "dtmf_gather_succ" => node(&[("digits", s())]),
+        "asr_gather_succ" => node(&[("text", s())]),
+        "voice_mail_succ" => node(&[
+            ("voicemail_duration", json!({"type": "integer"})),
+            ("voicemail_file", s()),
+        ]),
+        _ => Vec::new(),
+    }
+}
+
+/// The Udesk event body (docs/events.md): the envelope, and `data` by category. A call event's
+/// `data` is `calls::CallFields` (its schema derived from the type) plus its step's members, and
+/// nothing else; one pushed by hand with `POST /_ccemu/events` carries the fields it was given.
+fn udesk_event(category: &str, event: &str, g: &mut SchemaGenerator) -> Value {
     let s = |t: &str| json!({"type": t});
     let opt = |t: &str| json!({"type": [t, "null"]});
     let data = match category {
         "agent_state" => {
-            json!({"type": "object", "required": ["agent_id", "state", "state_des"], "properties": {
-            "agent_id": s("string"), "work_id": s("string"), "agent_name": s("string"), "extension": opt("string"),
+            json!({"type": "object", "required": ["agent_id", "work_id", "agent_name", "extension", "state", "state_des",
+                "reason_code", "reason_code_des", "previous_state", "previous_state_des", "ext_state"],
+            "additionalProperties": false, "properties": {
+            "agent_id": s("string"), "work_id": s("string"), "agent_name": s("string"), "extension": s("string"),
             "state": s("integer"), "state_des": s("string"), "reason_code": s("integer"), "reason_code_des": s("string"),
             "previous_state": s("integer"), "previous_state_des": s("string"), "ext_state": s("integer")}})
         }
         "ext_state" => {
-            json!({"type": "object", "required": ["extension", "action"], "properties": {
-            "agent_id": opt("string"), "work_id": s("string"), "agent_name": s("string"), "extension": s("string"),
+            json!({"type": "object", "required": ["agent_id", "work_id", "agent_name", "extension", "number", "signal_type", "action", "ext_state"],
+            "additionalProperties": false, "properties": {
+            "agent_id": s("string"), "work_id": s("string"), "agent_name": s("string"), "extension": s("string"),
             "number": s("string"), "signal_type": s("integer"), "action": {"enum": ["bind", "unbind", "line"]},
-            "ext_state": s("integer"), "previous_ext_state": s("integer")}})
+            "ext_state": s("integer"), "previous_ext_state": {"type": "integer", "description": "With action \"line\" only."}}})
         }
         "agent_call_mode" => {
-            json!({"type": "object", "required": ["agent_id", "signal_type", "call_mode"], "properties": {
-            "agent_id": s("string"), "signal_type": opt("integer"), "call_mode": {"enum": ["sip", "webrtc", ""]},
+            json!({"type": "object", "required": ["agent_id", "work_id", "agent_name", "extension", "signal_type", "call_mode", "previous_signal_type", "previous_call_mode"],
+            "additionalProperties": false, "properties": {
+            "agent_id": s("string"), "work_id": s("string"), "agent_name": s("string"), "extension": s("string"),
+            "signal_type": opt("integer"), "call_mode": {"enum": ["sip", "webrtc", ""]},
             "previous_signal_type": opt("integer"), "previous_call_mode": {"enum": ["sip", "webrtc", ""]}}})
         }
         _ => {
-            json!({"type": "object", "description": "A simulated call's fields (docs/calls.md); an event pushed with POST /_ccemu/events carries the given fields.",
-            "properties": {
-            "call_id": s("string"), "direction": {"enum": ["inbound", "outbound"]}, "caller": opt("string"),
-            "callee": opt("string"), "queue_id": opt("string"), "agent_id": opt("string"), "work_id": opt("string"),
-            "extension": opt("string"), "order_id": opt("string"), "start_time": opt("integer"),
-            "enqueue_time": opt("integer"), "dequeue_time": opt("integer"), "ring_time": opt("integer"),
-            "answer_time": opt("integer"), "end_time": opt("integer"), "talk_duration": opt("integer"),
-            "hangup_by": opt("string"), "hangup_cause": opt("string"), "outcome": opt("string")}})
+            let fields = g.subschema_for::<crate::calls::CallFields>().to_value();
+            let extras = call_event_extras(event);
+            let required: Vec<&String> = extras.iter().map(|(k, _)| k).collect();
+            let properties: Map<String, Value> = extras.iter().cloned().collect();
+            json!({"allOf": [fields], "required": required, "properties": properties,
+                "unevaluatedProperties": false,
+                "description": "The call's fields (docs/calls.md) and the step's own; an event pushed with POST /_ccemu/events carries the fields it was given instead."})
         }
     };
     json!({
         "type": "object",
         "required": ["event", "category", "event_id", "app_id", "subscription_id", "subscription_name", "timestamp", "data"],
+        "additionalProperties": false,
         "properties": {
             "event": {"const": event},
             "category": {"const": category},
@@ -557,47 +668,6 @@ fn udesk_event(category: &str, event: &str) -> Value {
             "data": data,
         },
     })
-}
-
-fn nxcloud_cdr() -> Value {
-    let int = json!({"type": "integer"});
-    let text = json!({"type": "string"});
-    let mut props = Map::new();
-    for k in [
-        "answered",
-        "answerTime",
-        "callDuration",
-        "direction",
-        "endTime",
-        "hangupBy",
-        "hangupCode",
-        "inQueueTime",
-        "outQueueTime",
-        "queueDuration",
-        "ringDuration",
-        "ringTime",
-        "startTime",
-        "totalCustomerPrice",
-    ] {
-        props.insert(k.into(), int.clone());
-    }
-    for k in [
-        "agentName",
-        "agentNickName",
-        "callId",
-        "dtmfKeys",
-        "callStatus",
-        "hangupReason",
-        "recordUrl",
-        "taskId",
-        "orderId",
-    ] {
-        props.insert(k.into(), text.clone());
-    }
-    props.insert("caller".into(), json!({"type": ["string", "null"]}));
-    props.insert("callee".into(), json!({"type": ["string", "null"]}));
-    let required: Vec<&String> = props.keys().collect();
-    json!({"type": "object", "required": required, "properties": props})
 }
 
 /// The headers every delivery carries (docs/events.md), as webhook parameters.
@@ -644,12 +714,65 @@ fn webhooks() -> Map<String, Value> {
     out
 }
 
+/// Answer schemas gather their named types under `#/components/schemas/` (draft 2020-12, as
+/// OpenAPI 3.1's dialect), each as serialised: fields skipped when empty are not required.
+fn generator() -> SchemaGenerator {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12().for_serialize();
+    settings.definitions_path = "/components/schemas".into();
+    settings
+        .transforms
+        .push(Box::new(schemars::transform::RecursiveTransform(one_enum)));
+    settings.into_generator()
+}
+
+/// A unit enum whose variants carry doc comments comes out of schemars as a `oneOf` of string
+/// `const`s; client generators read that as a union of literal types (openapi-python-client
+/// stops at the first). One `enum` says the same, with the variants' docs in its description.
+fn one_enum(schema: &mut Schema) {
+    let Some(Value::Array(options)) = schema.get("oneOf") else {
+        return;
+    };
+    let mut values = Vec::new();
+    let mut notes = Vec::new();
+    for o in options {
+        if o.get("type") != Some(&json!("string")) {
+            return;
+        }
+        let these: Vec<Value> = match (o.get("const"), o.get("enum")) {
+            (Some(c), None) => vec![c.clone()],
+            (None, Some(Value::Array(e))) => e.clone(),
+            _ => return,
+        };
+        if let Some(Value::String(d)) = o.get("description") {
+            for v in &these {
+                notes.push(format!("`{}`: {d}", v.as_str().unwrap_or_default()));
+            }
+        }
+        values.extend(these);
+    }
+    schema.remove("oneOf");
+    schema.insert("type".into(), json!("string"));
+    schema.insert("enum".into(), Value::Array(values));
+    if !notes.is_empty() {
+        let before = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| format!("{d} "))
+            .unwrap_or_default();
+        schema.insert(
+            "description".into(),
+            json!(format!("{before}{}", notes.join("; "))),
+        );
+    }
+}
+
 /// The document.
 pub fn document() -> Value {
+    let mut g = generator();
     let mut paths = Map::new();
     for r in ROUTES {
         let item = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
-        item[r.method.to_ascii_lowercase()] = operation(r);
+        item[r.method.to_ascii_lowercase()] = operation(r, &mut g);
     }
     let mut components = Map::new();
     components.insert(
@@ -664,9 +787,14 @@ pub fn document() -> Value {
         json!({"$ref": "#/components/schemas/scenario.rule"}),
     );
     for (category, event) in crate::vendors::udesk::events::EVENTS {
-        components.insert(format!("udesk.{event}"), udesk_event(category, event));
+        components.insert(
+            format!("udesk.{event}"),
+            udesk_event(category, event, &mut g),
+        );
     }
-    components.insert("nxcloud.cdr".into(), nxcloud_cdr());
+    let cdr = g.subschema_for::<crate::vendors::nxcloud::cdr::Cdr>();
+    components.insert("nxcloud.cdr".into(), cdr.to_value());
+    components.extend(g.take_definitions(true));
     json!({
         "openapi": "3.1.0",
         "info": {

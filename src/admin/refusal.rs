@@ -32,6 +32,11 @@ pub fn ok(value: serde_json::Value) -> Reply {
     Reply::json(StatusCode::OK, &value)
 }
 
+/// A 200 with one of `super::answers`' types (its schema is the one admin.json gives).
+pub fn typed<T: serde::Serialize>(answer: &T) -> Reply {
+    Reply::json(StatusCode::OK, answer)
+}
+
 pub fn not_found() -> Refusal {
     refuse(StatusCode::NOT_FOUND, "no such admin path")
 }

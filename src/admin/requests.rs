@@ -1,5 +1,7 @@
 //! `/_ccemu/requests`: the journal, listed, counted, cleared and waited on.
 
+use super::answers::{Journal, JournalFound};
+use super::refusal::typed;
 use super::refusal::{
     method_not_allowed, not_found, ok, parse, refuse as error, Answer, Refusal, Wait,
 };
@@ -109,11 +111,11 @@ fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let (spec, limit) = spec_from_query(req)?;
     let entries = ctx.journal.select(&spec, limit);
     let entries: Vec<&Entry> = entries.iter().map(|e| &**e).collect();
-    Ok(ok(json!({
-        "enabled": ctx.journal.enabled(),
-        "capacity": ctx.journal.capacity(),
-        "requests": entries,
-    })))
+    Ok(typed(&Journal {
+        enabled: ctx.journal.enabled(),
+        capacity: ctx.journal.capacity(),
+        requests: entries,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -154,7 +156,10 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
     {
         Ok(entries) => {
             let entries: Vec<&Entry> = entries.iter().map(|e| &**e).collect();
-            Ok(ok(json!({"count": entries.len(), "requests": entries})))
+            Ok(typed(&JournalFound {
+                count: entries.len(),
+                requests: entries,
+            }))
         }
         Err(seen) => Ok(body.timed_out(seen, "requests arrived")),
     }

@@ -10,6 +10,8 @@
 //! - `GET /_ccemu/requests[/count]?sandbox=ID`, `GET /_ccemu/webhooks/deliveries?sandbox=ID` —
 //!   the journal and the delivery log narrowed to its tenants (other filters still apply).
 
+use super::answers::{ClockView, SandboxList, SandboxTenant, SandboxView};
+use super::refusal::typed;
 use super::refusal::{method_not_allowed, not_found, ok, refuse as error, Answer, Refusal};
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Reply};
@@ -75,19 +77,19 @@ fn sandboxes(ctx: &Ctx, req: &ApiRequest, path: &str) -> Answer {
     match (&req.method, path) {
         (&Method::POST, PREFIX) => create(ctx, req),
         (&Method::GET, PREFIX) => {
-            let list: Vec<Value> = ctx.sandboxes.list().iter().map(|s| describe(s)).collect();
-            Ok(ok(json!({
-                "count": list.len(),
-                "max": ctx.config.max_sandboxes,
-                "sandboxes": list,
-            })))
+            let list: Vec<SandboxView> = ctx.sandboxes.list().iter().map(|s| describe(s)).collect();
+            Ok(typed(&SandboxList {
+                count: list.len(),
+                max: ctx.config.max_sandboxes,
+                sandboxes: list,
+            }))
         }
         (_, PREFIX) => Err(method_not_allowed()),
         (method, p) => {
             let rest = p.strip_prefix("/_ccemu/sandboxes/").unwrap_or_default();
             match rest.split_once('/') {
                 None => match *method {
-                    Method::GET => Ok(ok(describe(&*find(ctx, rest)?))),
+                    Method::GET => Ok(typed(&describe(&*find(ctx, rest)?))),
                     Method::DELETE => match drop_sandbox(ctx, rest) {
                         Some(_) => Ok(ok(json!({"status": "deleted", "id": rest}))),
                         None => Err(find(ctx, rest).err().unwrap_or_else(not_found)),
@@ -155,15 +157,13 @@ fn create(ctx: &Ctx, req: &ApiRequest) -> Answer {
         Err(CreateError::Invalid(why)) => return Err(error(StatusCode::BAD_REQUEST, why)),
     };
     let mut answer = describe(&sb);
-    if let Value::Object(map) = &mut answer {
-        // The first tenant of each vendor, under the vendor's own field names: what a test
-        // usually needs, without walking the list.
-        for t in sb.template() {
-            let (vendor, creds) = credentials(t);
-            map.entry(vendor).or_insert(creds);
-        }
+    // The first tenant of each vendor, under the vendor's own field names: what a test usually
+    // needs, without walking the list.
+    for t in sb.template() {
+        let (vendor, creds) = credentials(t);
+        answer.first.entry(vendor).or_insert(creds);
     }
-    Ok(ok(answer))
+    Ok(typed(&answer))
 }
 
 /// A tenant's credentials as the vendor names them.
@@ -199,24 +199,37 @@ fn credentials(t: &Tenant) -> (String, Value) {
     }
 }
 
-fn describe(sb: &Sandbox) -> Value {
-    let tenants: Vec<Value> = sb
+fn describe(sb: &Sandbox) -> SandboxView {
+    let tenants: Vec<SandboxTenant> = sb
         .template()
         .iter()
         .map(|t| {
             let (vendor, creds) = credentials(t);
-            json!({"id": t.id, "name": t.name, "vendor": vendor, "credentials": creds})
+            SandboxTenant {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                vendor,
+                credentials: match creds {
+                    Value::Object(m) => m,
+                    _ => Default::default(),
+                },
+            }
         })
         .collect();
-    json!({
-        "id": sb.id,
-        "seed": sb.seed().to_string(),
-        "tenants": tenants,
-        "clock": {"now_ms": sb.clock.now_ms(), "frozen": sb.clock.is_frozen()},
-        "faults": sb.scenarios.rule_ids().len(),
-        "idle_ms": sb.idle_ms(),
-        "created_ms": sb.created_ms(),
-    })
+    SandboxView {
+        id: sb.id.clone(),
+        seed: sb.seed().to_string(),
+        tenants,
+        clock: ClockView {
+            now_ms: sb.clock.now_ms(),
+            frozen: sb.clock.is_frozen(),
+            sandbox: None,
+        },
+        faults: sb.scenarios.rule_ids().len(),
+        idle_ms: sb.idle_ms(),
+        created_ms: sb.created_ms(),
+        first: Default::default(),
+    }
 }
 
 /// An admin path narrowed to one sandbox.
@@ -314,7 +327,11 @@ fn narrow(body: &mut Value, list: &str, sb: &Sandbox, limit: Option<usize>) -> u
 /// The sandbox's clock, with the global clock call's shapes and rules.
 fn clock(sb: &Sandbox, req: &ApiRequest) -> Answer {
     let show = || {
-        ok(json!({"now_ms": sb.clock.now_ms(), "frozen": sb.clock.is_frozen(), "sandbox": sb.id}))
+        typed(&ClockView {
+            now_ms: sb.clock.now_ms(),
+            frozen: sb.clock.is_frozen(),
+            sandbox: Some(sb.id.clone()),
+        })
     };
     match req.method {
         Method::GET => Ok(show()),

@@ -6,6 +6,8 @@
 //! - `POST /_ccemu/snapshots/{name}/restore` — put the state back as it was.
 //! - `DELETE /_ccemu/snapshots/{name}` — forget one.
 
+use super::answers::{SnapshotList, SnapshotRestored, SnapshotTaken};
+use super::refusal::typed;
 use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer};
 use crate::emulator::Ctx;
 use crate::http::ApiRequest;
@@ -37,7 +39,9 @@ pub fn handle(ctx: &Ctx, sb: Option<&Sandbox>, req: &ApiRequest, path: &str) -> 
     let scope = sb.map(|s| s.id.as_str());
     if path == "/_ccemu/snapshots" {
         return match req.method {
-            Method::GET => Ok(ok(json!({"snapshots": ctx.snapshots.list(scope)}))),
+            Method::GET => Ok(typed(&SnapshotList {
+                snapshots: ctx.snapshots.list(scope),
+            })),
             Method::POST => {
                 let take: Take = parse(req)?;
                 let (summary, replaced) = match sb {
@@ -45,9 +49,7 @@ pub fn handle(ctx: &Ctx, sb: Option<&Sandbox>, req: &ApiRequest, path: &str) -> 
                     Some(sb) => snapshots::save_sandbox(ctx, sb, &take.name),
                 }
                 .map_err(refused)?;
-                let mut answer = json!(summary);
-                answer["replaced"] = json!(replaced);
-                Ok(ok(answer))
+                Ok(typed(&SnapshotTaken { summary, replaced }))
             }
             _ => Err(method_not_allowed()),
         };
@@ -60,9 +62,10 @@ pub fn handle(ctx: &Ctx, sb: Option<&Sandbox>, req: &ApiRequest, path: &str) -> 
                 Some(sb) => snapshots::restore_sandbox(ctx, sb, name),
             }
             .map_err(refused)?;
-            let mut answer = json!(summary);
-            answer["status"] = json!("restored");
-            Ok(ok(answer))
+            Ok(typed(&SnapshotRestored {
+                summary,
+                status: "restored",
+            }))
         }
         (Some((_, "restore")), _) => Err(method_not_allowed()),
         (Some(_), _) => Err(not_found()),

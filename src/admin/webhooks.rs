@@ -9,6 +9,8 @@
 //! - `POST /_ccemu/call-mode` `{"tenant", "agent", "signal_type"}` — the agent switches the
 //!   extension type it calls with (the console action behind `agent_call_mode_change`).
 
+use super::answers::{Deliveries, DeliveriesFound};
+use super::refusal::typed;
 use super::refusal::{method_not_allowed, not_found, ok, parse, refuse, Answer, Refusal, Wait};
 use crate::emulator::Ctx;
 use crate::events::log::{DeliveryMatch, Status};
@@ -90,11 +92,11 @@ fn filters(req: &ApiRequest) -> Result<(DeliveryMatch, Option<usize>), Refusal> 
 fn list(ctx: &Ctx, req: &ApiRequest) -> Answer {
     let (m, limit) = filters(req)?;
     let deliveries = ctx.events.log.select(&m, limit);
-    Ok(ok(json!({
-        "capacity": ctx.events.log.capacity(),
-        "count": deliveries.len(),
-        "deliveries": deliveries,
-    })))
+    Ok(typed(&Deliveries {
+        capacity: ctx.events.log.capacity(),
+        count: deliveries.len(),
+        deliveries: &deliveries,
+    }))
 }
 
 /// Answers as soon as `count` matching deliveries are in the log (those already there count),
@@ -114,7 +116,10 @@ async fn wait(ctx: &Ctx, req: &ApiRequest) -> Answer {
         .wait(&body.matcher, body.count, body.timeout())
         .await
     {
-        Ok(found) => Ok(ok(json!({"count": found.len(), "deliveries": found}))),
+        Ok(found) => Ok(typed(&DeliveriesFound {
+            count: found.len(),
+            deliveries: &found,
+        })),
         Err(seen) => Ok(body.timed_out(seen, "deliveries")),
     }
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// What the current node waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Waiting {
     /// A voice plays (play node, or a hangup node's goodbye).
@@ -29,7 +29,7 @@ pub enum Waiting {
 }
 
 /// Where a call is in its flow; kept on the call (and in the state file).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IvrState {
     pub flow: String,
     pub node: Option<String>,

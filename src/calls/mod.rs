@@ -33,7 +33,7 @@ pub use agenda::{Calls, Profile, Saved, MAX_CALLS_PER_HOUR};
 
 use crate::model::{Model, Tenant};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use spec::HangupBy;
 use std::collections::BTreeMap;
 use std::ops::DerefMut;
@@ -51,14 +51,14 @@ pub trait Host {
     fn now_ms(&self) -> i64;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Inbound,
     Outbound,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
     /// Not started yet (`at_ms` in the future).
@@ -74,7 +74,7 @@ pub enum CallState {
 }
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Answered,
@@ -92,7 +92,7 @@ pub enum Outcome {
 
 /// A consultation in progress: the consulted agent rings, then talks to the first agent while
 /// the customer is held, or has joined a three-way call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Consult {
     pub agent: String,
     pub since_ms: i64,
@@ -103,7 +103,7 @@ pub struct Consult {
 
 /// A stretch of talk one agent had with the customer: a transferred call's talk time is split
 /// between the agents who had it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Leg {
     pub agent: String,
     pub from_ms: i64,
@@ -111,7 +111,7 @@ pub struct Leg {
 }
 
 /// One step of a call's history, as `GET /_ccemu/calls` shows it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     pub name: String,
     pub at_ms: i64,
@@ -122,7 +122,7 @@ pub struct Step {
 }
 
 /// A call and, once it ended, its record: the vendor faces shape their CDRs from this.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Call {
     pub id: String,
     pub tenant: String,
@@ -195,7 +195,7 @@ pub struct Call {
 }
 
 /// The call's durations and behaviour, drawn once at creation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub ring_ms: i64,
     pub ring_timeout_ms: i64,
@@ -239,38 +239,76 @@ impl Call {
     /// The fields every call event carries (Udesk's payload `data`, the source of NXCloud's
     /// CDR), in ccemu's snake_case.
     pub fn fields(&self, t: Option<&Tenant>) -> Value {
+        serde_json::to_value(self.event_fields(t)).unwrap_or(Value::Null)
+    }
+
+    /// [`Call::fields`] as its type, whose JSON Schema is the webhooks' (admin.json).
+    pub fn event_fields(&self, t: Option<&Tenant>) -> CallFields {
         let agent = self
             .agent
             .as_deref()
             .or(self.ringing.first().map(String::as_str));
         let a = agent.and_then(|id| t.and_then(|t| t.agents.get(id)));
         let ext = a.and_then(|a| t.and_then(|t| a.call_extension(t)));
-        json!({
-            "call_id": self.id,
-            "direction": self.direction,
-            "caller": self.caller,
-            "callee": self.callee,
-            "queue_id": self.queue,
-            "agent_id": agent,
-            "work_id": a.map(|a| a.work_id.clone()),
-            "extension": ext.map(|e| e.extension.clone()),
-            "order_id": self.order_id,
-            "start_time": self.start_ms,
-            "enqueue_time": self.enqueue_ms,
-            "dequeue_time": self.dequeue_ms,
-            "ring_time": self.ring_ms,
-            "answer_time": self.answer_ms,
-            "end_time": self.end_ms,
-            "talk_duration": self.talk_s(),
-            "hangup_by": self.hangup_by,
-            "hangup_cause": self.hangup_cause,
-            "outcome": self.outcome,
-            "ivr_flow": self.ivr.as_ref().map(|s| s.flow.clone()),
-            "variables": self.variables,
-            "dtmf_keys": self.dtmf_keys,
-            "finishing_agent_id": self.finishing_agent(),
-        })
+        CallFields {
+            call_id: self.id.clone(),
+            direction: self.direction,
+            caller: self.caller.clone(),
+            callee: self.callee.clone(),
+            queue_id: self.queue.clone(),
+            agent_id: agent.map(str::to_string),
+            work_id: a.map(|a| a.work_id.clone()),
+            extension: ext.map(|e| e.extension.clone()),
+            order_id: self.order_id.clone(),
+            start_time: self.start_ms,
+            enqueue_time: self.enqueue_ms,
+            dequeue_time: self.dequeue_ms,
+            ring_time: self.ring_ms,
+            answer_time: self.answer_ms,
+            end_time: self.end_ms,
+            talk_duration: self.talk_s(),
+            hangup_by: self.hangup_by,
+            hangup_cause: self.hangup_cause.clone(),
+            outcome: self.outcome,
+            ivr_flow: self.ivr.as_ref().map(|s| s.flow.clone()),
+            variables: self.variables.clone(),
+            dtmf_keys: self.dtmf_keys.clone(),
+            finishing_agent_id: self.finishing_agent().map(str::to_string),
+        }
     }
+}
+
+/// The fields every call event carries, as Udesk call events' `data` and the source of the
+/// NXCloud CDR (docs/events.md); a step adds its own beside them (digits, consulted agent...).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct CallFields {
+    pub call_id: String,
+    pub direction: Direction,
+    pub caller: String,
+    pub callee: String,
+    pub queue_id: Option<String>,
+    /// Who answered or dialled, else the first agent ringing.
+    pub agent_id: Option<String>,
+    pub work_id: Option<String>,
+    pub extension: Option<String>,
+    pub order_id: Option<String>,
+    /// Instants are epoch milliseconds on the virtual clock.
+    pub start_time: i64,
+    pub enqueue_time: Option<i64>,
+    pub dequeue_time: Option<i64>,
+    pub ring_time: Option<i64>,
+    pub answer_time: Option<i64>,
+    pub end_time: Option<i64>,
+    /// Whole seconds of talk (0 when unanswered).
+    pub talk_duration: i64,
+    pub hangup_by: Option<HangupBy>,
+    pub hangup_cause: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub ivr_flow: Option<String>,
+    pub variables: BTreeMap<String, String>,
+    pub dtmf_keys: String,
+    /// The agent who had the call last.
+    pub finishing_agent_id: Option<String>,
 }
 
 /// 32 hex digits in the 8-4-4-4-12 form Udesk answers call ids in.

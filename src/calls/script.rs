@@ -6,7 +6,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Keys the caller presses, `after_ms` from the start of the call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Press {
     pub after_ms: u64,
@@ -14,7 +14,7 @@ pub struct Press {
 }
 
 /// What the caller says, `after_ms` from the start of the call (speech recognition hears it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Say {
     pub after_ms: u64,
@@ -22,7 +22,7 @@ pub struct Say {
 }
 
 /// The caller's part. A load profile mixes several with `weight`s.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallerScript {
     /// Relative weight when the call spec lists several scripts (default 1).
@@ -106,7 +106,9 @@ pub fn draw<'a>(scripts: &'a [CallerScript], rng: &mut impl Rng) -> Option<&'a C
     scripts.last()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Hold,
@@ -148,7 +150,9 @@ impl ActionKind {
 
 /// An agent's or supervisor's action on a live call: in a call's `actions` script
 /// (`after_ms` from the answer) or posted to `/_ccemu/calls/{id}/actions` (now).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct AgentAction {
     pub action: ActionKind,

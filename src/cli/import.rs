@@ -1,4 +1,4 @@
-//! `ccemu import udesk|nxcloud`: reads a live tenant through the vendor's own read APIs and
+//! `ccemu import udesk|nxcloud|huawei`: reads a live tenant through the vendor's own read APIs and
 //! writes a fixture of it, so a developer can run offline against a copy of their real tenant's
 //! configuration. Secrets (Udesk's AuthToken and extension passwords, NXCloud's accessSecret) are
 //! written as `********` unless `--show-secrets` is given: a fixture tends to get committed.
@@ -7,8 +7,11 @@
 //! (`GET /agents`) and the extensions bound to them (each agent's `ExtenInfos`); an extension
 //! bound to no agent is listed by no Udesk read API, so it is not copied. NXCloud: agent groups
 //! (`agentGroup/page`) and agents (`agent/page`), an agent's groups found by the group names its
-//! `queueName` lists. Configuration only: agents' live states are not copied (every agent starts
-//! offline).
+//! `queueName` lists. Huawei CEC: a token from `tokenByAkSk`, the SIP server and agents from
+//! `querySysInfo` (with `queryAgentInfo` filling in business accounts and SIP accounts), skills
+//! page by page from `querySkills` and each skill's agents from `queryAgentInfoBySkillId`; the
+//! app secret, agents' sign-in and SIP passwords are masked. Configuration only: agents' live
+//! states are not copied (every agent starts offline).
 
 use crate::vendors::udesk::auth;
 use clap::Args;
@@ -22,7 +25,7 @@ pub const MASK: &str = "********";
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The vendor to read: udesk or nxcloud (huawei is not supported yet).
+    /// The vendor to read: udesk, nxcloud or huawei.
     pub vendor: String,
     /// The vendor's base URL (https://… for the real one, or a running ccemu).
     #[arg(long)]
@@ -36,7 +39,8 @@ pub struct ImportArgs {
     /// Udesk AuthToken.
     #[arg(long, default_value = "")]
     pub auth_token: String,
-    /// NXCloud tenantId.
+    /// NXCloud tenantId; for huawei, the imported tenant's id (default: the tenantId its agents
+    /// carry).
     #[arg(long, default_value = "")]
     pub tenant_id: String,
     /// NXCloud accessKey.
@@ -45,7 +49,14 @@ pub struct ImportArgs {
     /// NXCloud accessSecret.
     #[arg(long, default_value = "")]
     pub access_secret: String,
-    /// Write the AuthToken and extension passwords as they are instead of masked.
+    /// Huawei CEC app_key.
+    #[arg(long, default_value = "")]
+    pub app_key: String,
+    /// Huawei CEC app_secret.
+    #[arg(long, default_value = "")]
+    pub app_secret: String,
+    /// Write the secrets (AuthToken, extension passwords, accessSecret, app_secret, agents'
+    /// passwords) as they are instead of masked.
     #[arg(long)]
     pub show_secrets: bool,
     /// Where to write the fixture; default stdout.
@@ -82,8 +93,12 @@ pub fn run(args: &ImportArgs) -> Result<Value, String> {
             ])?;
             runtime.block_on(nxcloud(args))
         }
+        "huawei" => {
+            need(&[("app-key", &args.app_key), ("app-secret", &args.app_secret)])?;
+            runtime.block_on(huawei(args))
+        }
         other => Err(format!(
-            "import from {other} is not supported yet; udesk or nxcloud"
+            "import from {other} is not supported; udesk, nxcloud or huawei"
         )),
     }
 }
@@ -96,12 +111,12 @@ fn wall_ms() -> String {
         .to_string()
 }
 
-/// Sends `req`, answers the body as JSON.
-async fn send(
+/// Sends `req`, answers the status and the body.
+async fn exchange(
     client: &crate::events::client::HttpClient,
     req: hyper::Request<Full<Bytes>>,
     what: &str,
-) -> Result<Value, String> {
+) -> Result<(hyper::StatusCode, Bytes), String> {
     let answer = client
         .request(req)
         .await
@@ -113,6 +128,16 @@ async fn send(
         .await
         .map_err(|e| format!("{what}: {e}"))?
         .to_bytes();
+    Ok((status, body))
+}
+
+/// Sends `req`, answers the body as JSON.
+async fn send(
+    client: &crate::events::client::HttpClient,
+    req: hyper::Request<Full<Bytes>>,
+    what: &str,
+) -> Result<Value, String> {
+    let (status, body) = exchange(client, req, what).await?;
     serde_json::from_slice(&body).map_err(|e| {
         format!(
             "{what}: HTTP {status}, not JSON ({e}): {}",
@@ -410,6 +435,233 @@ async fn udesk(args: &ImportArgs) -> Result<Value, String> {
             "queues": queues,
             "agents": agents,
             "extensions": extensions.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        }],
+    }))
+}
+
+/// One Huawei CEC call with the Bearer token: the whole body once the status is 200.
+async fn hw_call(
+    client: &crate::events::client::HttpClient,
+    args: &ImportArgs,
+    token: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, String> {
+    let url = format!("{}{path}", args.url.trim_end_matches('/'));
+    let builder = match body {
+        Some(_) => hyper::Request::post(&url),
+        None => hyper::Request::get(&url),
+    };
+    let bytes = match body {
+        Some(b) => serde_json::to_vec(b).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let req = builder
+        .header("Content-Type", "application/json")
+        .header("Authorization", format!("Bearer {token}"))
+        .header("X-APP-Key", &args.app_key)
+        .body(Full::new(Bytes::from(bytes)))
+        .map_err(|e| format!("{url}: {e}"))?;
+    hw_send(client, req, path).await
+}
+
+/// Sends a Huawei request; a status other than 200 is the vendor's refusal.
+async fn hw_send(
+    client: &crate::events::client::HttpClient,
+    req: hyper::Request<Full<Bytes>>,
+    what: &str,
+) -> Result<Value, String> {
+    let (status, body) = exchange(client, req, what).await?;
+    let text = String::from_utf8_lossy(&body);
+    if status != hyper::StatusCode::OK {
+        return Err(format!("{what}: HTTP {status}: {text}"));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("{what}: not JSON ({e}): {text}"))
+}
+
+/// A business answer (`returnCode`/`resultCode`) that is not "0" is a refusal too.
+fn hw_ok(what: &str, v: Value) -> Result<Value, String> {
+    for code in ["returnCode", "resultCode"] {
+        if let Some(c) = v.get(code) {
+            if text(c) != "0" {
+                return Err(format!("{what}: {v}"));
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// ccRoleId back to the model's role: 3 leader, 4 outbound, 255 idle, anything else an
+/// operator (the model's default role).
+fn hw_role(cc_role_id: &Value) -> &'static str {
+    match cc_role_id.as_u64() {
+        Some(3) => "leader",
+        Some(4) => "outbound",
+        Some(255) => "idle",
+        _ => "agent",
+    }
+}
+
+async fn huawei(args: &ImportArgs) -> Result<Value, String> {
+    const SYS_INFO: &str = "/apiaccess/CC-Mangemant/v1/querySysInfo";
+    const AGENT_INFO: &str = "/apiaccess/CC-Mangemant/v1/queryAgentInfo";
+    const SKILLS: &str = "/apiaccess/rest/cc-management/v1/skill/querySkills";
+    const BY_SKILL: &str = "/apiaccess/rest/cc-management/v1/agentAccount/queryAgentInfoBySkillId";
+    let client = crate::events::client::build(None)?;
+    let secret = |s: String| {
+        if args.show_secrets || s.is_empty() {
+            s
+        } else {
+            MASK.to_string()
+        }
+    };
+    let token_url = format!(
+        "{}/apigovernance/api/oauth/tokenByAkSk",
+        args.url.trim_end_matches('/')
+    );
+    let body = json!({"app_key": args.app_key, "app_secret": args.app_secret});
+    let req = hyper::Request::post(&token_url)
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(|e| format!("{token_url}: {e}"))?;
+    let token = text(&hw_send(&client, req, "tokenByAkSk").await?["AccessToken"]);
+    if token.is_empty() {
+        return Err("tokenByAkSk: no AccessToken in the answer".into());
+    }
+    let sys = hw_call(&client, args, &token, SYS_INFO, None).await?;
+    let info = hw_call(&client, args, &token, AGENT_INFO, None).await?;
+    let softphones: std::collections::HashMap<String, &Value> = info["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| (text(&a["workNo"]), a))
+        .collect();
+
+    // Skills, page by page, and the members of each.
+    let mut skills = Vec::new();
+    loop {
+        let offset = skills.len();
+        let page = hw_ok(
+            "querySkills",
+            hw_call(
+                &client,
+                args,
+                &token,
+                SKILLS,
+                Some(&json!({"limit": 100, "offset": offset})),
+            )
+            .await?,
+        )?;
+        let rows = page["data"].as_array().cloned().unwrap_or_default();
+        let done = rows.is_empty();
+        skills.extend(rows);
+        if done
+            || page["total"]
+                .as_u64()
+                .is_some_and(|t| skills.len() as u64 >= t)
+        {
+            break;
+        }
+    }
+    let mut memberships: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut queues = Vec::new();
+    for s in &skills {
+        let id = text(&s["skillId"]);
+        for page_num in 0.. {
+            let page = hw_ok(
+                "queryAgentInfoBySkillId",
+                hw_call(
+                    &client,
+                    args,
+                    &token,
+                    BY_SKILL,
+                    Some(&json!({"requestParam": {
+                        "skillId": s["skillId"], "pageSize": 100, "pageNum": page_num,
+                    }})),
+                )
+                .await?,
+            )?;
+            let rows = page["data"].as_array().cloned().unwrap_or_default();
+            for a in &rows {
+                memberships
+                    .entry(text(&a["workNo"]))
+                    .or_default()
+                    .push(id.clone());
+            }
+            let seen = (page_num + 1) * 100;
+            if rows.len() < 100 || page["count"].as_u64().is_some_and(|c| seen >= c) {
+                break;
+            }
+        }
+        queues.push(json!({
+            "id": id,
+            "name": text(&s["name"]),
+            "description": text(&s["description"]),
+            "media_type_id": s["mediaTypeId"].as_u64().unwrap_or(5),
+        }));
+    }
+
+    let mut tenant_id = args.tenant_id.clone();
+    let mut agents = Vec::new();
+    for a in sys["agents"].as_array().into_iter().flatten() {
+        let work_no = text(&a["workNo"]);
+        if tenant_id.is_empty() {
+            tenant_id = text(&a["tenantId"]);
+        }
+        let soft = softphones.get(&work_no);
+        let pick = |name: &str| {
+            let own = text(&a[name]);
+            if own.is_empty() {
+                soft.map(|s| text(&s[name])).unwrap_or_default()
+            } else {
+                own
+            }
+        };
+        let mut agent = Map::new();
+        agent.insert("id".into(), json!(work_no));
+        agent.insert("name".into(), json!(text(&a["accountName"])));
+        agent.insert("role".into(), json!(hw_role(&a["ccRoleId"])));
+        let mobile = text(&a["selfPhone"]);
+        if !mobile.is_empty() {
+            agent.insert("mobile".into(), json!(mobile));
+        }
+        for (from, to, hide) in [
+            ("accountCode", "account_code", false),
+            ("sipAccount", "sip_number", false),
+            ("sipPwd", "sip_password", true),
+            ("password", "password", true),
+        ] {
+            let v = pick(from);
+            if !v.is_empty() {
+                agent.insert(to.into(), json!(if hide { secret(v) } else { v }));
+            }
+        }
+        if let Some(t) = a["agentType"].as_u64() {
+            agent.insert("agent_type".into(), json!(t));
+        }
+        agent.insert(
+            "queues".into(),
+            json!(memberships.remove(&work_no).unwrap_or_default()),
+        );
+        agents.push(Value::Object(agent));
+    }
+    if tenant_id.is_empty() {
+        tenant_id = "huawei-imported".into();
+    }
+    Ok(json!({
+        "tenants": [{
+            "id": tenant_id,
+            "name": format!("Huawei CEC tenant space {tenant_id} (imported from {})", args.url),
+            "credentials": {
+                "vendor": "huawei",
+                "apps": [{"app_key": args.app_key, "app_secret": secret(args.app_secret.clone())}],
+            },
+            "sip_server": {
+                "ip": text(&sys["sipServiceIp"]),
+                "port": sys["sipServicePort"].as_u64().or_else(|| text(&sys["sipServicePort"]).parse().ok()).unwrap_or(5060),
+            },
+            "queues": queues,
+            "agents": agents,
         }],
     }))
 }

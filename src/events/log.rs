@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// What became of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The receiver answered 2xx.
@@ -33,7 +33,7 @@ impl Status {
 }
 
 /// One attempt to deliver one event to one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Delivery {
     /// Increases by one per attempt since the emulator started (never reset).
     pub seq: u64,
@@ -66,6 +66,7 @@ pub struct Delivery {
     pub duplicate: bool,
     /// The body sent (as JSON when it is JSON).
     #[serde(serialize_with = "body_json")]
+    #[schemars(with = "serde_json::Value")]
     pub body: Bytes,
 }
 

@@ -123,6 +123,26 @@ impl Message {
 
 /// `{"headers": {name: value}, "body": "…", "truncated": bool}`: the body as text (invalid UTF-8
 /// replaced), repeated header names joined with ", ".
+/// The schema of [`Message`]'s hand-written serialisation, beside it.
+impl schemars::JsonSchema for Message {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JournalMessage".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "required": ["headers", "body", "truncated"],
+            "additionalProperties": false,
+            "properties": {
+                "headers": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "Lower-case names; repeated headers joined with \", \"."},
+                "body": {"type": "string"},
+                "truncated": {"type": "boolean"},
+            },
+        })
+    }
+}
+
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct Headers<'a>(&'a Message);

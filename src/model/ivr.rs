@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// A recording of the app's voice list (the document has no voice API; voices come with the
 /// fixture). A play node names one by `id`; playing it takes `duration_ms` of virtual time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Voice {
     pub id: String,
@@ -32,7 +32,7 @@ fn default_voice_ms() -> u64 {
     DEFAULT_VOICE_MS
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     Start,
@@ -84,7 +84,7 @@ impl NodeKind {
 
 /// One branch of a condition or webhook node: the first branch whose test holds is taken.
 /// Exactly one test per branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Branch {
     /// The digits last collected equal this.
@@ -104,7 +104,7 @@ pub struct Branch {
 
 /// A node. One flat shape for every kind (the fields a kind does not use are left out), so a
 /// flow reads the same in a fixture, an admin body and a call's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub id: String,
@@ -156,7 +156,7 @@ pub struct Node {
     pub cause: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IvrFlow {
     pub id: String,

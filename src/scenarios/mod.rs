@@ -55,7 +55,7 @@ pub struct ScenarioFile {
 }
 
 /// A loaded scenario, for `GET /_ccemu/scenarios`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Loaded {
     pub name: String,
     pub description: String,

@@ -12,7 +12,8 @@ use super::{Call, Data};
 use crate::calls::CallState;
 use crate::events::Outbound;
 use crate::model::{Tenant, Vendor};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The request's `size` limit for CDR pages (the notes: ≤ 100).
 const MAX_CDR_PAGE: i64 = 100;
@@ -51,33 +52,82 @@ pub fn record(t: &Tenant, f: &Value) -> Value {
         _ => 2,
     };
     let call_id = f["call_id"].as_str().unwrap_or_default();
-    json!({
-        "agentName": agent_id,
-        "agentNickName": agent.map(|a| a.nick_name.clone()).unwrap_or_default(),
-        "answered": u8::from(answered),
-        "answerTime": ms(&f["answer_time"]),
-        "callDuration": f["talk_duration"].as_i64().unwrap_or(0),
-        "callee": f["callee"],
-        "caller": f["caller"],
-        "callId": call_id,
-        "direction": if f["direction"] == "outbound" { 1 } else { 0 },
-        "dtmfKeys": f["dtmf_keys"].as_str().unwrap_or_default(),
-        "endTime": ms(&f["end_time"]),
-        "hangupBy": hangup_by,
-        "hangupCode": code,
-        "callStatus": status,
-        "hangupReason": reason,
-        "inQueueTime": ms(&f["enqueue_time"]),
-        "outQueueTime": ms(&f["dequeue_time"]),
-        "queueDuration": secs(&f["enqueue_time"], &f["dequeue_time"]),
-        "recordUrl": if answered { format!("https://records.ccemu.invalid/{call_id}.mp3") } else { String::new() },
-        "ringDuration": secs(&f["ring_time"], if answered { &f["answer_time"] } else { &f["end_time"] }),
-        "ringTime": ms(&f["ring_time"]),
-        "startTime": ms(&f["start_time"]),
-        "taskId": "",
-        "orderId": f["order_id"].as_str().unwrap_or_default(),
-        "totalCustomerPrice": 0,
-    })
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let cdr = Cdr {
+        agent_name: agent_id.to_string(),
+        agent_nick_name: agent.map(|a| a.nick_name.clone()).unwrap_or_default(),
+        answered: u8::from(answered),
+        answer_time: ms(&f["answer_time"]),
+        call_duration: f["talk_duration"].as_i64().unwrap_or(0),
+        callee: text(&f["callee"]),
+        caller: text(&f["caller"]),
+        call_id: call_id.to_string(),
+        direction: u8::from(f["direction"] == "outbound"),
+        dtmf_keys: f["dtmf_keys"].as_str().unwrap_or_default().to_string(),
+        end_time: ms(&f["end_time"]),
+        hangup_by,
+        hangup_code: code,
+        call_status: status,
+        hangup_reason: reason,
+        in_queue_time: ms(&f["enqueue_time"]),
+        out_queue_time: ms(&f["dequeue_time"]),
+        queue_duration: secs(&f["enqueue_time"], &f["dequeue_time"]),
+        record_url: if answered {
+            format!("https://records.ccemu.invalid/{call_id}.mp3")
+        } else {
+            String::new()
+        },
+        ring_duration: secs(
+            &f["ring_time"],
+            if answered {
+                &f["answer_time"]
+            } else {
+                &f["end_time"]
+            },
+        ),
+        ring_time: ms(&f["ring_time"]),
+        start_time: ms(&f["start_time"]),
+        task_id: String::new(),
+        order_id: f["order_id"].as_str().unwrap_or_default().to_string(),
+        total_customer_price: 0,
+    };
+    serde_json::to_value(cdr).unwrap_or(Value::Null)
+}
+
+/// One call detail record, as `cdr/page` answers it and the CDR push POSTs it (the
+/// `nxcloud.cdr` webhook of admin.json is this type's schema).
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cdr {
+    pub agent_name: String,
+    pub agent_nick_name: String,
+    /// 1 answered, 0 not.
+    pub answered: u8,
+    pub answer_time: i64,
+    /// Seconds of talk.
+    pub call_duration: i64,
+    pub callee: Option<String>,
+    pub caller: Option<String>,
+    pub call_id: String,
+    /// 0 inbound, 1 outbound.
+    pub direction: u8,
+    pub dtmf_keys: String,
+    pub end_time: i64,
+    /// 0 agent, 1 customer, 2 unknown.
+    pub hangup_by: u8,
+    pub hangup_code: u16,
+    pub call_status: &'static str,
+    pub hangup_reason: &'static str,
+    pub in_queue_time: i64,
+    pub out_queue_time: i64,
+    pub queue_duration: i64,
+    pub record_url: String,
+    pub ring_duration: i64,
+    pub ring_time: i64,
+    pub start_time: i64,
+    pub task_id: String,
+    pub order_id: String,
+    pub total_customer_price: i64,
 }
 
 /// The push of a finished call's CDR to the tenant's `cdr_url`, with its `token` header.
