@@ -74,6 +74,9 @@ pub struct Outbound {
     pub event_id: String,
     /// The virtual instant the event happened: it is due then.
     pub at_ms: i64,
+    /// The payload as the vendor shaped it. Once queued it is `null`: the item keeps only the
+    /// serialised bytes (a parsed tree is several times their size, and a receiver that is down
+    /// can leave thousands waiting); [`Events::save`] parses them back.
     pub body: Value,
 }
 
@@ -203,8 +206,12 @@ impl Events {
     /// Queues events for delivery. Never blocks and never awaits: called as the model lock is
     /// released, on the path of the API call that caused the event.
     pub fn enqueue(&self, outs: Vec<Outbound>) {
-        for out in outs {
-            let body = Bytes::from(serde_json::to_vec(&out.body).unwrap_or_default());
+        for mut out in outs {
+            let value = std::mem::take(&mut out.body);
+            let bytes = serde_json::to_vec(&value).unwrap_or_default();
+            drop(value);
+            // Exactly the payload's size: `Bytes` from a `Vec` would keep its spare capacity.
+            let body = Bytes::from(bytes.into_boxed_slice());
             let key = (out.tenant.clone(), out.target.clone());
             let out = Arc::new(out);
             let overflow = {
@@ -262,7 +269,10 @@ impl Events {
             .into_iter()
             .flat_map(|k| targets[k].queue.iter())
             .map(|i| SavedItem {
-                out: (*i.out).clone(),
+                out: Outbound {
+                    body: serde_json::from_slice(&i.body).unwrap_or(Value::Null),
+                    ..(*i.out).clone()
+                },
                 attempts: i.attempts,
                 due_ms: i.due_ms,
                 decided: i.decided,
