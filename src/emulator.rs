@@ -138,6 +138,10 @@ pub struct Shared {
     /// Named snapshots of the whole state and of each sandbox (`crate::snapshots`).
     pub snapshots: crate::snapshot_store::Store,
     model: Mutex<Model>,
+    /// Moves on every mutable access to the model (and on reset): what `reads` keys on.
+    model_version: std::sync::atomic::AtomicU64,
+    /// Answers to reads, reused until the model or the reader's clock moves.
+    pub reads: crate::read_cache::ReadCache,
     /// The tenant count health last read, answered again while the model lock is busy.
     tenants_seen: std::sync::atomic::AtomicUsize,
     /// Who hears each model event, in what body: the vendors' answer, handed in by whoever
@@ -187,6 +191,8 @@ impl Ctx {
             metrics,
             snapshots: Default::default(),
             model: Mutex::new(fixture.clone()),
+            model_version: std::sync::atomic::AtomicU64::new(0),
+            reads: Default::default(),
             route,
             fixture,
             rng: Mutex::new(rng),
@@ -232,6 +238,9 @@ impl Ctx {
             .filter_map(|id| model.tenants.remove(id))
             .collect();
         *model = self.0.fixture.clone();
+        self.0
+            .model_version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for t in kept {
             model.tenants.insert(t.id.clone(), t);
         }
@@ -504,7 +513,23 @@ impl std::ops::Deref for ModelGuard<'_> {
 
 impl std::ops::DerefMut for ModelGuard<'_> {
     fn deref_mut(&mut self) -> &mut Model {
+        // Any access that could change the model moves the version, so a kept answer
+        // (`read_cache`) is never served across a change. Under the lock: readers of the
+        // version hold it too.
+        self.shared
+            .model_version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.guard.as_deref_mut().expect("guard held until drop")
+    }
+}
+
+impl ModelGuard<'_> {
+    /// The model's version: it moves on every mutable access, so two reads at the same version
+    /// (under the lock) saw the same model.
+    pub fn version(&self) -> u64 {
+        self.shared
+            .model_version
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

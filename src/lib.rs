@@ -26,6 +26,7 @@ pub mod model;
 pub mod offload;
 pub mod op;
 pub mod persist;
+pub mod read_cache;
 pub mod routing;
 pub mod sandbox;
 pub mod scenarios;

@@ -24,6 +24,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "model",
             "offload",
             "op",
+            "read_cache",
             "snapshot_store",
             "tls",
         ],

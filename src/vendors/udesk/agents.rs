@@ -556,6 +556,18 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     // Without a filter that must look at every agent, the page comes straight from the indexes:
     // the work under the lock is the page's.
     if !scan {
+        // The answer depends on the model, the tenant's instant and these inputs only: a page
+        // polled again before either moves is the bytes made last time (`read_cache`).
+        let key = format!(
+            "udesk/agents/{}/{page}/{size}/{}",
+            call.tenant,
+            queue.unwrap_or("")
+        );
+        let version = model.version();
+        if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+            drop(model);
+            return Ok(Answer::kept(&kept));
+        }
         let (total, page_of) = match queue {
             Some(q) => (
                 t.agents.member_count(q),
@@ -565,7 +577,10 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
         };
         let rows: Vec<AgentRow> = page_of.agents().map(|a| agent_row(t, a, now)).collect();
         drop(model);
-        return AgentPage::answer(&call.tenant, (page, size, total), page_of.agents(), &rows);
+        let answer =
+            AgentPage::answer(&call.tenant, (page, size, total), page_of.agents(), &rows)?;
+        call.ctx.reads.put(key, version, now, answer.bytes());
+        return Ok(answer);
     }
     // A filter on fields no index keeps: scan a snapshot with the lock released, then take it
     // again to build the page's rows.

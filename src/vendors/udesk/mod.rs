@@ -107,6 +107,15 @@ impl Answer {
             .map_err(|e| UdeskError::Internal(e.to_string()))
     }
 
+    /// An answer kept by `read_cache`.
+    pub fn kept(bytes: &[u8]) -> Answer {
+        Answer(bytes.to_vec())
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// `Result: null`, what most write operations answer.
     pub fn null() -> Answer {
         Answer(b"null".to_vec())

@@ -1,0 +1,96 @@
+//! Answers to reads, reused until the model or the reader's clock moves.
+//!
+//! A page of a list is most of what a signed read costs: serialising 20 Udesk agents takes more
+//! CPU than the signature, the lock, the journal and hyper together, and clients poll the same
+//! page again and again. An answer is a function of the model, the virtual instant and the
+//! request's own inputs, so it is kept under exactly those and reused while none of them has
+//! changed. The model's version moves on every mutable access to it (`emulator::ModelGuard`),
+//! so a write can never be answered around: the worst a spurious move costs is one rebuild.
+//!
+//! A handler opts in per route, naming the inputs its answer depends on in the key; nothing else
+//! (faults, strict mode, the journal, the envelope) is cached.
+
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Kept answers at most; past it the stale ones go, then all.
+const MAX_ENTRIES: usize = 1024;
+
+/// The largest answer kept: a bigger one is cheap to rebuild compared with its copy.
+const MAX_BYTES: usize = 256 * 1024;
+
+struct Entry {
+    version: u64,
+    now_ms: i64,
+    bytes: Arc<[u8]>,
+}
+
+#[derive(Default)]
+pub struct ReadCache {
+    entries: Mutex<HashMap<String, Entry>>,
+}
+
+impl ReadCache {
+    /// The answer kept under `key` if it was made at this model version and instant.
+    pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Arc<[u8]>> {
+        let entries = self.entries.lock();
+        entries
+            .get(key)
+            .filter(|e| e.version == version && e.now_ms == now_ms)
+            .map(|e| Arc::clone(&e.bytes))
+    }
+
+    /// Keeps `bytes` as the answer under `key` at this version and instant.
+    pub fn put(&self, key: String, version: u64, now_ms: i64, bytes: &[u8]) {
+        if bytes.len() > MAX_BYTES {
+            return;
+        }
+        let bytes: Arc<[u8]> = Arc::from(bytes);
+        let mut entries = self.entries.lock();
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+            entries.retain(|_, e| e.version == version && e.now_ms == now_ms);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            key,
+            Entry {
+                version,
+                now_ms,
+                bytes,
+            },
+        );
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_reused_only_at_its_version_and_instant() {
+        let c = ReadCache::default();
+        c.put("k".into(), 7, 1000, b"page");
+        assert_eq!(c.get("k", 7, 1000).as_deref(), Some(&b"page"[..]));
+        assert!(c.get("k", 8, 1000).is_none(), "the model moved");
+        assert!(c.get("k", 7, 1001).is_none(), "the clock moved");
+        assert!(c.get("other", 7, 1000).is_none());
+    }
+
+    #[test]
+    fn it_stays_bounded() {
+        let c = ReadCache::default();
+        for i in 0..(MAX_ENTRIES * 3) {
+            c.put(format!("k{i}"), i as u64 / 100, 0, b"x");
+        }
+        assert!(c.entries.lock().len() <= MAX_ENTRIES);
+        c.put("big".into(), 1, 0, &vec![0u8; MAX_BYTES + 1]);
+        assert!(c.get("big", 1, 0).is_none());
+    }
+}
