@@ -296,7 +296,7 @@ fn throughput_while_delivering(answer: Option<Answer>, secs: f64) -> Value {
         "signed login/logout with {label}: {per_s:.0} req/s ({} requests); {arrived} delivery attempts arrived, {pending} pending",
         answered.len(),
     );
-    json!({"receiver": label, "req_per_s": per_s, "arrived": arrived, "pending": pending})
+    json!({"receiver": label, "req_per_s": per_s, "requests": answered.len(), "arrived": arrived, "pending": pending})
 }
 
 /// Memory per pending delivery: the same `n` changes made with every one waiting for a receiver
@@ -432,7 +432,7 @@ fn virtual_day(calls: f64) -> Value {
     println!(
         "a virtual day through the IVR with hold/resume: {made} calls ({answered} answered, {agents} agents) in {took:.2} s of real time, {per_s:.0} calls/s"
     );
-    json!({"calls": made, "answered": answered, "agents": agents, "real_s": took, "calls_per_s": per_s})
+    json!({"offered": calls, "calls": made, "answered": answered, "agents": agents, "real_s": took, "calls_per_s": per_s})
 }
 
 /// Memory per live call: calls waiting in a queue with no agent logged in.
