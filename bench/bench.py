@@ -804,7 +804,7 @@ def write_markdown(m):
     w("Made by one run of `bench/run.sh`" + (" --quick (a smoke run: shorter, 10k agents)" if QUICK else "") +
       f" at commit `{m['commit']}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
       "Every figure below was measured in that run; rerun the command to refresh this file.\n")
-    w("```\nbench/run.sh                      # the full run (~12 minutes), rewrites this file\n"
+    w("```\nbench/run.sh                      # the full run (~30 minutes), rewrites this file\n"
       "bench/run.sh --quick              # a smoke run\n"
       "bench/run.sh --only writes,faults # some groups, printed; this file is left alone\n```\n")
     w("The groups (`--only` takes any of them): `cold`, `memory`, `paging`, `throughput`, `writes`, `faults` "
@@ -910,8 +910,8 @@ def write_markdown(m):
         base = x["during"][0]
         w(f"| request throughput, {base['receiver']} | {base['req_per_s']:.0f} req/s | the baseline | — |")
         for r in x["during"][1:]:
-            w(f"| request throughput beside {r['receiver']} | {r['req_per_s']:.0f} req/s, **{r['ratio']:.2f}×**; "
-              f"{r['arrived']} attempts arrived, {r['pending']} pending | ≥ 0.90× | {'yes' if r['ratio'] >= 0.9 else 'no'} |")
+            w(f"| request throughput beside {r['receiver']} | {r['req_per_s']:.0f} req/s, **{r['ratio']:.2f}×** (delivery attempts "
+              f"arrived: {r['arrived']}, pending: {r['pending']}) | ≥ 0.90× | {'yes' if r['ratio'] >= 0.9 else 'no'} |")
         w(f"| memory per pending delivery | {pend['bytes_per_pending']:.0f} bytes ({pend['pending']} pending, "
           f"receiver never answers) | reported | — |")
         full = day.get("offered", day["calls"]) >= 100_000
