@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -35,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -619,8 +621,6 @@ class StreamReaders:
     in one background thread that throws the bytes away and counts them per reader."""
 
     def __init__(self, port, n):
-        import selectors
-        import threading
         self.socks, self.got, self.closed = [], [0] * n, 0
         for _ in range(n):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
