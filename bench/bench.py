@@ -1,16 +1,34 @@
 #!/usr/bin/env python3
 """The benchmarks behind bench/run.sh (run that, not this): starts ccemu (release), a bare hyper
-server serving ccemu's own answer bytes, WireMock and Mountebank, drives them all with wrk, and
-rewrites BENCHMARKS.md. Every figure is measured in this run; nothing is copied.
+server serving ccemu's own answer bytes, WireMock and Mountebank, drives them all with wrk, runs
+the in-process Rust benches of the event side, and rewrites BENCHMARKS.md. Every figure is
+measured in this run; nothing is copied.
 
-Environment (set by run.sh): CCEMU_BIN, BARE_BIN, WIREMOCK_BIN, MB_BIN, BENCH_QUICK=1 for a smoke run,
-BENCH_ONLY=group,... for a partial run (printed, BENCHMARKS.md left alone).
+The groups (`--only` picks some):
+  cold        start to first health answer, idle RSS
+  memory      RSS at 100k agents, reset
+  paging      deep pages at 100k agents against bare hyper's floor
+  throughput  signed reads against bare hyper serving the same bytes; WireMock and Mountebank
+  writes      signed writes, then every acknowledged write checked through the API
+  faults      delay and hang faults on many concurrent requests
+  streams     signed reads on a ccemu with 100 open /_ccemu/stream readers against one with none
+  events      `cargo bench --bench event_side`: webhook deliveries/s and lag, request throughput
+              beside receivers answering 200 / 500 / never, memory per pending delivery, a
+              virtual day of 100,000 IVR calls in calls per real second, memory per live call
+  erlang      `cargo bench --bench erlang`: every Udesk strategy and both NXCloud ring policies
+              against Erlang C (P(wait), ASA, SL(20)), and the run's cost
+`events` and `erlang` run `cargo bench` (release) and read its one `BENCH_JSON {...}` line.
+
+Environment (set by run.sh): CCEMU_BIN, BARE_BIN, WIREMOCK_BIN, MB_BIN, BENCH_QUICK=1 for a smoke run
+(passed on to the Rust benches too), BENCH_ONLY=group,... for a partial run (printed, BENCHMARKS.md
+left alone unless BENCH_OUT names a file to write).
 """
 import hashlib
 import json
 import os
 import platform
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -18,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -561,6 +580,138 @@ def bench_faults():
     stop(p)
 
 
+# --- the event side: in-process Rust benches, and the live stream's readers -------------
+
+def cargo_bench(name):
+    """Runs `cargo bench --bench NAME` (release; the environment, BENCH_QUICK included, passes
+    through), logs its lines and answers the figures of its one `BENCH_JSON {...}` line."""
+    p = subprocess.Popen(["cargo", "bench", "--quiet", "--bench", name], cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True)
+    figures = None
+    for line in p.stdout:
+        if line.startswith("BENCH_JSON "):
+            figures = json.loads(line[len("BENCH_JSON "):])
+        else:
+            log(f"{name}:", line.rstrip("\n"))
+    if p.wait() != 0 or figures is None:
+        raise SystemExit(f"cargo bench --bench {name} failed (exit {p.returncode}) or printed no BENCH_JSON line")
+    return figures
+
+
+def bench_events():
+    """benches/event_side.rs: webhook deliveries, request throughput beside failing receivers,
+    memory per pending delivery, a virtual day of IVR calls, memory per live call."""
+    x = cargo_bench("event_side")
+    base = x["during"][0]["req_per_s"]  # the run with no subscription
+    for d in x["during"]:
+        d["ratio"] = d["req_per_s"] / base
+    RESULTS["events"] = x
+
+
+def bench_erlang():
+    """benches/erlang.rs: every Udesk strategy and both NXCloud ring policies against Erlang C."""
+    RESULTS["erlang"] = cargo_bench("erlang")
+
+
+STREAM_READERS = 100
+
+
+class StreamReaders:
+    """`n` open `GET /_ccemu/stream` connections (loopback: no token needed), read to the end
+    in one background thread that throws the bytes away and counts them per reader."""
+
+    def __init__(self, port, n):
+        self.socks, self.got, self.closed = [], [0] * n, 0
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(f"GET /_ccemu/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                      "Accept: text/event-stream\r\n\r\n".encode())
+            head = s.recv(65536)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise SystemExit(f"/_ccemu/stream answered {head[:200]!r}")
+            s.setblocking(False)
+            self.socks.append(s)
+        self.sel = selectors.DefaultSelector()
+        for i, s in enumerate(self.socks):
+            self.sel.register(s, selectors.EVENT_READ, i)
+        self.halt = threading.Event()
+        self.thread = threading.Thread(target=self.pump, daemon=True)
+        self.thread.start()
+
+    def pump(self):
+        buf = bytearray(1 << 18)
+        while not self.halt.is_set():
+            for key, _ in self.sel.select(0.2):
+                try:
+                    n = key.fileobj.recv_into(buf)
+                except BlockingIOError:
+                    continue
+                if n == 0:
+                    self.sel.unregister(key.fileobj)
+                    self.closed += 1
+                self.got[key.data] += n
+
+    def close(self):
+        self.halt.set()
+        self.thread.join()
+        for s in self.socks:
+            s.close()
+
+
+def stream_cases(port, now):
+    """Signed reads on the default fixture: a 20-agent Udesk list and a small Huawei answer."""
+    q = udesk_query(now, "udesk-demo-sid", "udesk-demo-token", "4b8dc715-05e0-4340-6cae-a6e3c39a6012")
+    tok = huawei_token(port, "huawei-demo-ak", "huawei-demo-sk")
+    cases = [
+        ("Udesk GET /agents (20 agents, signed)", "GET", f"/ccapi/v2/agents?PageSize=20&{q}", {}, None),
+        ("Huawei queryAgentInfo (Bearer)", "GET", "/apiaccess/CC-Mangemant/v1/queryAgentInfo",
+         {"Authorization": f"Bearer {tok}"}, None),
+    ]
+    for _, method, path, headers, body in cases:
+        answer(port, method, path, headers, body)
+    return [(label, request_lua(method, path, headers, body)) for label, method, path, headers, body in cases]
+
+
+def bench_streams():
+    """Signed reads on one ccemu with no stream reader ever and on a second one with 100 open
+    streams reading everything (every request is an item on the stream); the runs alternate, and
+    the best of each side counts (on a shared machine noise only ever slows)."""
+    import resource
+    plain, pport, _ = start_ccemu()
+    watched, wport, _ = start_ccemu()
+    plain_cases = stream_cases(pport, freeze(pport))
+    watched_cases = stream_cases(wport, freeze(wport))
+    readers = StreamReaders(wport, STREAM_READERS)
+    rounds = 2 if QUICK else 3
+    rows = []
+    try:
+        for (label, pscript), (_, wscript) in zip(plain_cases, watched_cases):
+            best_p, best_w = None, None
+            fed0, watched_requests = sum(readers.got), 0
+            for _ in range(rounds):
+                p, _ = wrk(pport, pscript, 50, name="streams", pid=plain.pid)
+                self0 = resource.getrusage(resource.RUSAGE_SELF)
+                w, _ = wrk(wport, wscript, 50, name="streams", pid=watched.pid)
+                self1 = resource.getrusage(resource.RUSAGE_SELF)
+                w["readers_us"] = ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) \
+                    * 1e6 / max(w["requests"], 1)
+                watched_requests += w["requests"]
+                best_p = p if best_p is None or p["rps"] > best_p["rps"] else best_p
+                best_w = w if best_w is None or w["rps"] > best_w["rps"] else best_w
+            rows.append({"case": label, "plain": best_p, "streams": best_w, "ratio": best_w["rps"] / best_p["rps"],
+                         "readers_mb": (sum(readers.got) - fed0) / 1e6,
+                         "kb_per_request": (sum(readers.got) - fed0) / max(watched_requests, 1) / 1e3})
+            log("streams", rows[-1])
+        fed = sorted(readers.got)
+        RESULTS["streams"] = {"readers": STREAM_READERS, "rounds": rounds, "cases": rows,
+                              "least_fed_reader_mb": fed[0] / 1e6, "readers_closed": readers.closed,
+                              "readers_rss_mb": rss_kb(watched.pid) / 1024, "plain_rss_mb": rss_kb(plain.pid) / 1024}
+    finally:
+        readers.close()
+        stop(plain)
+        stop(watched)
+
+
 def misses(R, w):
     """The targets missed in this run, each with the figures of this run that explain it."""
     L = []
@@ -600,8 +751,53 @@ def misses(R, w):
     f = R.get("faults")
     if f and (f["delay_wall_ms"] >= 150 or f["delay_200"] < f["n"]):
         L.append(f"- **Delay fault: {f['delay_wall_ms']:.0f} ms wall, {f['delay_200']} of {f['n']} answered.**")
+    x = R.get("events")
+    if x:
+        base = x["during"][0]
+        for d in x["during"][1:]:
+            if d["ratio"] >= 0.9:
+                continue
+            n = d.get("requests", 0)
+            dropped = max(n - d["arrived"] - d["pending"], 0)
+            L.append(f"- **Request throughput beside {d['receiver']}: {d['ratio']:.2f}× the run with no "
+                     f"subscription** ({d['req_per_s']:.0f} against {base['req_per_s']:.0f} req/s). Each of the "
+                     f"{n} requests was a change, so an event: {d['arrived']} delivery attempts reached the "
+                     f"receiver, {d['pending']} events waited in the target's queue at the end (its backlog holds "
+                     "16,384 by default)" + (f" and about {dropped} more were logged as dropped, the backlog being "
+                                             "full" if dropped else "") + ". "
+                     "With no subscription none of that work is done; the clients, ccemu and the receiver run in "
+                     "one process on the same 2 cores, so whatever an event costs (the attempt, the queueing, the "
+                     "dropped entry in the delivery log) comes out of the requests' share.")
+    x = R.get("erlang")
+    for q in (x or {}).get("queues", []):
+        if q["within"]:
+            continue
+        parts = []
+        for key, name in [("p_wait", "P(wait)"), ("asa_s", "ASA"), ("sl20", "SL(20)")]:
+            got, err, want = q[key]
+            if abs(got - want) / want <= 0.05:
+                continue
+            why = ("within two standard errors of the formula: the sample may be the cause (the full run "
+                   "has four times the calls)" if abs(got - want) <= 2 * err else
+                   "more than two standard errors from the formula: the model, not the sample")
+            parts.append(f"{name} {got:.4g} ± {err:.2g} against Erlang C {want:.4g} "
+                         f"({100 * (got - want) / want:+.1f} %), {why}")
+        L.append(f"- **{q['queue']} outside 5 % of Erlang C** over {q['calls']:,} calls: " + "; ".join(parts) + ".")
+    for r in (R.get("streams") or {}).get("cases", []):
+        if r["ratio"] >= 0.9:
+            continue
+        p, s = r["plain"], r["streams"]
+        L.append(f"- **{r['case']} with {R['streams']['readers']} open streams: {r['ratio']:.2f}× the same "
+                 f"ccemu without** ({s['rps']:.0f} against {p['rps']:.0f} req/s). CPU per request with the streams: "
+                 f"ccemu {s.get('server_us', 0):.0f} µs (without: {p.get('server_us', 0):.0f} µs), wrk "
+                 f"{s.get('wrk_us', 0):.0f} µs ({p.get('wrk_us', 0):.0f}), the readers (bench.py) "
+                 f"{s['readers_us']:.0f} µs; every request became an item that ccemu wrote to each reader, "
+                 f"{r.get('kb_per_request', 0):.1f} KB a request in all ({r['readers_mb']:.0f} MB read). All share 2 cores, and "
+                 f"(ccemu + wrk without) / (ccemu + wrk + readers with) = "
+                 f"{(p.get('server_us', 0) + p.get('wrk_us', 0)) / max(s.get('server_us', 0) + s.get('wrk_us', 0) + s['readers_us'], 1e-9):.2f}.")
     if L:
         w("## Missed targets and their measured causes\n")
+        w("Listed first; every figure is in its section below, beside its target.\n")
         for line in L:
             w(line)
         w("")
@@ -615,9 +811,14 @@ def write_markdown(m):
     w("Made by one run of `bench/run.sh`" + (" --quick (a smoke run: shorter, 10k agents)" if QUICK else "") +
       f" at commit `{m['commit']}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
       "Every figure below was measured in that run; rerun the command to refresh this file.\n")
-    w("```\nbench/run.sh                      # the full run (~12 minutes), rewrites this file\n"
+    w("```\nbench/run.sh                      # the full run (~30 minutes), rewrites this file\n"
       "bench/run.sh --quick              # a smoke run\n"
       "bench/run.sh --only writes,faults # some groups, printed; this file is left alone\n```\n")
+    w("The groups (`--only` takes any of them): `cold`, `memory`, `paging`, `throughput`, `writes`, `faults` "
+      "and `streams` drive ccemu processes with wrk; `events` and `erlang` run the in-process Rust benches "
+      "(`cargo bench --bench event_side`, `cargo bench --bench erlang`, release build) and read the one "
+      "`BENCH_JSON` line each prints: webhook deliveries, request throughput beside failing receivers, "
+      "simulated calls per real second and memory per live call; every queue strategy against Erlang C.\n")
     w("## Machine and load\n")
     w(f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['mem_gb']} GB; {m['os']}")
     w(f"- load average before the run: {m['load_before']} (the machine is shared with other builds; "
@@ -625,6 +826,7 @@ def write_markdown(m):
     w(f"- {m['rustc']}; {m['wrk']}; {m['java']}; node {m['node']}; WireMock {m['wiremock']}; Mountebank {m['mountebank']}")
     w("- every server and wrk share the same cores; wrk runs with 2 threads, `--timeout 5s`, "
       f"{DUR} per case (paging: 1 thread); ccemu runs with its defaults (journal on, 1000 entries), clock frozen\n")
+    misses(R, w)
     if "peers" in R:
         base = next(r["rps"] for r in R["peers"] if r["server"].startswith("bare"))
         w("## Side by side: one answer, four servers\n")
@@ -700,7 +902,66 @@ def write_markdown(m):
         w(f"- start to first `/_ccemu/health` 200: median {x['median_ms']:.1f} ms, max {x['max_ms']:.1f} ms over {x['runs']} runs "
           f"({'met' if x['median_ms'] < 20 else 'missed'})")
         w(f"- idle RSS (default fixture): {x['idle_rss_mb']:.1f} MB ({'met' if x['idle_rss_mb'] < 15 else 'missed'})\n")
-    misses(R, w)
+    if "events" in R:
+        x = R["events"]
+        d, day, live, pend = x["deliveries"], x["day"], x["live"], x["pending"]
+        w("## The event side: webhook deliveries, failing receivers, simulated calls (`cargo bench --bench event_side`)\n")
+        w("ccemu as a library with its clients and webhook receivers in the same process (on the same 2 cores): "
+          "two client threads send signed Udesk agent login/logout requests, each a change that is delivered as "
+          "an `agent_state` webhook to a keep-alive HTTP/1.1 receiver on loopback. The virtual day and the live "
+          "calls run on a frozen clock moved by the admin API. Figures with no number to reach are reported.\n")
+        w("| figure | this run | target | met |")
+        w("| --- | --- | --- | --- |")
+        w(f"| deliveries to a receiver answering 200 | {d['per_s']:.0f}/s ({d['delivered']} of {d['events']} events delivered) | reported | — |")
+        w(f"| API answer to the event's arrival | p50 {d['p50_ms']:.2f} ms, p99 {d['p99_ms']:.2f} ms | reported | — |")
+        base = x["during"][0]
+        w(f"| request throughput, {base['receiver']} | {base['req_per_s']:.0f} req/s | the baseline | — |")
+        for r in x["during"][1:]:
+            w(f"| request throughput beside {r['receiver']} | {r['req_per_s']:.0f} req/s, **{r['ratio']:.2f}×** (delivery attempts "
+              f"arrived: {r['arrived']}, pending: {r['pending']}) | ≥ 0.90× | {'yes' if r['ratio'] >= 0.9 else 'no'} |")
+        w(f"| memory per pending delivery | {pend['bytes_per_pending']:.0f} bytes ({pend['pending']} pending, "
+          f"receiver never answers) | reported | — |")
+        full = day.get("offered", day["calls"]) >= 100_000
+        w(f"| a virtual day with IVR and agent actions | {day['calls']:,} calls ({day['answered']:,} answered, "
+          f"{day['agents']} agents) in {day['real_s']:.2f} s: **{day['calls_per_s']:.0f} calls per real second** | "
+          f"100,000 calls a day, reported | {'—' if full else 'smaller day (quick run)'} |")
+        w(f"| memory per live call | {live['bytes_per_call']:.0f} bytes ({live['live']:,} calls waiting) | reported | — |")
+        w("")
+    if "erlang" in R:
+        x = R["erlang"]
+        w("## Queues against Erlang C (`cargo bench --bench erlang`; target: each within 5 % on P(wait), ASA, SL(20))\n")
+        w(f"Poisson arrivals ({x['per_hour']:.0f} an hour) and exponential handle times (mean {x['handle_s']:.0f} s) "
+          f"into {x['agents']} agents, callers who wait as long as it takes; each figure ± its standard error "
+          "(batch means) against Erlang C for the λ and μ the run drew, and the deviation from the formula.\n")
+        w("| queue | calls | P(wait) | ASA s | SL(20) | real s | calls/s | met |")
+        w("| --- | ---: | --- | --- | --- | ---: | ---: | --- |")
+
+        def cell(v, digits):
+            got, err, want = v
+            return f"{got:.{digits}f} ± {err:.{digits}f} vs {want:.{digits}f} ({100 * (got - want) / want:+.1f} %)"
+
+        for q in x["queues"]:
+            w(f"| {q['queue']} | {q['calls']:,} | {cell(q['p_wait'], 4)} | {cell(q['asa_s'], 2)} | {cell(q['sl20'], 4)} | "
+              f"{q['real_s']:.1f} | {q['calls'] / q['real_s']:.0f} | {'yes' if q['within'] else 'no'} |")
+        w(f"\nThe run's cost: {x['calls']:,} calls simulated in {x['real_s']:.1f} s of real time, "
+          f"**{x['calls'] / x['real_s']:.0f} calls per real second** (reported).\n")
+    if "streams" in R:
+        x = R["streams"]
+        w(f"## Signed reads beside {x['readers']} open `/_ccemu/stream` readers (target ≥ 0.9×)\n")
+        w(f"Two ccemu processes on the default fixture, clocks frozen: one never has a stream reader, the other has "
+          f"{x['readers']} `GET /_ccemu/stream` connections (loopback, every kind, no filter) read continuously by "
+          f"one thread of bench.py, so every request is also an item written to {x['readers']} readers. wrk, 50 "
+          f"connections and 2 threads, alternates between the two, {x['rounds']} runs each; the best of each side "
+          "counts. CPU µs per request from /proc and getrusage.\n")
+        w("| request | req/s, no stream | req/s, streams | ratio | p99 ms (no stream / streams) | ccemu CPU µs (no stream / streams) | readers CPU µs | MB read (KB a request) | met |")
+        w("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |")
+        for r in x["cases"]:
+            p, s = r["plain"], r["streams"]
+            w(f"| {r['case']} | {p['rps']:.0f} | {s['rps']:.0f} | {r['ratio']:.2f} | {p['p99']:.2f} / {s['p99']:.2f} | "
+              f"{p.get('server_us', 0):.1f} / {s.get('server_us', 0):.1f} | {s['readers_us']:.1f} | {r['readers_mb']:.0f} ({r.get('kb_per_request', 0):.1f}) | "
+              f"{'yes' if r['ratio'] >= 0.9 else 'no'} |")
+        w(f"\nThe least-fed reader read {x['least_fed_reader_mb']:.1f} MB; {x['readers_closed']} streams closed "
+          f"before the end; RSS {x['readers_rss_mb']:.0f} MB with the readers, {x['plain_rss_mb']:.0f} MB without.\n")
     w("## Raw figures\n")
     w("```json\n" + json.dumps(RESULTS, indent=1) + "\n```")
     text = "\n".join(L) + "\n"
@@ -714,7 +975,7 @@ def write_markdown(m):
 
 
 # The groups `bench/run.sh --only` picks from.
-GROUPS = ["cold", "memory", "paging", "throughput", "writes", "faults"]
+GROUPS = ["cold", "memory", "paging", "throughput", "writes", "faults", "events", "erlang", "streams"]
 ONLY = [g for g in os.environ.get("BENCH_ONLY", "").split(",") if g]
 
 
@@ -757,6 +1018,12 @@ def main():
             bench_writes()
         if want("faults"):
             bench_faults()
+        if want("streams"):
+            bench_streams()
+        if want("events"):
+            bench_events()
+        if want("erlang"):
+            bench_erlang()
     finally:
         for p in PROCS:
             try:

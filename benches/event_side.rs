@@ -6,7 +6,8 @@
 //! 2. Signed request throughput while every change is delivered to a receiver that answers 200,
 //!    one that answers 500 (so every delivery is retried), and one that never answers (so every
 //!    delivery times out), against no subscription at all: a failing receiver must not cost the
-//!    API more than 10 %. Memory per pending delivery is read from the silent receiver's backlog.
+//!    API more than 10 %. The four run in turn for a few rounds; each keeps its best run. Memory
+//!    per pending delivery is read from the silent receiver's backlog.
 //! 3. A virtual day of 100,000 calls through an IVR flow (keys, speech, voicemail, hang-ups) into
 //!    two queues, with agents holding, consulting and transferring: calls simulated per second of
 //!    real time; and memory per live call (calls kept waiting in a queue with no agent).
@@ -296,7 +297,7 @@ fn throughput_while_delivering(answer: Option<Answer>, secs: f64) -> Value {
         "signed login/logout with {label}: {per_s:.0} req/s ({} requests); {arrived} delivery attempts arrived, {pending} pending",
         answered.len(),
     );
-    json!({"receiver": label, "req_per_s": per_s, "arrived": arrived, "pending": pending})
+    json!({"receiver": label, "req_per_s": per_s, "requests": answered.len(), "arrived": arrived, "pending": pending})
 }
 
 /// Memory per pending delivery: the same `n` changes made with every one waiting for a receiver
@@ -432,7 +433,7 @@ fn virtual_day(calls: f64) -> Value {
     println!(
         "a virtual day through the IVR with hold/resume: {made} calls ({answered} answered, {agents} agents) in {took:.2} s of real time, {per_s:.0} calls/s"
     );
-    json!({"calls": made, "answered": answered, "agents": agents, "real_s": took, "calls_per_s": per_s})
+    json!({"offered": calls, "calls": made, "answered": answered, "agents": agents, "real_s": took, "calls_per_s": per_s})
 }
 
 /// Memory per live call: calls waiting in a queue with no agent logged in.
@@ -487,14 +488,23 @@ fn main() {
     let q = quick();
     let secs = if q { 2.0 } else { 5.0 };
     let delivered = deliveries(if q { 4_000 } else { 20_000 });
-    let mut during = Vec::new();
-    for answer in [
+    // The four receivers in turn, a few rounds, the best run of each kept: on a machine shared
+    // with other work noise only ever slows, and a single pass in a fixed order measured the
+    // machine's load falling as much as the receivers (1.3-1.9x "faster" beside failing ones).
+    let receivers = [
         None,
         Some(Answer::Ok),
         Some(Answer::Error),
         Some(Answer::Never),
-    ] {
-        during.push(throughput_while_delivering(answer, secs));
+    ];
+    let mut during = vec![Value::Null; receivers.len()];
+    for _ in 0..(if q { 2 } else { 3 }) {
+        for (best, answer) in during.iter_mut().zip(receivers) {
+            let r = throughput_while_delivering(answer, secs);
+            if best.is_null() || r["req_per_s"].as_f64() > best["req_per_s"].as_f64() {
+                *best = r;
+            }
+        }
     }
     let pending = memory_per_pending(10_000);
     let day = virtual_day(if q { 20_000.0 } else { 100_000.0 });
