@@ -10,9 +10,9 @@
 //! A handler opts in per route, naming the inputs its answer depends on in the key; nothing else
 //! (faults, strict mode, the journal, the envelope) is cached.
 
+use hyper::body::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// Kept answers at most; past it the stale ones go, then all.
 const MAX_ENTRIES: usize = 1024;
@@ -20,10 +20,18 @@ const MAX_ENTRIES: usize = 1024;
 /// The largest answer kept: a bigger one is cheap to rebuild compared with its copy.
 const MAX_BYTES: usize = 256 * 1024;
 
+/// An answer as its handler made it: the serialised part, and the item count of a page when the
+/// envelope writes it apart from the items (NXCloud's `total`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub bytes: Bytes,
+    pub total: Option<u64>,
+}
+
 struct Entry {
     version: u64,
     now_ms: i64,
-    bytes: Arc<[u8]>,
+    kept: Kept,
 }
 
 #[derive(Default)]
@@ -33,20 +41,19 @@ pub struct ReadCache {
 
 impl ReadCache {
     /// The answer kept under `key` if it was made at this model version and instant.
-    pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Arc<[u8]>> {
+    pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Kept> {
         let entries = self.entries.lock();
         entries
             .get(key)
             .filter(|e| e.version == version && e.now_ms == now_ms)
-            .map(|e| Arc::clone(&e.bytes))
+            .map(|e| e.kept.clone())
     }
 
-    /// Keeps `bytes` as the answer under `key` at this version and instant.
-    pub fn put(&self, key: String, version: u64, now_ms: i64, bytes: &[u8]) {
-        if bytes.len() > MAX_BYTES {
+    /// Keeps `kept` as the answer under `key` at this version and instant.
+    pub fn put(&self, key: String, version: u64, now_ms: i64, kept: Kept) {
+        if kept.bytes.len() > MAX_BYTES {
             return;
         }
-        let bytes: Arc<[u8]> = Arc::from(bytes);
         let mut entries = self.entries.lock();
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.retain(|_, e| e.version == version && e.now_ms == now_ms);
@@ -59,7 +66,7 @@ impl ReadCache {
             Entry {
                 version,
                 now_ms,
-                bytes,
+                kept,
             },
         );
     }
@@ -76,8 +83,12 @@ mod tests {
     #[test]
     fn an_answer_is_reused_only_at_its_version_and_instant() {
         let c = ReadCache::default();
-        c.put("k".into(), 7, 1000, b"page");
-        assert_eq!(c.get("k", 7, 1000).as_deref(), Some(&b"page"[..]));
+        let page = Kept {
+            bytes: Bytes::from_static(b"page"),
+            total: Some(3),
+        };
+        c.put("k".into(), 7, 1000, page.clone());
+        assert_eq!(c.get("k", 7, 1000), Some(page));
         assert!(c.get("k", 8, 1000).is_none(), "the model moved");
         assert!(c.get("k", 7, 1001).is_none(), "the clock moved");
         assert!(c.get("other", 7, 1000).is_none());
@@ -87,10 +98,18 @@ mod tests {
     fn it_stays_bounded() {
         let c = ReadCache::default();
         for i in 0..(MAX_ENTRIES * 3) {
-            c.put(format!("k{i}"), i as u64 / 100, 0, b"x");
+            let x = Kept {
+                bytes: Bytes::from_static(b"x"),
+                total: None,
+            };
+            c.put(format!("k{i}"), i as u64 / 100, 0, x);
         }
         assert!(c.entries.lock().len() <= MAX_ENTRIES);
-        c.put("big".into(), 1, 0, &vec![0u8; MAX_BYTES + 1]);
+        let big = Kept {
+            bytes: Bytes::from(vec![0u8; MAX_BYTES + 1]),
+            total: None,
+        };
+        c.put("big".into(), 1, 0, big);
         assert!(c.get("big", 1, 0).is_none());
     }
 }

@@ -755,3 +755,73 @@ fn huawei_agent_status_follows_a_call_into_a_skill() {
     advance(&emu, 5_000);
     assert_eq!(status(&emu), 4, "idle");
 }
+
+/// Huawei `agentStatus` through agent actions: a consulted agent rings then talks, a completed
+/// transfer sends the first agent to wrap-up while the second keeps talking, and both end idle.
+#[test]
+fn huawei_agent_status_follows_a_consult_and_a_transfer() {
+    let emu = start();
+    freeze_at(&emu, T0);
+    set_state(&emu, "huawei-demo", "1522", "idle", T0 - 2_000);
+    let id = start_call(
+        &emu,
+        json!({"tenant": "huawei-demo", "queue": "1", "ring_ms": 1000, "talk_ms": 60000, "wrapup_ms": 5000}),
+    );
+    let first = call(&emu, &id)["ringing"][0].as_str().unwrap().to_string();
+    let other = if first == "1522" { "1523" } else { "1522" };
+    set_state(&emu, "huawei-demo", other, "idle", T0);
+    let tok = hw_token(&emu);
+    let status = |emu: &ccemu::Emulator, work_no: &str| {
+        let r = huawei(
+            emu,
+            "GET",
+            "/apiaccess/CC-Management/v1/querySysInfo",
+            &tok,
+            None,
+        );
+        r.json["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["workNo"].to_string() == work_no)
+            .map(|a| a["agentStatus"].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("{work_no} in {}", r.text))
+    };
+    let act = |emu: &ccemu::Emulator, body: Value| {
+        let r = admin(emu, "POST", &format!("/calls/{id}/actions"), Some(body));
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    advance(&emu, 1_000);
+    assert_eq!(
+        (status(&emu, &first), status(&emu, other)),
+        (7, 4),
+        "talking, idle"
+    );
+    act(&emu, json!({"action": "consult", "agent": other}));
+    assert_eq!(status(&emu, other), 7, "the consulted agent rings");
+    advance(&emu, 1_000);
+    assert_eq!(
+        (status(&emu, &first), status(&emu, other)),
+        (7, 7),
+        "consulting"
+    );
+    act(&emu, json!({"action": "complete_transfer"}));
+    assert_eq!(
+        (status(&emu, &first), status(&emu, other)),
+        (5, 7),
+        "wrap-up, keeps the call"
+    );
+    advance(&emu, 5_000);
+    assert_eq!(status(&emu, &first), 4, "idle after wrap-up");
+    // The call's 60 s of talk are split between the two: it ends 60 s after the first answer.
+    advance(&emu, 50_000);
+    assert_eq!(status(&emu, other), 7, "still talking");
+    advance(&emu, 5_000);
+    assert_eq!(
+        status(&emu, other),
+        5,
+        "the second agent wraps up when the call ends"
+    );
+    advance(&emu, 5_000);
+    assert_eq!((status(&emu, &first), status(&emu, other)), (4, 4));
+}

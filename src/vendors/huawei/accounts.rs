@@ -89,7 +89,23 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
     if let (None, Some((num, size)), true) = (&user_account, paging, types.is_empty()) {
-        // The plain paged form walks the account index: the lock costs the page.
+        // The plain paged form walks the account index: the lock costs the page; polled again
+        // before the model or the clock moves, it is the bytes made last time.
+        let (key, version, now) = (
+            format!(
+                "huawei/agentAccount/query/{}/{num}/{size}/{hidden}",
+                call.tenant
+            ),
+            model.version(),
+            call.now_ms(),
+        );
+        if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+            return Ok(Reply::raw(
+                hyper::StatusCode::OK,
+                super::CONTENT_TYPE,
+                kept.bytes,
+            ));
+        }
         let (total, data) = {
             let (total, ids) =
                 t.agents
@@ -105,12 +121,18 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
             (total, data)
         };
         drop(model);
-        return ok(&AccountPage {
+        let reply = ok(&AccountPage {
             result_code: "0",
             result_message: "Success",
             data,
             total: if hidden { 0 } else { total },
-        });
+        })?;
+        let kept = crate::read_cache::Kept {
+            bytes: reply.body.clone(),
+            total: None,
+        };
+        call.ctx.reads.put(key, version, now, kept);
+        return Ok(reply);
     }
     // One account, or a filter by agentType: scan a snapshot with the lock released.
     let snapshot = t.agents.snapshot();

@@ -44,11 +44,22 @@ pub fn member_list(call: &Call) -> Result<Data, NxError> {
     if !t.queues.contains_key(&queue_no) {
         return Err(group_not_found(&queue_no));
     }
+    // Polled again before the model or the clock moves, the list is the bytes made last time.
+    let (key, version, now) = (
+        format!("nxcloud/agentGroup/member/list/{}/{queue_no}", call.tenant),
+        model.version(),
+        call.now_ms(),
+    );
+    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+        return Ok(Data::kept(&kept));
+    }
     let page = t.agents.member_page(&queue_no, 0, usize::MAX);
     drop(model);
     let mut members: Vec<Member> = page.agents().map(Member::from).collect();
     members.sort_by(|a, b| (a.sip_number, a.user_name).cmp(&(b.sip_number, b.user_name)));
-    Data::of(&members)
+    let data = Data::of(&members)?;
+    call.ctx.reads.put(key, version, now, data.to_kept());
+    Ok(data)
 }
 
 #[derive(Serialize)]

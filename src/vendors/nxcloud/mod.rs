@@ -205,6 +205,22 @@ impl Data {
         })
     }
 
+    /// An answer kept by `read_cache`.
+    pub fn kept(kept: &crate::read_cache::Kept) -> Data {
+        Data {
+            json: kept.bytes.to_vec(),
+            total: kept.total,
+        }
+    }
+
+    /// What `read_cache` keeps of it.
+    pub fn to_kept(&self) -> crate::read_cache::Kept {
+        crate::read_cache::Kept {
+            bytes: hyper::body::Bytes::copy_from_slice(&self.json),
+            total: self.total,
+        }
+    }
+
     /// `data: null`, what the vendor's successful writes answer.
     pub fn null() -> Data {
         Data {

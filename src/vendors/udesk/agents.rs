@@ -577,9 +577,8 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
         };
         let rows: Vec<AgentRow> = page_of.agents().map(|a| agent_row(t, a, now)).collect();
         drop(model);
-        let answer =
-            AgentPage::answer(&call.tenant, (page, size, total), page_of.agents(), &rows)?;
-        call.ctx.reads.put(key, version, now, answer.bytes());
+        let answer = AgentPage::answer(&call.tenant, (page, size, total), page_of.agents(), &rows)?;
+        call.ctx.reads.put(key, version, now, answer.to_kept());
         return Ok(answer);
     }
     // A filter on fields no index keeps: scan a snapshot with the lock released, then take it

@@ -108,12 +108,16 @@ impl Answer {
     }
 
     /// An answer kept by `read_cache`.
-    pub fn kept(bytes: &[u8]) -> Answer {
-        Answer(bytes.to_vec())
+    pub fn kept(kept: &crate::read_cache::Kept) -> Answer {
+        Answer(kept.bytes.to_vec())
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
+    /// What `read_cache` keeps of it.
+    pub fn to_kept(&self) -> crate::read_cache::Kept {
+        crate::read_cache::Kept {
+            bytes: hyper::body::Bytes::copy_from_slice(&self.0),
+            total: None,
+        }
     }
 
     /// `Result: null`, what most write operations answer.

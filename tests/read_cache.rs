@@ -1,0 +1,165 @@
+//! The read cache (`src/read_cache.rs`) keeps a list page until the model or the reader's clock
+//! moves. These tests read each cached page, change what it shows (through the vendor's own API,
+//! the admin API, a reset, or only the clock), and read again: a kept answer must never outlive
+//! the state it was made from.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+const HW_ACCOUNTS: &str = "/apiaccess/rest/cc-management/v1/agentAccount/query";
+
+fn udesk_page(emu: &ccemu::Emulator) -> Value {
+    udesk_ok(emu, "GET", "/agents?PageSize=20", None)
+}
+
+fn udesk_row(page: &Value, agent: &str) -> Value {
+    page["AgentList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["AgentId"] == agent)
+        .unwrap_or_else(|| panic!("{agent} on the page: {page}"))
+        .clone()
+}
+
+#[test]
+fn a_udesk_page_follows_every_write_and_the_clock() {
+    let emu = start();
+    let t0 = now_ms(&emu);
+    freeze_at(&emu, t0);
+    let first = udesk_page(&emu);
+    assert_eq!(udesk_page(&emu), first, "the same page twice");
+
+    // A vendor write.
+    udesk_ok(&emu, "PUT", "/agents/189", Some(json!({"Name": "Renamed"})));
+    let renamed = udesk_page(&emu);
+    assert_eq!(udesk_row(&renamed, "189")["Name"], "Renamed");
+
+    // An admin write.
+    udesk_set_state(&emu, "9006", "idle");
+    let idle = udesk_page(&emu);
+    assert_ne!(
+        udesk_row(&idle, "9006")["State"],
+        udesk_row(&renamed, "9006")["State"]
+    );
+
+    // A call, then only the clock: ringing, talking, wrap-up, and idle again when wrap-up ends.
+    let r = admin(
+        &emu,
+        "POST",
+        "/calls",
+        Some(
+            json!({"tenant": UDESK_APP_ID, "queue": "9001", "ring_ms": 1000, "talk_ms": 2000, "wrapup_ms": 3000}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut seen = vec![udesk_row(&udesk_page(&emu), "9006")["State"].clone()];
+    for step in [1000, 2000, 3000] {
+        admin(&emu, "POST", "/clock", Some(json!({"advance_ms": step})));
+        seen.push(udesk_row(&udesk_page(&emu), "9006")["State"].clone());
+    }
+    for w in seen.windows(2) {
+        assert_ne!(w[0], w[1], "every step shows on the page: {seen:?}");
+    }
+    assert_eq!(
+        seen[3],
+        udesk_row(&idle, "9006")["State"],
+        "idle again: {seen:?}"
+    );
+
+    // A reset brings the fixture's page back.
+    admin(&emu, "POST", "/reset", None);
+    assert_eq!(
+        udesk_row(&udesk_page(&emu), "189")["Name"],
+        udesk_row(&first, "189")["Name"]
+    );
+}
+
+#[test]
+fn nxcloud_pages_follow_group_changes() {
+    let emu = start();
+    // Frozen, so that only the model can tell one read from the next.
+    freeze_at(&emu, now_ms(&emu));
+    let page = |emu: &ccemu::Emulator| {
+        let r = nx_call(
+            emu,
+            "agent/page",
+            &json!({"tenantId": 144, "page": 1, "size": 20}),
+        );
+        assert_eq!(r.json["code"], 0, "{}", r.text);
+        r.json.clone()
+    };
+    let members = |emu: &ccemu::Emulator| {
+        let r = nx_call(
+            emu,
+            "agentGroup/member/list",
+            &json!({"tenantId": 144, "queueNo": "NXQueue0001"}),
+        );
+        assert_eq!(r.json["code"], 0, "{}", r.text);
+        r.json["data"].clone()
+    };
+    let (p0, m0) = (page(&emu), members(&emu));
+    assert_eq!(
+        (page(&emu)["data"].clone(), members(&emu)),
+        (p0["data"].clone(), m0.clone())
+    );
+    let r = nx_call(
+        &emu,
+        "agentGroup/updateMembers",
+        &json!({"tenantId": 144, "queueNo": "NXQueue0001", "members": []}),
+    );
+    assert_eq!(r.json["code"], 0, "{}", r.text);
+    assert_eq!(members(&emu), json!([]));
+    assert_ne!(
+        page(&emu)["data"],
+        p0["data"],
+        "the agents' group names moved"
+    );
+}
+
+#[test]
+fn a_huawei_account_page_follows_a_reset_and_a_write() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    // A token of its own each time: a reset forgets the tokens it gave.
+    let query = |emu: &ccemu::Emulator| {
+        let r = huawei(
+            emu,
+            "POST",
+            HW_ACCOUNTS,
+            &hw_token(emu),
+            Some(json!({"requestParams": {"pageNum": 0, "pageSize": 50}})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json.clone()
+    };
+    let before = query(&emu);
+    assert_eq!(query(&emu), before);
+    let name_of = |page: &Value| {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["userAccount"] == "aaaa")
+            .map(|a| a["userName"].clone())
+            .unwrap_or_else(|| panic!("account aaaa on the page: {page}"))
+    };
+    // A write through the admin API's fixture merge.
+    let r = admin(
+        &emu,
+        "POST",
+        "/fixture",
+        Some(
+            json!({"tenants": [{"id": "huawei-demo", "agents": [{"id": "1522", "name": "Renamed 1522"}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = query(&emu);
+    assert_eq!(name_of(&after), "Renamed 1522", "{after}");
+    // A reset brings the fixture's page back.
+    let r = admin(&emu, "POST", "/reset", None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(query(&emu), before, "the fixture again after a reset");
+    assert_ne!(name_of(&before), name_of(&after));
+}
