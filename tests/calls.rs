@@ -783,7 +783,7 @@ fn huawei_agent_status_follows_a_consult_and_a_transfer() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|a| a["workNo"].to_string() == work_no)
+            .find(|a| a["workNo"].as_u64().map(|w| w.to_string()).as_deref() == Some(work_no))
             .map(|a| a["agentStatus"].as_i64().unwrap())
             .unwrap_or_else(|| panic!("{work_no} in {}", r.text))
     };
