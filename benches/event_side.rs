@@ -456,13 +456,14 @@ fn memory_per_live_call(n: usize) -> Value {
     );
     assert!(r.get("error").is_none(), "{r}");
     let before = rss_kb();
-    // n arrivals in one virtual minute, each willing to wait a day.
+    // n arrivals in ten virtual minutes (a load profile's rate is at most 1,000,000 calls an
+    // hour), each willing to wait a day.
     let r = send(
         &a,
         "POST",
         &format!("{base}/_ccemu/scenarios"),
         &json!({"name": "live", "timeline": [{"at_ms": 0, "event": "load",
-            "calls_per_hour": (n as f64) * 60.0, "duration_ms": 60_000,
+            "calls_per_hour": (n as f64) * 6.0, "duration_ms": 600_000,
             "call": {"tenant": APP, "queue": "M1", "wait_limit_ms": 86_400_000}}]}),
     );
     assert!(r.get("error").is_none(), "{r}");
@@ -470,7 +471,7 @@ fn memory_per_live_call(n: usize) -> Value {
         &a,
         "POST",
         &format!("{base}/_ccemu/clock"),
-        &json!({"advance_ms": 61_000}),
+        &json!({"advance_ms": 601_000}),
     );
     let live = get(&a, &format!("{base}/_ccemu/calls?state=queued&limit=0"))["total"]
         .as_u64()
