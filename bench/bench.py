@@ -726,13 +726,15 @@ def misses(R, w):
                  f"{(b['server_us'] + b['wrk_us']) / (c['server_us'] + c['wrk_us']):.2f}. "
                  f"0.6× would need ccemu at {(b['server_us'] + b['wrk_us']) / 0.6 - c['wrk_us']:.0f} µs.")
     if any(r["ratio"] < 0.6 for r in R.get("throughput", [])):
-        L.append("  Where ccemu's time goes (perf, during development, same request): for the Udesk list, "
-                 "writing 6.5 KB of JSON from the live records is about a fifth, the kernel's send of it another "
-                 "fifth (bare hyper pays that too), the journal entry a tenth, the signature check and query "
-                 "parsing a twentieth, the rows' tenant data under the lock a tenth; the rest is hyper and tokio. "
-                 "Before this round the same list ran at 0.26× on a loaded machine and 0.27× on a quiet one; "
-                 "borrowing rows from the shared records, one serialisation pass, the journal sharing the "
-                 "answer and one parse of the query brought it to the figure above.")
+        L.append("  Where ccemu's time goes (perf record --call-graph=dwarf under wrk, during development): "
+                 "serialising the Udesk 20-agent page was about a quarter of ccemu's CPU (serde_json string "
+                 "escaping and serialize_entry); list pages are now kept per model version, tenant instant and "
+                 "inputs (src/read_cache.rs), which took that list from ~25,000 to ~95,000 req/s. What is left "
+                 "is flat: about a third is the kernel's context switch inside writev (the write wakes wrk on "
+                 "the same two cores), the rest spread over hyper, the journal entry, metrics, auth (md5 of the "
+                 "body for NXCloud, its reqId drawn from the seeded RNG) and the envelope, no function above 2 %. "
+                 "Bare hyper's own cost fell with the machine (16 µs a request in the previous run, 5-7 µs in "
+                 "this one), so the ratio moves more with the floor than with ccemu.")
     for r in R.get("paging", []):
         if "FuzzyQuery" in r["case"] or r["p99"] < 2:
             continue
