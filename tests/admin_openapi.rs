@@ -512,6 +512,8 @@ fn typed_admin_answers_fit_their_schemas() {
         "/snapshots",
         Some(json!({"name": "after-calls"})),
     );
+    // The whole model after the reference scenario's calls, held to the fixture's schema.
+    a.check(&emu, "GET", &format!("{c}/state"), "/state", None);
     a.check(&emu, "GET", &format!("{c}/snapshots"), "/snapshots", None);
     a.check(
         &emu,

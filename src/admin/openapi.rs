@@ -168,6 +168,12 @@ fn snapshot_body() -> Value {
 }
 
 /// `GET /_ccemu/ivr-flows`: one tenant's (`?tenant=`) or every tenant's.
+/// `GET /_ccemu/state` answers the model in the fixture file's own shape, so its schema is the
+/// fixture's (the one `ccemu check` and editors use), not a second description of it.
+fn state_answer(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({"$ref": "#/components/schemas/fixture"})
+}
+
 fn ivr_flows(g: &mut SchemaGenerator) -> Schema {
     let one = g.subschema_for::<IvrView<'static>>();
     let all = g.subschema_for::<IvrList<'static>>();
@@ -189,6 +195,7 @@ pub const ROUTES: &[AdminRoute] = &[
         "/_ccemu/state",
         "The whole model, in the fixture's shape",
     )
+    .answers(state_answer)
     .doc("docs/fixtures.md"),
     route(
         "POST",
