@@ -208,7 +208,11 @@ impl Events {
     pub fn enqueue(&self, outs: Vec<Outbound>) {
         for mut out in outs {
             let value = std::mem::take(&mut out.body);
-            let bytes = serde_json::to_vec(&value).unwrap_or_default();
+            // About a Udesk agent event's size: the buffer is not grown byte by byte.
+            let mut bytes = Vec::with_capacity(640);
+            if serde_json::to_writer(&mut bytes, &value).is_err() {
+                bytes.clear();
+            }
             drop(value);
             // Exactly the payload's size: `Bytes` from a `Vec` would keep its spare capacity.
             let body = Bytes::from(bytes.into_boxed_slice());

@@ -9,7 +9,7 @@
 use super::agents::{ext_state, reason_code, state_code};
 use crate::events::{template, Outbound};
 use crate::model::{Agent, LineState, ModelEvent, Subscription, Tenant, Vendor, SIGNAL_WEBRTC};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The document's table: (category, event type). The first four rows name a category and its one
 /// event; the `call` category holds every call event.
@@ -109,7 +109,9 @@ fn signal_name(t: Option<u8>) -> &'static str {
 }
 
 fn agent_fields(t: &Tenant, a: Option<&Agent>, agent: &str) -> Map<String, Value> {
-    let mut m = Map::new();
+    // Room for the most any event adds (an agent state's eleven members), so the map is not
+    // grown member by member under the model lock.
+    let mut m = Map::with_capacity(12);
     m.insert("agent_id".into(), agent.into());
     m.insert(
         "work_id".into(),
@@ -234,21 +236,35 @@ pub fn route(t: &Tenant, event: &ModelEvent, ids: &dyn Fn() -> String) -> Vec<Ou
         crate::model::Credentials::Udesk { app_id, .. } => app_id.as_str(),
         _ => t.id.as_str(),
     };
-    t.subscriptions
+    let wanted: Vec<_> = t
+        .subscriptions
         .values()
         .filter(|s| wants(s, &name, category))
-        .map(|s| {
+        .collect();
+    // Built under the model lock, for every change an agent makes: `data` is moved into the last
+    // payload and cloned for the others (`json!` would write each copy out through serde).
+    let mut data = Some(data);
+    let last = wanted.len().saturating_sub(1);
+    wanted
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
             let event_id = ids();
-            let payload = json!({
-                "event": name,
-                "category": category,
-                "event_id": event_id,
-                "app_id": app_id,
-                "subscription_id": s.id,
-                "subscription_name": s.name,
-                "timestamp": event.at_ms(),
-                "data": data,
-            });
+            let data = if i == last {
+                data.take().unwrap_or_default()
+            } else {
+                data.clone().unwrap_or_default()
+            };
+            let mut payload = Map::with_capacity(8);
+            payload.insert("event".into(), Value::String(name.clone()));
+            payload.insert("category".into(), Value::from(category));
+            payload.insert("event_id".into(), Value::String(event_id.clone()));
+            payload.insert("app_id".into(), Value::from(app_id));
+            payload.insert("subscription_id".into(), Value::from(s.id));
+            payload.insert("subscription_name".into(), Value::String(s.name.clone()));
+            payload.insert("timestamp".into(), Value::from(event.at_ms()));
+            payload.insert("data".into(), data);
+            let payload = Value::Object(payload);
             let body = match &t.webhook_template {
                 Some(tpl) => template::apply(tpl, &payload),
                 None => payload,
