@@ -1,7 +1,7 @@
 //! The live feed behind `/_ccemu/stream` and the dashboard: agent states, call steps, requests,
 //! deliveries and fault hits, numbered in one order.
 //!
-//! It sits at the bottom floor (std, parking_lot, tokio, serde_json only) so that the journal, the
+//! It sits at the bottom floor (std, parking_lot, tokio, serde_json and hyper's `Bytes` only) so that the journal, the
 //! delivery log and the model's lock guard can each be handed one and notify it with one call,
 //! without reaching up into the admin API.
 //!
@@ -11,7 +11,13 @@
 //! publishes a pointer to its entry, serialised later by the first reader that needs it. Readers pull
 //! from the ring at their own pace: a reader that falls more than the ring's length behind is
 //! told how many items it missed (`Lagged`) and carries on from the oldest item kept.
+//!
+//! Items are also grouped in blocks of [`BLOCK`] consecutive ids. Once a block is complete, the
+//! first reader that wants it writes its frames into one buffer, and every reader that takes
+//! every item (no filter) sends that same buffer, a reference count rather than a copy: with a
+//! hundred readers, a request costs the emulator one frame, not a hundred.
 
+use hyper::body::Bytes;
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -21,6 +27,9 @@ use tokio::sync::Notify;
 
 /// Items kept for resuming readers (`Last-Event-ID`) and readers that fell behind.
 pub const DEFAULT_CAPACITY: usize = 4096;
+
+/// Items per block (see the module's doc): about 60 KB of frames, a few socket writes.
+pub const BLOCK: u64 = 256;
 
 /// Something published lazily: it is turned into JSON by the first reader that needs it, in that
 /// reader's task, so that the request path only pays for a pointer.
@@ -106,8 +115,76 @@ pub enum Since {
     Lagged { missed: u64, items: Vec<Arc<Item>> },
 }
 
+/// [`BLOCK`] consecutive items, from `first`, whose frames are written once into one buffer.
+pub struct Block {
+    first: u64,
+    frames: std::sync::OnceLock<Frames>,
+}
+
+struct Frames {
+    bytes: Bytes,
+    /// Where each item's frame starts in `bytes`.
+    starts: Vec<u32>,
+}
+
+impl Block {
+    /// The frames of the block's items from its `skip`-th on, shared; `items` (the block's
+    /// items, handed out when nobody had written the block yet) are written by the first caller.
+    fn frames_from(&self, skip: usize, items: Option<&[Arc<Item>]>) -> Bytes {
+        let frames = self.frames.get_or_init(|| {
+            let items = items.unwrap_or_default();
+            let mut buf = String::with_capacity(items.iter().map(|i| i.frame().len()).sum());
+            let mut starts = Vec::with_capacity(items.len());
+            for item in items {
+                starts.push(buf.len() as u32);
+                buf.push_str(item.frame());
+            }
+            Frames {
+                bytes: Bytes::from(buf),
+                starts,
+            }
+        });
+        match frames.starts.get(skip) {
+            Some(&at) => frames.bytes.slice(at as usize..),
+            None => Bytes::new(),
+        }
+    }
+}
+
+/// A stretch of what a reader taking every item gets: a whole block (possibly from an item
+/// inside it) as shared bytes, or one item.
+pub enum Piece {
+    Block {
+        block: Arc<Block>,
+        /// The block's items, when its frames were not written yet.
+        items: Option<Vec<Arc<Item>>>,
+        skip: usize,
+    },
+    Item(Arc<Item>),
+}
+
+impl Piece {
+    /// The id of the last item it holds.
+    pub fn last_id(&self) -> u64 {
+        match self {
+            Piece::Block { block, .. } => block.first + BLOCK - 1,
+            Piece::Item(item) => item.id,
+        }
+    }
+
+    /// The SSE frames, as bytes.
+    pub fn bytes(&self) -> Bytes {
+        match self {
+            Piece::Block { block, items, skip } => block.frames_from(*skip, items.as_deref()),
+            Piece::Item(item) => Bytes::copy_from_slice(item.frame().as_bytes()),
+        }
+    }
+}
+
 struct Ring {
     items: VecDeque<Arc<Item>>,
+    /// The blocks whose first item is still kept, oldest first; the last may be incomplete.
+    blocks: VecDeque<Arc<Block>>,
     next_id: u64,
 }
 
@@ -161,6 +238,7 @@ impl Hub {
             active: AtomicBool::new(false),
             ring: Mutex::new(Ring {
                 items: VecDeque::new(),
+                blocks: VecDeque::new(),
                 next_id: base + 1,
             }),
             newest: AtomicU64::new(base),
@@ -221,8 +299,19 @@ impl Hub {
             } else {
                 None
             };
+            // A block goes with its first item: its rest is then served item by item.
+            let evicted_block = match (&evicted, ring.blocks.front()) {
+                (Some(e), Some(b)) if b.first == e.id => ring.blocks.pop_front(),
+                _ => None,
+            };
+            if (id - self.0.base - 1).is_multiple_of(BLOCK) {
+                ring.blocks.push_back(Arc::new(Block {
+                    first: id,
+                    frames: std::sync::OnceLock::new(),
+                }));
+            }
             ring.items.push_back(item);
-            (id, evicted)
+            (id, (evicted, evicted_block))
         };
         drop(evicted);
         // `fetch_max`: two publishers may get here out of order.
@@ -283,6 +372,55 @@ impl Hub {
         }
         let skip = (after + 1 - oldest) as usize;
         Since::Items(ring.items.iter().skip(skip).take(max).cloned().collect())
+    }
+
+    /// What a reader taking every item gets after `after`: about `max` items at most, in
+    /// pieces; a complete block whose first item is kept is one piece, sent as shared bytes.
+    /// The first value is the number of items missed, as in [`Since::Lagged`].
+    pub fn pieces_since(&self, after: u64, max: usize) -> (Option<u64>, Vec<Piece>) {
+        let ring = self.0.ring.lock();
+        let Some(oldest) = ring.items.front().map(|i| i.id) else {
+            return (None, Vec::new());
+        };
+        let newest = ring.next_id - 1;
+        let (missed, mut next) = if after + 1 < oldest {
+            (Some(oldest - after - 1), oldest)
+        } else {
+            (None, after + 1)
+        };
+        let mut pieces = Vec::new();
+        let mut count = 0;
+        while next <= newest && count < max {
+            let first = next - (next - self.0.base - 1) % BLOCK;
+            let complete = first + BLOCK - 1 <= newest;
+            let kept = ring
+                .blocks
+                .front()
+                .filter(|b| complete && first >= b.first)
+                .and_then(|b| ring.blocks.get(((first - b.first) / BLOCK) as usize));
+            match kept {
+                Some(block) => {
+                    let items = block.frames.get().is_none().then(|| {
+                        let at = (first - oldest) as usize;
+                        ring.items.range(at..at + BLOCK as usize).cloned().collect()
+                    });
+                    let skip = next - first;
+                    pieces.push(Piece::Block {
+                        block: block.clone(),
+                        items,
+                        skip: skip as usize,
+                    });
+                    count += (BLOCK - skip) as usize;
+                    next = first + BLOCK;
+                }
+                None => {
+                    pieces.push(Piece::Item(ring.items[(next - oldest) as usize].clone()));
+                    count += 1;
+                    next += 1;
+                }
+            }
+        }
+        (missed, pieces)
     }
 }
 
@@ -345,5 +483,69 @@ mod tests {
         assert!(hub.issued(base) && hub.issued(base + 1));
         // An earlier process's id (smaller base) and a later one's are both foreign.
         assert!(!hub.issued(base - 5) && !hub.issued(base + 2) && !hub.issued(0));
+    }
+
+    fn flat(pieces: &[Piece]) -> String {
+        pieces
+            .iter()
+            .map(|p| String::from_utf8(p.bytes().to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_reader_taking_everything_gets_the_same_frames_with_whole_blocks_shared() {
+        let hub = Hub::with_base(4 * BLOCK as usize, 0);
+        hub.subscribe();
+        let n = 2 * BLOCK + 10;
+        for k in 0..n {
+            hub.publish("call", None, || json!(k));
+        }
+        let expect = |after: u64| -> String {
+            match hub.since(after, usize::MAX) {
+                Since::Items(v) => v.iter().map(|i| i.frame().to_owned()).collect(),
+                other => panic!("no lag expected: {other:?}"),
+            }
+        };
+        // From the start, from inside a block and from inside the incomplete one.
+        for after in [0, 5, BLOCK, BLOCK + 1, 2 * BLOCK + 3] {
+            let (missed, pieces) = hub.pieces_since(after, usize::MAX);
+            assert_eq!(missed, None);
+            assert_eq!(flat(&pieces), expect(after), "after {after}");
+            assert_eq!(pieces.last().map(Piece::last_id), Some(n), "after {after}");
+        }
+        // Two whole blocks are one piece each, and the second reader shares the first's bytes.
+        let (_, a) = hub.pieces_since(0, usize::MAX);
+        let (_, b) = hub.pieces_since(0, usize::MAX);
+        assert_eq!(a.len(), 2 + 10);
+        assert_eq!(a[0].bytes().as_ptr(), b[0].bytes().as_ptr());
+        // `max` stops after the piece that reaches it.
+        let (_, some) = hub.pieces_since(0, 3);
+        assert_eq!(some.len(), 1);
+        assert_eq!(some[0].last_id(), BLOCK);
+    }
+
+    #[test]
+    fn a_block_goes_with_its_first_item_and_a_lagging_reader_is_told() {
+        let hub = Hub::with_base(BLOCK as usize + 5, 0);
+        hub.subscribe();
+        for k in 0..(2 * BLOCK + 3) {
+            hub.publish("call", None, || json!(k));
+        }
+        // Kept: ids BLOCK - 1 ..= 2 * BLOCK + 3; the first block lost its first item.
+        let (missed, pieces) = hub.pieces_since(0, usize::MAX);
+        assert_eq!(missed, Some(BLOCK - 2));
+        let ids: Vec<u64> = pieces.iter().map(Piece::last_id).collect();
+        assert_eq!(ids[0], BLOCK - 1, "the cut block comes item by item");
+        assert_eq!(ids[1], BLOCK);
+        assert_eq!(ids[2], 2 * BLOCK, "the whole second block is one piece");
+        assert_eq!(*ids.last().unwrap(), 2 * BLOCK + 3);
+        match hub.since(0, usize::MAX) {
+            Since::Lagged { missed: m, items } => {
+                assert_eq!(m, BLOCK - 2);
+                let all: String = items.iter().map(|i| i.frame().to_owned()).collect();
+                assert_eq!(flat(&pieces), all);
+            }
+            other => panic!("expected lag, got {other:?}"),
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::emulator::Ctx;
 use crate::http::ApiRequest;
-use crate::hub::{Item, Since};
+use crate::hub::{Item, Piece, Since};
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -44,6 +44,11 @@ struct Filter {
 }
 
 impl Filter {
+    /// Takes every item: such a reader sends the hub's shared blocks as they are.
+    fn takes_all(&self) -> bool {
+        self.tenant.is_none() && self.kinds.is_none()
+    }
+
     fn passes(&self, item: &Item) -> bool {
         self.tenant
             .as_deref()
@@ -145,6 +150,24 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
         return;
     }
     loop {
+        if filter.takes_all() {
+            match send_pieces(&ctx, &tx, &mut last).await {
+                Sent::Some => continue,
+                Sent::Nothing => {}
+                Sent::Closed => return,
+            }
+            tokio::select! {
+                _ = hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
+                _ = tx.closed() => return,
+                _ = ctx.scenarios.closed() => return,
+                _ = tokio::time::sleep(KEEP_ALIVE) => {
+                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            continue;
+        }
         let (lagged, items) = match hub.since(last, BATCH) {
             Since::Items(items) => (None, items),
             Since::Lagged { missed, items } => (Some(missed), items),
@@ -186,6 +209,52 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
             _ = ctx.scenarios.closed() => return,
         }
     }
+}
+
+enum Sent {
+    Some,
+    Nothing,
+    Closed,
+}
+
+/// Sends a reader that takes every item what follows `last`: whole blocks as the hub's shared
+/// bytes, single items (the newest, not yet a whole block) copied into one chunk.
+async fn send_pieces(ctx: &Ctx, tx: &mpsc::Sender<Bytes>, last: &mut u64) -> Sent {
+    let (lagged, pieces) = ctx.hub.pieces_since(*last, BATCH);
+    if pieces.is_empty() && lagged.is_none() {
+        return Sent::Nothing;
+    }
+    let mut chunks = Vec::new();
+    let mut loose = String::new();
+    if let Some(missed) = lagged {
+        loose.push_str(&format!("event: lagged\ndata: {{\"missed\":{missed}}}\n\n"));
+    }
+    for piece in &pieces {
+        match piece {
+            Piece::Item(item) => {
+                *last = item.id;
+                loose.push_str(item.frame());
+            }
+            Piece::Block { .. } => {
+                if !loose.is_empty() {
+                    chunks.push(Bytes::from(std::mem::take(&mut loose)));
+                }
+                chunks.push(piece.bytes());
+                *last = piece.last_id();
+            }
+        }
+    }
+    if !loose.is_empty() {
+        chunks.push(Bytes::from(loose));
+    }
+    drop(pieces);
+    for chunk in chunks {
+        tokio::select! {
+            sent = tx.send(chunk) => if sent.is_err() { return Sent::Closed },
+            _ = ctx.scenarios.closed() => return Sent::Closed,
+        }
+    }
+    Sent::Some
 }
 
 /// The stream's body: the chunks its reader task sends, as they come.
