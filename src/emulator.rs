@@ -258,8 +258,7 @@ impl Ctx {
 
     /// `n` random lowercase hex characters from the seeded RNG.
     pub fn random_hex(&self, n: usize) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.with_rng(|r| (0..n).map(|_| HEX[r.gen_range(0..16)] as char).collect())
+        self.with_rng(|r| hex_draws(r, n))
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -414,10 +413,7 @@ impl Ctx {
     /// generated values do not depend on what runs beside it; else the global one.
     pub fn random_hex_for(&self, tenant: Option<&str>, n: usize) -> String {
         match tenant.and_then(|t| self.sandboxes.of_tenant(t)) {
-            Some(sb) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                sb.with_rng(|r| (0..n).map(|_| HEX[r.gen_range(0..16)] as char).collect())
-            }
+            Some(sb) => sb.with_rng(|r| hex_draws(r, n)),
             None => self.random_hex(n),
         }
     }
@@ -588,4 +584,16 @@ pub async fn ticker(ctx: Ctx) {
             _ = &mut closed => break,
         }
     }
+}
+
+/// `n` hex digits, one `gen_range(0..16)` draw each: the draws (and so a seeded run's ids and
+/// pinned snapshots) stay what they always were, written straight into bytes rather than
+/// collected char by char (NXCloud draws a 32-digit reqId per answer).
+fn hex_draws(r: &mut impl Rng, n: usize) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = vec![0u8; n];
+    for d in &mut digits {
+        *d = HEX[r.gen_range(0..16usize)];
+    }
+    String::from_utf8(digits).unwrap_or_default()
 }

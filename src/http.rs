@@ -51,7 +51,7 @@ impl ApiRequest {
 
     /// The Host header without its port, lower-cased.
     pub fn host(&self) -> Option<String> {
-        let h = self.header("host")?;
+        let h = self.headers.get(hyper::header::HOST)?.to_str().ok()?;
         let name = h.rsplit_once(':').map_or(h, |(n, port)| {
             if port.chars().all(|c| c.is_ascii_digit()) {
                 n

@@ -15,6 +15,7 @@ use crate::emulator::Ctx;
 use crate::http::ApiRequest;
 use crate::model::{Credentials, Model};
 use crate::vendors::hex_lower;
+use hyper::header::HeaderName;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
@@ -82,9 +83,36 @@ pub fn region_of_host(host: &str) -> Option<&'static str> {
     }
 }
 
+/// The convention's headers as lookup keys made once: looking a header up by a mixed-case
+/// `&str` lower-cases and parses the name first, and a signed request looks up a dozen.
+fn key(name: &'static str) -> Option<&'static HeaderName> {
+    static ACCESS_KEY: HeaderName = HeaderName::from_static("accesskey");
+    static ACTION_: HeaderName = HeaderName::from_static("action");
+    static BIZ_TYPE_: HeaderName = HeaderName::from_static("biztype");
+    static TS: HeaderName = HeaderName::from_static("ts");
+    static SIGN: HeaderName = HeaderName::from_static("sign");
+    static ALGORITHM: HeaderName = HeaderName::from_static("algorithm");
+    Some(match name {
+        "accessKey" => &ACCESS_KEY,
+        "action" => &ACTION_,
+        "bizType" => &BIZ_TYPE_,
+        "ts" => &TS,
+        "sign" => &SIGN,
+        "algorithm" => &ALGORITHM,
+        _ => return None,
+    })
+}
+
+fn get<'a>(req: &'a ApiRequest, name: &'static str) -> Option<&'a hyper::header::HeaderValue> {
+    match key(name) {
+        Some(k) => req.headers.get(k),
+        None => req.headers.get(name),
+    }
+}
+
 /// A header's raw value; absent and empty are the same to the vendor ("missing").
 fn header<'a>(req: &'a ApiRequest, name: &'static str) -> Result<&'a [u8], NxError> {
-    match req.headers.get(name) {
+    match get(req, name) {
         Some(v) if !v.as_bytes().is_empty() => Ok(v.as_bytes()),
         _ => Err(NxError::MissingHeader(name)),
     }
@@ -126,7 +154,7 @@ pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
 
 /// The team whose accessKey the headers name, unverified (for fault rules matching a tenant).
 pub fn claimed_tenant(model: &Model, req: &ApiRequest) -> Option<String> {
-    let key = req.headers.get("accesskey")?.as_bytes();
+    let key = get(req, "accessKey")?.as_bytes();
     model
         .find_tenant(|c| matches!(c, Credentials::Nxcloud { access_key, .. } if access_key.as_bytes() == key))
         .map(|t| t.id.clone())
@@ -184,7 +212,7 @@ fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> 
 }
 
 fn algorithm(req: &ApiRequest) -> Result<Algorithm, NxError> {
-    match req.headers.get("algorithm").map(|v| v.as_bytes()) {
+    match get(req, "algorithm").map(|v| v.as_bytes()) {
         None => Ok(Algorithm::Md5),
         // Values are matched exactly, as every other header's: `SHA256` is not `sha256`.
         Some(b"md5") => Ok(Algorithm::Md5),
