@@ -156,15 +156,8 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
                 Sent::Nothing => {}
                 Sent::Closed => return,
             }
-            tokio::select! {
-                _ = hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
-                _ = tx.closed() => return,
-                _ = ctx.scenarios.closed() => return,
-                _ = tokio::time::sleep(KEEP_ALIVE) => {
-                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                        return;
-                    }
-                }
+            if !idle(&ctx, &tx, last).await {
+                return;
             }
             continue;
         }
@@ -173,15 +166,8 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
             Since::Lagged { missed, items } => (Some(missed), items),
         };
         if items.is_empty() && lagged.is_none() {
-            tokio::select! {
-                _ = hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
-                _ = tx.closed() => return,
-                _ = ctx.scenarios.closed() => return,
-                _ = tokio::time::sleep(KEEP_ALIVE) => {
-                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
-                        return;
-                    }
-                }
+            if !idle(&ctx, &tx, last).await {
+                return;
             }
             continue;
         }
@@ -209,6 +195,20 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
             _ = ctx.scenarios.closed() => return,
         }
     }
+}
+
+/// Waits for an item after `last` (then lets more gather for [`COALESCE`]), keeping a quiet
+/// stream alive; false when the reader or the emulator is gone.
+async fn idle(ctx: &Ctx, tx: &mpsc::Sender<Bytes>, last: u64) -> bool {
+    tokio::select! {
+        _ = ctx.hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
+        _ = tx.closed() => return false,
+        _ = ctx.scenarios.closed() => return false,
+        _ = tokio::time::sleep(KEEP_ALIVE) => {
+            return tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_ok();
+        }
+    }
+    true
 }
 
 enum Sent {
