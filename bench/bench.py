@@ -307,39 +307,133 @@ def bench_paging(port, now, pid):
     RESULTS["paging"] = out
 
 
-def bench_throughput(port, now, pid, peers):
-    """ccemu doing the full work vs bare hyper serving its bytes; peers on the Udesk route."""
+def succeeded(path, data, rows=None):
+    """Why the answer `data` to `path` is not the vendor's success (with `rows` items in its list
+    when given), or None: a read that answers an error would be benched as a fast error."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return "not JSON"
+    if path.startswith("/ccapi/"):
+        if doc.get("ErrCode") != "000000":
+            return f"ErrCode {doc.get('ErrCode')!r}"
+        listed = doc.get("Result")
+        listed = listed.get("AgentList", listed.get("Queues")) if isinstance(listed, dict) else listed
+    elif path.startswith("/saas/"):
+        if doc.get("code") != 0:
+            return f"code {doc.get('code')!r}"
+        listed = doc.get("data")
+    else:  # Huawei: returnCode or resultCode "0" where the answer has one; queryAgentInfo is bare
+        code = doc.get("returnCode", doc.get("resultCode"))
+        if code is None and "agents" not in doc:
+            return "neither a returnCode/resultCode nor agents"
+        if code is not None and code != "0":
+            return f"returnCode/resultCode {code!r}"
+        listed = doc.get("data", doc.get("agents"))
+    if rows is not None and (not isinstance(listed, list) or len(listed) != rows):
+        return f"{len(listed) if isinstance(listed, list) else 'no'} rows listed, {rows} expected"
+    return None
+
+
+def throughput_cases(port, now):
+    """(label, method, path, headers, body, rows): the signed list and detail reads of the three
+    faces. Lists that page are asked for pages of 2, 20 and 100 on the big tenants (bench-udesk,
+    NXCloud 900, bench-huawei); the rest are read on the default fixture's demo tenants. `rows`
+    is how many items the answer must list (None: not counted). The first three keep their labels
+    (the peer table and misses() refer to them)."""
     q = udesk_query(now)
+    dq = udesk_query(now, "udesk-demo-sid", "udesk-demo-token", "4b8dc715-05e0-4340-6cae-a6e3c39a6012")
     tok = huawei_token(port, "huawei-demo-ak", "huawei-demo-sk")
-    nx_body = json.dumps({"tenantId": 144, "queueNo": "NXQueue0001"})
+    btok = huawei_token(port, "bench-hw-ak", "bench-hw-sk")
+    demo_hw = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
+    bench_hw = {"Authorization": f"Bearer {btok}", "Content-Type": "application/json"}
+
+    def nx(label, op, body, rows=None, ak="bench-ak", secret="bench-secret"):
+        body = json.dumps(body)
+        return (label, "POST", f"/saas/cc/openapi/{op}", nx_headers(now, body, ak, secret), body, rows)
+
+    def nx_demo(label, op, body, rows=None):
+        return nx(label, op, body, rows, "fme2na3kdi3ki", "nx-demo-secret")
+
+    def hw(label, path, body, rows=None, headers=bench_hw):
+        return (label, "POST", f"/apiaccess/rest/{path}", headers, json.dumps(body), rows)
+
     cases = [
-        ("Udesk GET /agents (20 agents, signed)", "GET", f"/ccapi/v2/agents?PageSize=20&{q}", {}, None),
-        ("NXCloud agentGroup/member/list (md5)", "POST", "/saas/cc/openapi/agentGroup/member/list",
-         nx_headers(now, nx_body, "fme2na3kdi3ki", "nx-demo-secret"), nx_body),
+        ("Udesk GET /agents (20 agents, signed)", "GET", f"/ccapi/v2/agents?PageSize=20&{q}", {}, None, 20),
+        nx_demo("NXCloud agentGroup/member/list (md5)", "agentGroup/member/list",
+                {"tenantId": 144, "queueNo": "NXQueue0001"}),
         ("Huawei queryAgentInfo (Bearer)", "GET", "/apiaccess/CC-Mangemant/v1/queryAgentInfo",
-         {"Authorization": f"Bearer {tok}"}, None),
+         {"Authorization": f"Bearer {tok}"}, None, None),
     ]
+    for n in (2, 100):
+        cases.append((f"Udesk GET /agents ({n} agents, signed)", "GET", f"/ccapi/v2/agents?PageSize={n}&{q}", {}, None, n))
+    cases += [
+        ("Udesk GET /agents/{id} (one agent)", "GET", f"/ccapi/v2/agents/9415?{dq}", {}, None, None),
+        ("Udesk GET /queues (6 queues)", "GET", f"/ccapi/v2/queues?{dq}", {}, None, 6),
+        ("Udesk GET /queues/agents_list/{id} (7 agents)", "GET", f"/ccapi/v2/queues/agents_list/9001?{dq}", {}, None, 7),
+    ]
+    for n in (2, 20, 100):
+        cases.append(nx(f"NXCloud agent/page ({n} seats)", "agent/page", {"tenantId": 900, "page": 1, "size": n}, n))
+    for n in (2, 20, 100):
+        cases.append(nx(f"NXCloud agentGroup/page ({n} groups)", "agentGroup/page",
+                        {"tenantId": 900, "page": 1, "size": n}, n))
+    day = now // 1000
+    cases.append(nx_demo("NXCloud agent/status/info (one seat, last day)", "agent/status/info",
+                         {"tenantId": 144, "userName": "NXAgent0001", "startDateTime": day - 86400,
+                          "endDateTime": day}, 1))
+    for n in (2, 20, 100):
+        cases.append(hw(f"Huawei agentAccount/query ({n} accounts)", "cc-management/v1/agentAccount/query",
+                        {"requestParams": {"pageNum": 0, "pageSize": n}}, n))
+    for n in (2, 20, 100):
+        cases.append(hw(f"Huawei querySkills ({n} skills)", "cc-management/v1/skill/querySkills",
+                        {"limit": n, "offset": 0}, n))
+    for n in (2, 20, 100):
+        # Skill 1001 has 200 members (bench/gen_fixture.py); the others too few for a page of 100.
+        cases.append(hw(f"Huawei queryAgentInfoBySkillId ({n} agents)",
+                        "cc-management/v1/agentAccount/queryAgentInfoBySkillId",
+                        {"requestParam": {"skillId": 1001, "pageSize": n, "pageNum": 0}}, n))
+    cases.append(hw("Huawei queryAgentInfoByAccount (one agent)", "CC-Management/v1/queryAgentInfoByAccount",
+                    {"accountCode": "aaaa"}, headers=demo_hw))
+    return cases
+
+
+def bench_throughput(port, now, pid, peers):
+    """ccemu doing the full work vs bare hyper serving its bytes, case by case (one bare hyper
+    each: the page sizes share a path); peers on the Udesk route."""
+    cases = throughput_cases(port, now)
+    # Every answer checked once, before any wrk run: a read answering an error is a bench bug.
     specs = []
-    for i, (label, method, path, headers, body) in enumerate(cases):
+    for i, (label, method, path, headers, body, rows) in enumerate(cases):
         data = answer(port, method, path, headers, body)
+        why = succeeded(path, data, rows)
+        if why:
+            raise SystemExit(f"throughput case {label!r}: {method} {path.split('?')[0]} is no success ({why}): "
+                             f"{data[:300]!r}")
         f = os.path.join(WORK, f"body{i}.json")
         open(f, "wb").write(data)
         specs.append((path.split("?")[0], f, data))
-    bport = free_port()
-    bare = start([BARE, str(bport)] + [f"{p}={f}" for p, f, _ in specs])
-    wait_port(bport)
     rows = []
-    for (label, method, path, headers, body), (_, _, data) in zip(cases, specs):
+    for (label, method, path, headers, body, _), (route, f, data) in zip(cases, specs):
         script = request_lua(method, path, headers, body)
+        bport = free_port()
+        bare = start([BARE, str(bport), f"{route}={f}"])
+        wait_port(bport)
         c, _ = wrk(port, script, 50, name="tp", pid=pid)
+        if not os.path.exists(f"/proc/{pid}") or not health_once(port):
+            raise SystemExit(f"ccemu (pid {pid}) is gone or not answering after throughput case {label!r}")
         b, _ = wrk(bport, script, 50, name="tp", pid=bare.pid)
-        rows.append({"case": label, "bytes": len(data), "ccemu": c, "bare": b, "ratio": c["rps"] / b["rps"]})
+        stop(bare)
+        rows.append({"case": label, "method": method, "path": route, "bytes": len(data),
+                     "ccemu": c, "bare": b, "ratio": c["rps"] / b["rps"]})
         log("throughput", label, rows[-1])
     RESULTS["throughput"] = rows
     # The peer table: the same Udesk route and answer on every server, same wrk, same connections.
-    label, method, path, headers, body = cases[0]
-    route, _, data = specs[0]
+    label, method, path, headers, body, _ = cases[0]
+    route, f, data = specs[0]
     script = request_lua(method, path, headers, body)
+    bport = free_port()
+    bare = start([BARE, str(bport), f"{route}={f}"])
+    wait_port(bport)
     table = [("ccemu (signature, lock, model, serialisation, journal)", port),
              ("bare hyper (fixed bytes)", bport)]
     table += peers(route, data)
@@ -841,14 +935,20 @@ def write_markdown(m):
         w("")
     if "throughput" in R:
         w("## Signed reads vs bare hyper serving the same bytes (target ≥ 0.6×)\n")
-        w("50 connections, wrk with 2 threads. CPU µs per request: what the server process and wrk each "
+        w("The list and detail reads of the three faces, each answer checked once to be the vendor's success "
+          "(and to list as many items as asked) before wrk runs. Lists that page are read at page sizes 2, 20 "
+          f"and 100 on the big tenants of the paging section ({AGENTS:,} Udesk agents, {AGENTS:,} NXCloud seats "
+          f"in 1,000 groups, {AGENTS // 2:,} Huawei agents in 1,001 skills); the other reads on the default "
+          "fixture's demo tenants. Each case has a bare hyper of its own serving the bytes ccemu answered. "
+          "50 connections, wrk with 2 threads. CPU µs per request: what the server process and wrk each "
           "spent, from /proc and getrusage over the run.\n")
-        w("| request | answer bytes | ccemu req/s | bare req/s | ratio | ccemu p99 ms | ccemu CPU µs | bare CPU µs | wrk CPU µs (beside ccemu) | met |")
-        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        w("| request | answer bytes | ccemu req/s | bare req/s | ratio | ccemu p99 ms | ccemu CPU µs | bare CPU µs | wrk CPU µs (beside ccemu) | errors + non-2xx (ccemu, bare) | met |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for r in R["throughput"]:
             c, b = r["ccemu"], r["bare"]
             w(f"| {r['case']} | {r['bytes']} | {c['rps']:.0f} | {b['rps']:.0f} | {r['ratio']:.2f} | "
               f"{c['p99']:.2f} | {c.get('server_us', 0):.1f} | {b.get('server_us', 0):.1f} | {c.get('wrk_us', 0):.1f} | "
+              f"{c['errors'] + c['non2xx']:.0f}, {b['errors'] + b['non2xx']:.0f} | "
               f"{'yes' if r['ratio'] >= 0.6 else 'no'} |")
         w("")
     if "paging" in R:

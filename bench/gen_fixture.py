@@ -8,7 +8,8 @@ usage: gen_fixture.py DEFAULT_JSON OUT_JSON UDESK_AGENTS [NX_AGENTS HUAWEI_AGENT
 - NXCloud tenant 900 (accessKey bench-ak, secret bench-secret): NX_AGENTS agents with SIP numbers
   in 1000 groups.
 - Huawei space "bench-huawei" (app bench-hw-ak / bench-hw-sk): HUAWEI_AGENTS agents with workNos
-  from 101 and business accounts, in 1000 skills.
+  from 101 and business accounts, in 1000 skills; the first 200 agents are also in skill 1001, so
+  that one skill has members enough for a page of 100.
 """
 import json
 import sys
@@ -47,10 +48,10 @@ if n_hw:
         "id": "bench-huawei",
         "name": "bench-hw",
         "credentials": {"vendor": "huawei", "apps": [{"app_key": "bench-hw-ak", "app_secret": "bench-hw-sk"}]},
-        "queues": [{"id": str(1 + q), "name": f"Skill {q}"} for q in range(1000)],
+        "queues": [{"id": str(1 + q), "name": f"Skill {q}"} for q in range(1000)] + [{"id": "1001", "name": "Skill wide"}],
         "agents": [{
             "id": str(101 + n), "name": f"Agent {n}", "account_code": f"acc{n}",
-            "sip_number": str(70000000 + n), "queues": [str(1 + n % 1000)],
+            "sip_number": str(70000000 + n), "queues": [str(1 + n % 1000)] + (["1001"] if n < 200 else []),
         } for n in range(n_hw)],
     })
 json.dump(doc, open(out, "w"))
