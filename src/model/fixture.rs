@@ -358,7 +358,12 @@ fn merge_value(target: &mut Value, patch: &Value, list_name: Option<&str>) {
                 }
             }
         }
-        (Value::Array(t), Value::Array(p)) if list_name.and_then(identity_field).is_some() => {
+        // An agent's `queues` shares its name with the tenant's keyed list but holds ids, not
+        // entries: a list of plain values is replaced like any other value.
+        (Value::Array(t), Value::Array(p))
+            if list_name.and_then(identity_field).is_some()
+                && t.iter().chain(p).all(Value::is_object) =>
+        {
             let field = list_name.and_then(identity_field).unwrap_or("id");
             // Indexed by identity: a merge of thousands of entries must not compare each with
             // every other.
@@ -449,6 +454,31 @@ mod tests {
             .push(first);
         let e = parse(&doc.to_string()).unwrap_err();
         assert!(e.contains("appears twice"), "{e}");
+    }
+
+    #[test]
+    fn an_agents_queue_list_is_replaced_whole() {
+        let mut m = parse(DEFAULT_FIXTURE).unwrap();
+        // An agent in a queue, in a tenant with some other queue to move it to.
+        let (tid, aid, other) = m
+            .tenants
+            .iter()
+            .find_map(|(tid, t)| {
+                let a = t.agents.values().find(|a| !a.queues.is_empty())?;
+                let other = t.queues.keys().find(|q| !a.queues.contains(q))?;
+                Some((tid.clone(), a.id.clone(), other.clone()))
+            })
+            .expect("the default fixture has an agent and a queue it is not in");
+        let frag = serde_json::json!({"tenants": [{"id": tid, "agents": [{"id": aid, "queues": [other]}]}]});
+        merge(&mut m, &frag).unwrap();
+        let now: Vec<&String> = m.tenants[&tid]
+            .agents
+            .get(&aid)
+            .unwrap()
+            .queues
+            .iter()
+            .collect();
+        assert_eq!(now, vec![&other]);
     }
 
     #[test]
