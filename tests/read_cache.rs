@@ -163,3 +163,102 @@ fn a_huawei_account_page_follows_a_reset_and_a_write() {
     assert_eq!(query(&emu), before, "the fixture again after a reset");
     assert_ne!(name_of(&before), name_of(&after));
 }
+
+#[test]
+fn an_nxcloud_group_page_follows_a_new_group_and_a_rename() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let names = |emu: &ccemu::Emulator| {
+        let r = nx_call(
+            emu,
+            "agentGroup/page",
+            &json!({"tenantId": 144, "page": 1, "size": 20}),
+        );
+        assert_eq!(r.json["code"], 0, "{}", r.text);
+        let names: Vec<String> = r.json["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("records: {}", r.text))
+            .iter()
+            .map(|g| g["groupName"].as_str().unwrap().to_string())
+            .collect();
+        (names, r.json["total"].clone())
+    };
+    let before = names(&emu);
+    assert_eq!(names(&emu), before, "the same page twice");
+    let merge = |queues: Value| {
+        let r = admin(
+            &emu,
+            "POST",
+            "/fixture",
+            Some(json!({"tenants": [{"id": "144", "queues": queues}]})),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    merge(json!([{"id": "NXQueue0002", "name": "Docs group"}]));
+    let added = names(&emu);
+    assert!(added.0.contains(&"Docs group".to_string()), "{added:?}");
+    assert_ne!(added.1, before.1, "the total moved too");
+    merge(json!([{"id": "NXQueue0001", "name": "Renamed group"}]));
+    let renamed = names(&emu);
+    assert!(
+        renamed.0.contains(&"Renamed group".to_string()),
+        "{renamed:?}"
+    );
+}
+
+const HW_SKILLS: &str = "/apiaccess/rest/cc-management/v1/skill/querySkills";
+const HW_BY_SKILL: &str = "/apiaccess/rest/cc-management/v1/agentAccount/queryAgentInfoBySkillId";
+
+#[test]
+fn huawei_skill_pages_follow_a_new_skill_a_deletion_and_a_membership() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let tok = hw_token(&emu);
+    let post = |path: &str, body: Value| {
+        let r = huawei(&emu, "POST", path, &tok, Some(body));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json.clone()
+    };
+    let skill_ids = |page: &Value| -> Vec<i64> {
+        page["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("data: {page}"))
+            .iter()
+            .map(|s| s["skillId"].as_i64().unwrap())
+            .collect()
+    };
+    let skills = || skill_ids(&post(HW_SKILLS, json!({})));
+    let first = skills();
+    assert_eq!(skills(), first, "the same page twice");
+    let merge = |tenant: Value| {
+        let r = admin(&emu, "POST", "/fixture", Some(json!({"tenants": [tenant]})));
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    merge(json!({"id": "huawei-demo", "queues": [{"id": "9", "name": "Added skill"}]}));
+    assert!(skills().contains(&9), "the new skill is listed");
+    let r = post(HW_DELETE_SKILL, json!({"skillIds": "9"}));
+    assert_eq!(r["returnCode"], "0", "{r}");
+    assert_eq!(skills(), first, "and gone again");
+
+    let members = || {
+        let page = post(
+            HW_BY_SKILL,
+            json!({"requestParam": {"skillId": 1, "pageSize": 20, "pageNum": 0}}),
+        );
+        let mut ids: Vec<String> = page["data"]
+            .as_array()
+            .unwrap_or_else(|| panic!("data: {page}"))
+            .iter()
+            .map(|a| a["workNo"].to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = members();
+    assert_eq!(members(), before, "the same page twice");
+    merge(json!({"id": "huawei-demo", "agents": [{"id": "1523", "queues": ["2"]}]}));
+    let after = members();
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+}
+
+const HW_DELETE_SKILL: &str = "/apiaccess/rest/cc-management/v1/skill/deleteSkill";

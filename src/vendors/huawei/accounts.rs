@@ -99,12 +99,8 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
             model.version(),
             call.now_ms(),
         );
-        if let Some(kept) = call.ctx.reads.get(&key, version, now) {
-            return Ok(Reply::raw(
-                hyper::StatusCode::OK,
-                super::CONTENT_TYPE,
-                kept.bytes,
-            ));
+        if let Some(reply) = super::kept_reply(call, &key, version, now) {
+            return Ok(reply);
         }
         let (total, data) = {
             let (total, ids) =
@@ -127,12 +123,7 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
             data,
             total: if hidden { 0 } else { total },
         })?;
-        let kept = crate::read_cache::Kept {
-            bytes: reply.body.clone(),
-            total: None,
-        };
-        call.ctx.reads.put(key, version, now, kept);
-        return Ok(reply);
+        return Ok(super::keep(call, key, version, now, reply));
     }
     // One account, or a filter by agentType: scan a snapshot with the lock released.
     let snapshot = t.agents.snapshot();

@@ -501,6 +501,18 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
     let t = model.tenant(&call.tenant)?;
     let key = queue_key(t, skill)
         .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
+    // Polled again before the model or the clock moves, the answer is the bytes made last time.
+    let (kept_as, version, now) = (
+        format!(
+            "huawei/queryAgentInfoBySkillId/{}/{skill}/{num}/{size}",
+            call.tenant
+        ),
+        model.version(),
+        call.now_ms(),
+    );
+    if let Some(reply) = super::kept_reply(call, &kept_as, version, now) {
+        return Ok(reply);
+    }
     // Page first, so that only the page's rows are built while the lock is held.
     let mut members: Vec<(u32, &Agent)> = t
         .queue_members(&key)
@@ -521,11 +533,12 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
         })
         .collect();
     drop(model);
-    ok(&SkillAgents {
+    let reply = ok(&SkillAgents {
         data,
         count,
         result_code: "0",
-    })
+    })?;
+    Ok(super::keep(call, kept_as, version, now, reply))
 }
 
 #[cfg(test)]

@@ -90,6 +90,22 @@ pub fn ok<T: Serialize>(body: &T) -> Result<Reply, HuaweiError> {
 /// The content type the pages' examples show, spelled as the vendor's gateway sends it.
 pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
+/// The answer `read_cache` kept under `key` at this model version and instant, as a reply.
+fn kept_reply(call: &Call, key: &str, version: u64, now_ms: i64) -> Option<Reply> {
+    let kept = call.ctx.reads.get(key, version, now_ms)?;
+    Some(Reply::raw(hyper::StatusCode::OK, CONTENT_TYPE, kept.bytes))
+}
+
+/// Keeps a read's reply in `read_cache`, and hands it on.
+fn keep(call: &Call, key: String, version: u64, now_ms: i64, reply: Reply) -> Reply {
+    let kept = crate::read_cache::Kept {
+        bytes: reply.body.clone(),
+        total: None,
+    };
+    call.ctx.reads.put(key, version, now_ms, kept);
+    reply
+}
+
 /// A JSON reply with the vendor's own `Content-Type` spelling.
 pub fn json_reply<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Reply {
     // Sized for a page, so that a page is not copied through every doubling of a small buffer.

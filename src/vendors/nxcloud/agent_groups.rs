@@ -2,7 +2,7 @@
 //! their members, who are addressed by SIP number.
 
 use super::errors::NxError;
-use super::{Call, Data};
+use super::{Call, Data, Page};
 use crate::model::{Agent, Tenant};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -81,21 +81,38 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let page = call.page()?;
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let groups: Vec<Group> = t
-        .queues
-        .values()
-        .filter(|q| q.name.contains(&name))
-        .map(|q| Group {
-            group_name: q.name.clone(),
-            group_no: q.id.clone(),
-            remark: q.description.clone(),
-            familiarize_first: q.familiarize_first,
-            ring_policy: q.ring_policy,
-        })
-        .collect();
+    // Polled again before the model or the clock moves, the page is the bytes made last time.
+    let (key, version, now) = (
+        format!(
+            "nxcloud/agentGroup/page/{}/{}/{}/{name}",
+            call.tenant, page.page, page.size
+        ),
+        model.version(),
+        call.now_ms(),
+    );
+    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+        return Ok(Data::kept(&kept));
+    }
+    // Counted over every match, built for the page's only: a tenant may have a thousand groups.
+    let (skip, take) = page.window();
+    let mut total = 0u64;
+    let mut groups: Vec<Group> = Vec::with_capacity(take.min(Page::MAX_SIZE as usize));
+    for q in t.queues.values().filter(|q| q.name.contains(&name)) {
+        if total >= skip as u64 && groups.len() < take {
+            groups.push(Group {
+                group_name: q.name.clone(),
+                group_no: q.id.clone(),
+                remark: q.description.clone(),
+                familiarize_first: q.familiarize_first,
+                ring_policy: q.ring_policy,
+            });
+        }
+        total += 1;
+    }
     drop(model);
-    let (items, total) = page.slice(groups);
-    Data::paged(&items, total)
+    let data = Data::paged(&groups, total)?;
+    call.ctx.reads.put(key, version, now, data.to_kept());
+    Ok(data)
 }
 
 /// The agent ids behind `sips`, all or nothing.
