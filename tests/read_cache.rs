@@ -23,6 +23,20 @@ fn udesk_row(page: &Value, agent: &str) -> Value {
         .clone()
 }
 
+/// Starts a Udesk call to queue 9001 (ring 1 s, talk 2 s, wrap-up 3 s) and reads `look` before
+/// it and after each step, moving only the clock.
+fn call_steps(emu: &ccemu::Emulator, look: impl Fn(&ccemu::Emulator) -> Value) -> Vec<Value> {
+    let call = json!({"tenant": UDESK_APP_ID, "queue": "9001", "ring_ms": 1000, "talk_ms": 2000, "wrapup_ms": 3000});
+    let r = admin(emu, "POST", "/calls", Some(call));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut seen = vec![look(emu)];
+    for step in [1000, 2000, 3000] {
+        admin(emu, "POST", "/clock", Some(json!({"advance_ms": step})));
+        seen.push(look(emu));
+    }
+    seen
+}
+
 #[test]
 fn a_udesk_page_follows_every_write_and_the_clock() {
     let emu = start();
@@ -45,20 +59,9 @@ fn a_udesk_page_follows_every_write_and_the_clock() {
     );
 
     // A call, then only the clock: ringing, talking, wrap-up, and idle again when wrap-up ends.
-    let r = admin(
-        &emu,
-        "POST",
-        "/calls",
-        Some(
-            json!({"tenant": UDESK_APP_ID, "queue": "9001", "ring_ms": 1000, "talk_ms": 2000, "wrapup_ms": 3000}),
-        ),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let mut seen = vec![udesk_row(&udesk_page(&emu), "9006")["State"].clone()];
-    for step in [1000, 2000, 3000] {
-        admin(&emu, "POST", "/clock", Some(json!({"advance_ms": step})));
-        seen.push(udesk_row(&udesk_page(&emu), "9006")["State"].clone());
-    }
+    let seen = call_steps(&emu, |emu| {
+        udesk_row(&udesk_page(emu), "9006")["State"].clone()
+    });
     for w in seen.windows(2) {
         assert_ne!(w[0], w[1], "every step shows on the page: {seen:?}");
     }
@@ -262,3 +265,95 @@ fn huawei_skill_pages_follow_a_new_skill_a_deletion_and_a_membership() {
 }
 
 const HW_DELETE_SKILL: &str = "/apiaccess/rest/cc-management/v1/skill/deleteSkill";
+
+fn udesk_queue(list: &Value, id: &str) -> Option<Value> {
+    list["Queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["QueueId"] == id)
+        .cloned()
+}
+
+#[test]
+fn the_udesk_queue_list_follows_a_create_a_rename_and_a_delete() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let first = udesk_ok(&emu, "GET", "/queues", None);
+    assert_eq!(udesk_ok(&emu, "GET", "/queues", None), first);
+
+    let made = udesk_ok(
+        &emu,
+        "POST",
+        "/queues",
+        Some(json!({"QueueName": "Kept list test"})),
+    );
+    let id = made["QueueId"].as_str().unwrap().to_string();
+    let created = udesk_ok(&emu, "GET", "/queues", None);
+    assert_eq!(
+        udesk_queue(&created, &id).unwrap()["Name"],
+        "Kept list test"
+    );
+
+    udesk_ok(
+        &emu,
+        "PUT",
+        "/queues",
+        Some(json!({"QueueId": id, "QueueName": "Renamed list test"})),
+    );
+    let renamed = udesk_ok(&emu, "GET", "/queues", None);
+    assert_eq!(
+        udesk_queue(&renamed, &id).unwrap()["Name"],
+        "Renamed list test"
+    );
+
+    udesk_ok(&emu, "DELETE", "/queues", Some(json!({"QueueId": id})));
+    let deleted = udesk_ok(&emu, "GET", "/queues", None);
+    assert!(udesk_queue(&deleted, &id).is_none(), "{deleted}");
+    assert_eq!(deleted, first);
+}
+
+#[test]
+fn a_udesk_queue_agent_list_follows_a_state_change_and_the_clock() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let members = |emu: &ccemu::Emulator| {
+        let list = udesk_ok(emu, "GET", "/queues/agents_list/9001", None);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["AgentId"].as_str().unwrap().starts_with("9006@"))
+            .unwrap_or_else(|| panic!("9006 in queue 9001: {list}"))["State"]
+            .clone()
+    };
+    let before = members(&emu);
+    udesk_set_state(&emu, "9006", "idle");
+    let idle = members(&emu);
+    assert_ne!(idle, before, "an admin state change shows");
+
+    // A call rings the idle member; only the clock moves it on to talking and wrap-up.
+    let seen = call_steps(&emu, members);
+    for w in seen.windows(2) {
+        assert_ne!(w[0], w[1], "every step shows in the list: {seen:?}");
+    }
+    assert_eq!(seen[3], idle, "idle again: {seen:?}");
+
+    // A state the fixture's timeline gives at a later instant: nothing but the clock moves.
+    let at = now_ms(&emu) + 5000;
+    let r = admin(
+        &emu,
+        "POST",
+        "/fixture",
+        Some(
+            json!({"tenants": [{"id": UDESK_APP_ID, "agents": [{"id": "9006", "timeline": [{"at_ms": at, "state": "busy"}]}]}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = members(&emu);
+    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
+    assert_ne!(
+        members(&emu),
+        before,
+        "the timeline's state shows at its instant"
+    );
+}

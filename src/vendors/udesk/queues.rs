@@ -5,28 +5,58 @@ use super::errors::UdeskError;
 use super::{Answer, Call};
 use crate::model::ops::QueuePatch;
 use crate::model::ModelError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A queue as the list shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueView<'a> {
+    queue_id: &'a str,
+    name: &'a str,
+    strategy: u8,
+    timeout: i64,
+    wait_music: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueList<'a> {
+    queues: Vec<QueueView<'a>>,
+}
 
 /// 11. Get Queue List — `GET /ccapi/v2/queues`, in queue id order.
+///
+/// The list is the model's alone (no field moves with the clock), so it is kept per model
+/// version and polled again for the cost of a copy (`read_cache`).
 pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let queues: Vec<Value> = t
-        .queues
-        .values()
-        .map(|q| {
-            json!({
-                "QueueId": q.id,
-                "Name": q.name,
-                "Strategy": q.strategy,
-                "Timeout": q.timeout,
-                "WaitMusic": q.wait_music,
+    let key = format!("udesk/queues/{}", call.tenant);
+    let version = model.version();
+    if let Some(kept) = call.ctx.reads.get(&key, version, 0) {
+        drop(model);
+        return Ok(Answer::kept(&kept));
+    }
+    let view = QueueList {
+        queues: t
+            .queues
+            .values()
+            .map(|q| QueueView {
+                queue_id: &q.id,
+                name: &q.name,
+                strategy: q.strategy,
+                timeout: q.timeout,
+                wait_music: &q.wait_music,
             })
-        })
-        .collect();
+            .collect(),
+    };
+    let answer = Answer::sized(&view, 64 + 96 * view.queues.len());
+    drop(view);
     drop(model);
-    Ok(json!({ "Queues": queues }).into())
+    let answer = answer?;
+    call.ctx.reads.put(key, version, 0, answer.to_kept());
+    Ok(answer)
 }
 
 #[derive(Deserialize)]
@@ -125,17 +155,26 @@ pub fn delete(call: &Call) -> Result<Answer, UdeskError> {
 /// 26. Get Queue Agent List — `GET /ccapi/v2/queues/agents_list/{queue_id}`: the members in the
 ///     get-agent shape, in agent id order; 100018 for an unknown queue.
 pub fn agents(call: &Call) -> Result<Answer, UdeskError> {
-    let queue = call.param("queue_id").to_string();
+    let queue = call.param("queue_id");
     let now = call.now_ms();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    if !t.queues.contains_key(&queue) {
-        return Err(ModelError::QueueNotFound(queue).into());
+    if !t.queues.contains_key(queue) {
+        return Err(ModelError::QueueNotFound(queue.to_string()).into());
+    }
+    // The members' states move with the clock: kept per model version and instant.
+    let key = format!("udesk/queues/agents_list/{}/{queue}", call.tenant);
+    let version = model.version();
+    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+        drop(model);
+        return Ok(Answer::kept(&kept));
     }
     let list: Vec<AgentDetail> = t
-        .queue_members(&queue)
+        .queue_members(queue)
         .map(|a| agent_detail(t, a, now))
         .collect();
     drop(model);
-    Answer::of(&list)
+    let answer = Answer::sized(&list, 64 + 320 * list.len())?;
+    call.ctx.reads.put(key, version, now, answer.to_kept());
+    Ok(answer)
 }
