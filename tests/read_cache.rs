@@ -37,6 +37,26 @@ fn call_steps(emu: &ccemu::Emulator, look: impl Fn(&ccemu::Emulator) -> Value) -
     seen
 }
 
+/// Gives agent 9006 a timeline state (busy) 5 s ahead, and reads `look` before and after the
+/// clock alone reaches it: the model does not change at that instant, only what it shows.
+fn timeline_step(
+    emu: &ccemu::Emulator,
+    look: impl Fn(&ccemu::Emulator) -> Value,
+) -> (Value, Value) {
+    let at = now_ms(emu) + 5000;
+    let agent = json!({"id": "9006", "timeline": [{"at_ms": at, "state": "busy"}]});
+    let r = admin(
+        emu,
+        "POST",
+        "/fixture",
+        Some(json!({"tenants": [{"id": UDESK_APP_ID, "agents": [agent]}]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = look(emu);
+    admin(emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
+    (before, look(emu))
+}
+
 #[test]
 fn a_udesk_page_follows_every_write_and_the_clock() {
     let emu = start();
@@ -339,21 +359,39 @@ fn a_udesk_queue_agent_list_follows_a_state_change_and_the_clock() {
     assert_eq!(seen[3], idle, "idle again: {seen:?}");
 
     // A state the fixture's timeline gives at a later instant: nothing but the clock moves.
-    let at = now_ms(&emu) + 5000;
-    let r = admin(
+    let (before, after) = timeline_step(&emu, members);
+    assert_ne!(after, before, "the timeline's state shows at its instant");
+}
+
+#[test]
+fn a_udesk_agent_read_follows_a_rename_a_state_change_and_the_clock() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let read = |emu: &ccemu::Emulator| udesk_ok(emu, "GET", "/agents/9006", None);
+    let first = read(&emu);
+    assert_eq!(read(&emu), first, "the same agent twice");
+
+    udesk_ok(
         &emu,
-        "POST",
-        "/fixture",
-        Some(
-            json!({"tenants": [{"id": UDESK_APP_ID, "agents": [{"id": "9006", "timeline": [{"at_ms": at, "state": "busy"}]}]}]}),
-        ),
+        "PUT",
+        "/agents/9006",
+        Some(json!({"Name": "Renamed 9006"})),
     );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let before = members(&emu);
-    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
-    assert_ne!(
-        members(&emu),
-        before,
-        "the timeline's state shows at its instant"
-    );
+    assert_eq!(read(&emu)["Name"], "Renamed 9006");
+
+    udesk_set_state(&emu, "9006", "idle");
+    let idle = read(&emu);
+    assert_ne!(idle["State"], first["State"], "an admin state change shows");
+
+    let seen = call_steps(&emu, |emu| read(emu)["State"].clone());
+    for w in seen.windows(2) {
+        assert_ne!(w[0], w[1], "every step of a call shows: {seen:?}");
+    }
+
+    let (before, after) = timeline_step(&emu, |emu| read(emu)["State"].clone());
+    assert_ne!(after, before, "the timeline's state shows at its instant");
+
+    // An unknown agent is still refused, kept answers or not.
+    let r = udesk(&emu, "GET", "/agents/999999", None);
+    assert_ne!(r.json["ErrCode"], "000000", "{}", r.text);
 }

@@ -631,11 +631,21 @@ pub fn get(call: &Call) -> Result<Answer, UdeskError> {
     let now = call.now_ms();
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
+    // An agent polled for its state is read far more often than it changes: kept per model
+    // version and instant, like the pages (`read_cache`).
+    let key = format!("udesk/agent/{}/{id}", call.tenant);
+    let version = model.version();
+    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
+        drop(model);
+        return Ok(Answer::kept(&kept));
+    }
     let a = t
         .agents
         .get(&id)
         .ok_or(crate::model::ModelError::AgentNotFound(id))?;
     let view = agent_detail(t, a, now);
     drop(model);
-    Answer::of(&view)
+    let answer = Answer::sized(&view, 640)?;
+    call.ctx.reads.put(key, version, now, answer.to_kept());
+    Ok(answer)
 }
