@@ -586,14 +586,58 @@ pub async fn ticker(ctx: Ctx) {
     }
 }
 
-/// `n` hex digits, one `gen_range(0..16)` draw each: the draws (and so a seeded run's ids and
-/// pinned snapshots) stay what they always were, written straight into bytes rather than
-/// collected char by char (NXCloud draws a 32-digit reqId per answer).
+/// `n` hex digits, drawn exactly as `gen_range(0..16usize)` once per digit always drew them, so
+/// that a seeded run's ids and pinned snapshots stay what they were (NXCloud draws a 32-digit
+/// reqId per answer, and the one-at-a-time form was a fifth of its envelope's cost).
+///
+/// rand 0.8 answers `gen_range(0..16usize)` from one `u64` at a time: its top four bits are the
+/// digit, and a word whose bit 59 is set falls in the rejection zone and is drawn again. Here the
+/// words come in batches from `fill_bytes` (the same words in the same order as `next_u64`, for
+/// whole multiples of eight bytes); a batch is never larger than the digits still wanted, and
+/// every digit takes at least one word, so no word is drawn that the old way would not have drawn.
 fn hex_draws(r: &mut impl Rng, n: usize) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = vec![0u8; n];
-    for d in &mut digits {
-        *d = HEX[r.gen_range(0..16usize)];
+    const BATCH: usize = 32;
+    let mut digits = Vec::with_capacity(n);
+    let mut bytes = [0u8; BATCH * 8];
+    while digits.len() < n {
+        let want = (n - digits.len()).min(BATCH);
+        r.fill_bytes(&mut bytes[..want * 8]);
+        for word in bytes[..want * 8].chunks_exact(8) {
+            let v = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            if v & (1 << 59) == 0 {
+                digits.push(HEX[(v >> 60) as usize]);
+            }
+        }
     }
     String::from_utf8(digits).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::RngCore;
+
+    /// The draws as they were first written: one `gen_range(0..16)` per digit.
+    fn one_at_a_time(r: &mut StdRng, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[r.gen_range(0..16usize)]))
+            .collect()
+    }
+
+    #[test]
+    fn hex_draws_are_the_one_at_a_time_draws_and_leave_the_rng_where_they_did() {
+        for seed in 0..300u64 {
+            for n in [0, 1, 7, 16, 31, 32, 33, 64, 100] {
+                let (mut a, mut b) = (StdRng::seed_from_u64(seed), StdRng::seed_from_u64(seed));
+                // Start mid-block and at odd word offsets too.
+                for _ in 0..(seed % 5) {
+                    a.next_u32();
+                    b.next_u32();
+                }
+                assert_eq!(hex_draws(&mut a, n), one_at_a_time(&mut b, n), "seed {seed}, n {n}");
+                assert_eq!(a.next_u64(), b.next_u64(), "seed {seed}, n {n}: the next draw");
+            }
+        }
+    }
 }
