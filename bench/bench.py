@@ -820,15 +820,18 @@ def misses(R, w):
                  f"{(b['server_us'] + b['wrk_us']) / (c['server_us'] + c['wrk_us']):.2f}. "
                  f"0.6× would need ccemu at {(b['server_us'] + b['wrk_us']) / 0.6 - c['wrk_us']:.0f} µs.")
     if any(r["ratio"] < 0.6 for r in R.get("throughput", [])):
-        L.append("  Where ccemu's time goes (perf record --call-graph=dwarf under wrk, during development): "
-                 "serialising the Udesk 20-agent page was about a quarter of ccemu's CPU (serde_json string "
-                 "escaping and serialize_entry); list pages are now kept per model version, tenant instant and "
-                 "inputs (src/read_cache.rs), which took that list from ~25,000 to ~95,000 req/s. What is left "
-                 "is flat: about a third is the kernel's context switch inside writev (the write wakes wrk on "
-                 "the same two cores), the rest spread over hyper, the journal entry, metrics, auth (md5 of the "
-                 "body for NXCloud, its reqId drawn from the seeded RNG) and the envelope, no function above 2 %. "
-                 "Bare hyper's own cost fell with the machine (16 µs a request in the previous run, 5-7 µs in "
-                 "this one), so the ratio moves more with the floor than with ccemu.")
+        L.append("  Where ccemu's time goes (perf record under wrk, during development; a frame-pointer build "
+                 "for the call graph): serialising the Udesk 20-agent page was about a quarter of ccemu's CPU "
+                 "(serde_json string escaping and serialize_entry); list pages, single agents and skill lists are "
+                 "now kept per model version, tenant instant and inputs (src/read_cache.rs), which took that list "
+                 "from ~25,000 to ~95,000 req/s. What is left is flat. On NXCloud agentGroup/member/list: writev "
+                 "38 % of samples (the kernel's send, and the wake-up of wrk on the same two cores: ccemu's "
+                 "workers are preempted about 0.5 times a request there, bare hyper's 0.02 times), hyper's reading, "
+                 "parsing and dispatch about 16 %, the NXCloud face 17 % (authentication 5 %, of it md5 2.4 %; "
+                 "the envelope 4.7 %, of it the seeded reqId 3.3 % before its digits were drawn in batches; "
+                 "the body parsed twice, by the contract check and the handler, 3.2 %; the handler 1.8 %), the "
+                 "journal entry 4.5 %, metrics 1.5 %; malloc and free, across all of these, about 10 %. No single function is "
+                 "left whose removal would reach 0.6×.")
     for r in R.get("paging", []):
         if "FuzzyQuery" in r["case"] or r["p99"] < 2:
             continue
@@ -887,8 +890,11 @@ def misses(R, w):
                  f"ccemu without** ({s['rps']:.0f} against {p['rps']:.0f} req/s). CPU per request with the streams: "
                  f"ccemu {s.get('server_us', 0):.0f} µs (without: {p.get('server_us', 0):.0f} µs), wrk "
                  f"{s.get('wrk_us', 0):.0f} µs ({p.get('wrk_us', 0):.0f}), the readers (bench.py) "
-                 f"{s['readers_us']:.0f} µs; every request became an item that ccemu wrote to each reader, "
-                 f"{r.get('kb_per_request', 0):.1f} KB a request in all ({r['readers_mb']:.0f} MB read). All share 2 cores, and "
+                 f"{s['readers_us']:.0f} µs; every request became an item, and the readers read "
+                 f"{r.get('kb_per_request', 0):.1f} KB a request in all ({r['readers_mb']:.0f} MB read). A request "
+                 f"item is about 0.27 KB, so at this rate the readers did not get every one: each gathers for "
+                 f"250 ms and the stream keeps the newest 4096 items, so a gather that finds more gets a "
+                 f"`lagged` count and the newest 4096. All share 2 cores, and "
                  f"(ccemu + wrk without) / (ccemu + wrk + readers with) = "
                  f"{(p.get('server_us', 0) + p.get('wrk_us', 0)) / max(s.get('server_us', 0) + s.get('wrk_us', 0) + s['readers_us'], 1e-9):.2f}.")
     if L:
@@ -1052,7 +1058,8 @@ def write_markdown(m):
         w(f"## Signed reads beside {x['readers']} open `/_ccemu/stream` readers (target ≥ 0.9×)\n")
         w(f"Two ccemu processes on the default fixture, clocks frozen: one never has a stream reader, the other has "
           f"{x['readers']} `GET /_ccemu/stream` connections (loopback, every kind, no filter) read continuously by "
-          f"one thread of bench.py, so every request is also an item written to {x['readers']} readers. wrk, 50 "
+          f"one thread of bench.py, so every request is also an item on the stream (readers that fall behind get a "
+          f"`lagged` count, see the misses above). wrk, 50 "
           f"connections and 2 threads, alternates between the two, {x['rounds']} runs each; the best of each side "
           "counts. CPU µs per request from /proc and getrusage.\n")
         w("| request | req/s, no stream | req/s, streams | ratio | p99 ms (no stream / streams) | ccemu CPU µs (no stream / streams) | readers CPU µs | MB read (KB a request) | met |")
