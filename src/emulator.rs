@@ -635,8 +635,16 @@ mod tests {
                     a.next_u32();
                     b.next_u32();
                 }
-                assert_eq!(hex_draws(&mut a, n), one_at_a_time(&mut b, n), "seed {seed}, n {n}");
-                assert_eq!(a.next_u64(), b.next_u64(), "seed {seed}, n {n}: the next draw");
+                assert_eq!(
+                    hex_draws(&mut a, n),
+                    one_at_a_time(&mut b, n),
+                    "seed {seed}, n {n}"
+                );
+                assert_eq!(
+                    a.next_u64(),
+                    b.next_u64(),
+                    "seed {seed}, n {n}: the next draw"
+                );
             }
         }
     }
