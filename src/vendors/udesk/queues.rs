@@ -8,21 +8,21 @@ use crate::model::ModelError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// A queue as the list shows it.
+/// A queue as the list shows it, copied out so that it is serialised with the lock released.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct QueueView<'a> {
-    queue_id: &'a str,
-    name: &'a str,
+struct QueueView {
+    queue_id: String,
+    name: String,
     strategy: u8,
     timeout: i64,
-    wait_music: &'a str,
+    wait_music: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct QueueList<'a> {
-    queues: Vec<QueueView<'a>>,
+struct QueueList {
+    queues: Vec<QueueView>,
 }
 
 /// 11. Get Queue List — `GET /ccapi/v2/queues`, in queue id order.
@@ -43,18 +43,16 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
             .queues
             .values()
             .map(|q| QueueView {
-                queue_id: &q.id,
-                name: &q.name,
+                queue_id: q.id.clone(),
+                name: q.name.clone(),
                 strategy: q.strategy,
                 timeout: q.timeout,
-                wait_music: &q.wait_music,
+                wait_music: q.wait_music.clone(),
             })
             .collect(),
     };
-    let answer = Answer::sized(&view, 64 + 96 * view.queues.len());
-    drop(view);
     drop(model);
-    let answer = answer?;
+    let answer = Answer::sized(&view, 64 + 96 * view.queues.len())?;
     call.ctx.reads.put(key, version, 0, answer.to_kept());
     Ok(answer)
 }
