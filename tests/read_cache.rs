@@ -105,34 +105,30 @@ fn nxcloud_pages_follow_group_changes() {
     // Frozen, so that only the model can tell one read from the next.
     freeze_at(&emu, now_ms(&emu));
     let page = |emu: &ccemu::Emulator| {
-        let r = nx_call(
+        nx_ok(
             emu,
             "agent/page",
             &json!({"tenantId": 144, "page": 1, "size": 20}),
-        );
-        assert_eq!(r.json["code"], 0, "{}", r.text);
-        r.json.clone()
+        )
     };
     let members = |emu: &ccemu::Emulator| {
-        let r = nx_call(
+        nx_ok(
             emu,
             "agentGroup/member/list",
             &json!({"tenantId": 144, "queueNo": "NXQueue0001"}),
-        );
-        assert_eq!(r.json["code"], 0, "{}", r.text);
-        r.json["data"].clone()
+        )["data"]
+            .clone()
     };
     let (p0, m0) = (page(&emu), members(&emu));
     assert_eq!(
         (page(&emu)["data"].clone(), members(&emu)),
         (p0["data"].clone(), m0.clone())
     );
-    let r = nx_call(
+    nx_ok(
         &emu,
         "agentGroup/updateMembers",
         &json!({"tenantId": 144, "queueNo": "NXQueue0001", "members": []}),
     );
-    assert_eq!(r.json["code"], 0, "{}", r.text);
     assert_eq!(members(&emu), json!([]));
     assert_ne!(
         page(&emu)["data"],
@@ -192,19 +188,18 @@ fn an_nxcloud_group_page_follows_a_new_group_and_a_rename() {
     let emu = start();
     freeze_at(&emu, now_ms(&emu));
     let names = |emu: &ccemu::Emulator| {
-        let r = nx_call(
+        let r = nx_ok(
             emu,
             "agentGroup/page",
             &json!({"tenantId": 144, "page": 1, "size": 20}),
         );
-        assert_eq!(r.json["code"], 0, "{}", r.text);
-        let names: Vec<String> = r.json["data"]
+        let names: Vec<String> = r["data"]
             .as_array()
-            .unwrap_or_else(|| panic!("records: {}", r.text))
+            .unwrap_or_else(|| panic!("records: {r}"))
             .iter()
             .map(|g| g["groupName"].as_str().unwrap().to_string())
             .collect();
-        (names, r.json["total"].clone())
+        (names, r["total"].clone())
     };
     let before = names(&emu);
     assert_eq!(names(&emu), before, "the same page twice");

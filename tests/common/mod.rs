@@ -261,6 +261,13 @@ pub fn nx_call(emu: &Emulator, op: &str, body: &Value) -> Resp {
     nx_send(emu, op, &nx_headers(now_ms(emu), &bytes), &bytes)
 }
 
+/// An NXCloud call that must succeed (`code` 0); the whole answer.
+pub fn nx_ok(emu: &Emulator, op: &str, body: &Value) -> Value {
+    let r = nx_call(emu, op, body);
+    assert_eq!(r.json["code"], 0, "{op}: {}", r.text);
+    r.json
+}
+
 pub const HW_TOKEN_PATH: &str = "/apigovernance/api/oauth/tokenByAkSk";
 
 /// Asks tokenByAkSk for a token (optionally with `X-Token-Expire`); any status is an answer.
