@@ -11,6 +11,10 @@ mod bare;
 use hyper::body::Bytes;
 use std::collections::HashMap;
 
+/// The same allocator as ccemu's binary, so that the ratio is what ccemu does, not whose malloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)

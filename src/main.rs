@@ -219,6 +219,10 @@ impl ServeArgs {
     }
 }
 
+/// mimalloc rather than glibc's malloc: see Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
