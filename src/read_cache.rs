@@ -28,6 +28,19 @@ pub struct Kept {
     pub total: Option<u64>,
 }
 
+/// A cache key: the parts joined by `/`, as one exact-size string (a `format!` of four parts
+/// cost more than the lookup it keys).
+pub fn key(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push('/');
+        }
+        key.push_str(part);
+    }
+    key
+}
+
 struct Entry {
     version: u64,
     now_ms: i64,

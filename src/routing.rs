@@ -159,10 +159,12 @@ fn match_pattern(pattern: &'static str, path: &str) -> Option<Params> {
     // Every request walks its face's table: most patterns are told apart by one comparison of
     // bytes (a literal pattern is the path or not; a parameterised one needs its literal head),
     // and only the rest are split into segments. The split's answer is unchanged.
-    match pattern.find('{') {
+    // Bytes, not `str::find`: a char search is a memchr call, dearer than the short scan.
+    match pattern.bytes().position(|b| b == b'{') {
         None => {
-            return (pattern.trim_end_matches('/') == path.trim_end_matches('/'))
-                .then(|| Params(Vec::new()));
+            let literal =
+                pattern == path || pattern.trim_end_matches('/') == path.trim_end_matches('/');
+            return literal.then(|| Params(Vec::new()));
         }
         Some(at) if !path.starts_with(&pattern[..at]) => return None,
         Some(_) => {}
@@ -189,16 +191,17 @@ fn match_pattern(pattern: &'static str, path: &str) -> Option<Params> {
 }
 
 pub fn find<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Match<'a, H> {
-    let mut path_known = false;
-    for route in routes {
+    // The request's own method first: the first route in table order with this method and a
+    // matching pattern wins, as it always did; the others are only walked to tell 405 from 404.
+    for route in routes.iter().filter(|r| r.method == method) {
         if let Some(params) = match_pattern(route.pattern, path) {
-            if route.method == method {
-                return Match::Found(route, params);
-            }
-            path_known = true;
+            return Match::Found(route, params);
         }
     }
-    if path_known {
+    if routes
+        .iter()
+        .any(|r| r.method != method && match_pattern(r.pattern, path).is_some())
+    {
         Match::MethodNotAllowed
     } else {
         Match::NotFound

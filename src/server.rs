@@ -528,8 +528,15 @@ async fn read_body(ctx: &Ctx, req: &ApiRequest, body: Incoming) -> Result<Bytes,
     }
     // A client that promises a body and stalls gets the same patience as one that stalls in its
     // headers, then the vendor's "could not read" answer: no request waits forever.
-    let collect = Limited::new(body, limit).collect();
-    match tokio::time::timeout(ctx.config.header_read_timeout, collect).await {
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    // A body already in hyper's buffer (nearly every one) is collected by the first poll: the
+    // timer, dearer than the copy, is only set for a body still on its way.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match first {
+        Poll::Ready(done) => Ok(done),
+        Poll::Pending => tokio::time::timeout(ctx.config.header_read_timeout, collect).await,
+    };
+    match collected {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Rejection::BodyTooLarge),
         Ok(Err(_)) | Err(_) => Err(Rejection::BodyUnreadable),

@@ -92,10 +92,13 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
         // The plain paged form walks the account index: the lock costs the page; polled again
         // before the model or the clock moves, it is the bytes made last time.
         let (key, version, now) = (
-            format!(
-                "huawei/agentAccount/query/{}/{num}/{size}/{hidden}",
-                call.tenant
-            ),
+            crate::read_cache::key(&[
+                "huawei/agentAccount/query",
+                &call.tenant,
+                &num.to_string(),
+                &size.to_string(),
+                &hidden.to_string(),
+            ]),
             model.version(),
             call.now_ms(),
         );

@@ -46,7 +46,7 @@ pub fn member_list(call: &Call) -> Result<Data, NxError> {
     }
     // Polled again before the model or the clock moves, the list is the bytes made last time.
     let (key, version, now) = (
-        format!("nxcloud/agentGroup/member/list/{}/{queue_no}", call.tenant),
+        crate::read_cache::key(&["nxcloud/agentGroup/member/list", &call.tenant, &queue_no]),
         model.version(),
         call.now_ms(),
     );
@@ -83,10 +83,13 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let t = model.tenant(&call.tenant)?;
     // Polled again before the model or the clock moves, the page is the bytes made last time.
     let (key, version, now) = (
-        format!(
-            "nxcloud/agentGroup/page/{}/{}/{}/{name}",
-            call.tenant, page.page, page.size
-        ),
+        crate::read_cache::key(&[
+            "nxcloud/agentGroup/page",
+            &call.tenant,
+            &page.page.to_string(),
+            &page.size.to_string(),
+            &name,
+        ]),
         model.version(),
         call.now_ms(),
     );

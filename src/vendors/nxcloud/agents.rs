@@ -85,7 +85,12 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
         // Unfiltered: the page comes straight from the id order, so the lock costs the page;
         // polled again before the model or the clock moves, it is the bytes made last time.
         let (key, version, now) = (
-            format!("nxcloud/agent/page/{}/{skip}/{take}", call.tenant),
+            crate::read_cache::key(&[
+                "nxcloud/agent/page",
+                &call.tenant,
+                &skip.to_string(),
+                &take.to_string(),
+            ]),
             model.version(),
             call.now_ms(),
         );

@@ -43,7 +43,7 @@ struct QueryCredentials<'a> {
 impl<'a> QueryCredentials<'a> {
     fn of(req: &'a ApiRequest) -> Self {
         let mut c = QueryCredentials::default();
-        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+        for (k, v) in crate::http::query_pairs(&req.query) {
             let slot = match &*k {
                 "Sid" => &mut c.sid,
                 "AppId" => &mut c.app_id,
