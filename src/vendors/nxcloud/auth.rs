@@ -137,14 +137,15 @@ struct KeyOwner {
 ///
 /// The model lock is held only to find the key's team; the digest is computed after it.
 pub fn authenticate(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, NxError> {
+    let headers = Signed::of(req)?;
     let owner = {
         let model = ctx.model();
-        check_and_find(&model, req)?
+        find_owner(&model, req, headers.access_key)?
     };
     // The window is checked on the team's own clock, which a scenario may skew.
     let now_ms = ctx.now_ms_for(&owner.tenant);
     let tenant = owner.tenant.clone();
-    verify(req, now_ms, owner).map_err(|e| match e {
+    verify(&headers, &req.body, now_ms, owner).map_err(|e| match e {
         NxError::TimestampExpired(why) => {
             NxError::TimestampExpired(format!("{why}; {}", ctx.clock_standing(&tenant)))
         }
@@ -160,25 +161,48 @@ pub fn claimed_tenant(model: &Model, req: &ApiRequest) -> Option<String> {
         .map(|t| t.id.clone())
 }
 
-fn check_and_find(model: &Model, req: &ApiRequest) -> Result<KeyOwner, NxError> {
-    let access_key = header(req, "accessKey")?;
-    header(req, "ts")?;
-    let biz_type = header(req, "bizType")?;
-    let action = header(req, "action")?;
-    header(req, "sign")?;
-    if biz_type != BIZ_TYPE.as_bytes() {
-        return Err(NxError::WrongHeader(format!(
-            "bizType must be \"{BIZ_TYPE}\" for the call-center APIs, not {:?}",
-            String::from_utf8_lossy(biz_type)
-        )));
+/// The convention's headers, each looked up once: the checks and the signature read them all.
+struct Signed<'a> {
+    access_key: &'a [u8],
+    ts: &'a [u8],
+    biz_type: &'a [u8],
+    action: &'a [u8],
+    sign: &'a [u8],
+    algorithm: Algorithm,
+}
+
+impl<'a> Signed<'a> {
+    /// All five present (1001), then bizType, action and algorithm (1002): what can be refused
+    /// before the model is asked about the key.
+    fn of(req: &'a ApiRequest) -> Result<Signed<'a>, NxError> {
+        let signed = Signed {
+            access_key: header(req, "accessKey")?,
+            ts: header(req, "ts")?,
+            biz_type: header(req, "bizType")?,
+            action: header(req, "action")?,
+            sign: header(req, "sign")?,
+            algorithm: Algorithm::Md5,
+        };
+        if signed.biz_type != BIZ_TYPE.as_bytes() {
+            return Err(NxError::WrongHeader(format!(
+                "bizType must be \"{BIZ_TYPE}\" for the call-center APIs, not {:?}",
+                String::from_utf8_lossy(signed.biz_type)
+            )));
+        }
+        if signed.action != ACTION.as_bytes() {
+            return Err(NxError::WrongHeader(format!(
+                "action must be \"{ACTION}\" for the call-center APIs, not {:?}",
+                String::from_utf8_lossy(signed.action)
+            )));
+        }
+        Ok(Signed {
+            algorithm: algorithm(req)?,
+            ..signed
+        })
     }
-    if action != ACTION.as_bytes() {
-        return Err(NxError::WrongHeader(format!(
-            "action must be \"{ACTION}\" for the call-center APIs, not {:?}",
-            String::from_utf8_lossy(action)
-        )));
-    }
-    algorithm(req)?;
+}
+
+fn find_owner(model: &Model, req: &ApiRequest, access_key: &[u8]) -> Result<KeyOwner, NxError> {
     let region = req.host().as_deref().and_then(region_of_host);
     let owner = model.find_tenant(
         |c| matches!(c, Credentials::Nxcloud { access_key: k, .. } if k.as_bytes() == access_key),
@@ -224,8 +248,8 @@ fn algorithm(req: &ApiRequest) -> Result<Algorithm, NxError> {
     }
 }
 
-fn verify(req: &ApiRequest, now_ms: i64, owner: KeyOwner) -> Result<Caller, NxError> {
-    let ts_raw = header(req, "ts")?;
+fn verify(h: &Signed, body: &[u8], now_ms: i64, owner: KeyOwner) -> Result<Caller, NxError> {
+    let ts_raw = h.ts;
     let ts_text = String::from_utf8_lossy(ts_raw);
     let ts: i64 = if ts_raw.iter().all(u8::is_ascii_digit) {
         ts_text.parse().map_err(|_| {
@@ -248,13 +272,15 @@ fn verify(req: &ApiRequest, now_ms: i64, owner: KeyOwner) -> Result<Caller, NxEr
         };
         return Err(NxError::TimestampExpired(why));
     }
-    let algorithm = algorithm(req)?;
-    let mut signed: Vec<(&str, &[u8])> = Vec::with_capacity(4);
-    for name in SIGNED_HEADERS {
-        signed.push((name, header(req, name)?));
-    }
-    let expected = sign(algorithm, &signed, &req.body, &owner.secret);
-    if header(req, "sign")? != expected.as_bytes() {
+    // In ASCII order of the names, as `SIGNED_HEADERS` lists them.
+    let signed: [(&str, &[u8]); 4] = [
+        ("accessKey", h.access_key),
+        ("action", h.action),
+        ("bizType", h.biz_type),
+        ("ts", h.ts),
+    ];
+    let expected = sign(h.algorithm, &signed, body, &owner.secret);
+    if h.sign != expected.as_bytes() {
         return Err(NxError::InvalidSignature);
     }
     Ok(Caller {

@@ -252,19 +252,23 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
             (p.status, p.code, p.msg, data, p.detail)
         }
     };
-    let head = format!(
-        "{{\"reqId\":\"{req_id}\",\"code\":{code},\"msg\":{},\"data\":",
-        json_str(&msg)
-    );
-    let mut body = Vec::with_capacity(head.len() + data.json.len() + 32);
-    body.extend_from_slice(head.as_bytes());
+    // Written piece by piece into one buffer: no `format!` and no second copy on every answer.
+    let code_text = code.to_string();
+    let mut body = Vec::with_capacity(64 + msg.len() + data.json.len());
+    body.extend_from_slice(b"{\"reqId\":\"");
+    body.extend_from_slice(req_id.as_bytes());
+    body.extend_from_slice(b"\",\"code\":");
+    body.extend_from_slice(code_text.as_bytes());
+    body.extend_from_slice(b",\"msg\":");
+    body.extend_from_slice(json_str(&msg).as_bytes());
+    body.extend_from_slice(b",\"data\":");
     body.extend_from_slice(&data.json);
     if let Some(t) = data.total {
-        body.extend_from_slice(format!(",\"total\":{t}").as_bytes());
+        body.extend_from_slice(b",\"total\":");
+        body.extend_from_slice(t.to_string().as_bytes());
     }
     body.push(b'}');
-    let reply =
-        Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code.to_string());
+    let reply = Reply::raw(status, "application/json;charset=UTF-8", body).with_code(code_text);
     match detail {
         Some(detail) => crate::vendors::with_detail(reply, &detail),
         None => reply,
