@@ -390,3 +390,48 @@ fn a_udesk_agent_read_follows_a_rename_a_state_change_and_the_clock() {
     let r = udesk(&emu, "GET", "/agents/999999", None);
     assert_ne!(r.json["ErrCode"], "000000", "{}", r.text);
 }
+
+const HW_AGENT_INFO: &str = "/apiaccess/CC-Mangemant/v1/queryAgentInfo";
+
+#[test]
+fn huawei_query_agent_info_follows_a_new_sip_password_and_a_new_agent() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let tok = hw_token(&emu);
+    let info = || {
+        let r = huawei(&emu, "GET", HW_AGENT_INFO, &tok, None);
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json.clone()
+    };
+    let pwd_of = |page: &Value, work_no: i64| -> Option<String> {
+        page["agents"]
+            .as_array()
+            .unwrap_or_else(|| panic!("agents: {page}"))
+            .iter()
+            .find(|a| a["workNo"] == work_no)
+            .map(|a| a["sipPwd"].as_str().unwrap_or_default().to_string())
+    };
+    let first = info();
+    assert_eq!(info(), first, "the same answer twice");
+    assert_eq!(
+        pwd_of(&first, 1522).as_deref(),
+        Some("Sip@1522pw"),
+        "{first}"
+    );
+    let merge = |agent: Value| {
+        let tenant = json!({"id": "huawei-demo", "agents": [agent]});
+        let r = admin(&emu, "POST", "/fixture", Some(json!({"tenants": [tenant]})));
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    merge(json!({"id": "1522", "sip_password": "Changed@1522"}));
+    assert_eq!(pwd_of(&info(), 1522).as_deref(), Some("Changed@1522"));
+    merge(
+        json!({"id": "1599", "name": "Agent 1599", "account_code": "zz99",
+                 "sip_number": "88881699", "sip_password": "Sip@1599pw", "queues": ["1"]}),
+    );
+    assert_eq!(
+        pwd_of(&info(), 1599).as_deref(),
+        Some("Sip@1599pw"),
+        "the new agent is listed"
+    );
+}

@@ -144,6 +144,15 @@ struct Softphone {
 pub fn query_agent_info(call: &Call) -> Result<Reply, HuaweiError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
+    // Every softphone polls it; until the model or the clock moves it is the same bytes.
+    let (key, version, now) = (
+        crate::read_cache::key(&["huawei/queryAgentInfo", &call.tenant]),
+        model.version(),
+        call.now_ms(),
+    );
+    if let Some(reply) = super::kept_reply(call, &key, version, now) {
+        return Ok(reply);
+    }
     let answer = AgentInfo {
         sip_service_ip: t.sip_server.ip.clone(),
         sip_service_port: t.sip_server.port,
@@ -158,7 +167,7 @@ pub fn query_agent_info(call: &Call) -> Result<Reply, HuaweiError> {
             .collect(),
     };
     drop(model);
-    ok(&answer)
+    Ok(super::keep(call, key, version, now, ok(&answer)?))
 }
 
 #[derive(Serialize)]
@@ -503,10 +512,13 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
         .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
     // Polled again before the model or the clock moves, the answer is the bytes made last time.
     let (kept_as, version, now) = (
-        format!(
-            "huawei/queryAgentInfoBySkillId/{}/{skill}/{num}/{size}",
-            call.tenant
-        ),
+        crate::read_cache::key(&[
+            "huawei/queryAgentInfoBySkillId",
+            &call.tenant,
+            &skill.to_string(),
+            &num.to_string(),
+            &size.to_string(),
+        ]),
         model.version(),
         call.now_ms(),
     );
