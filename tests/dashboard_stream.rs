@@ -292,6 +292,58 @@ fn a_reader_that_falls_behind_is_told_what_it_missed_and_slows_nothing() {
     eprintln!("published 60000 items in {publishing:?} with a stuck reader");
 }
 
+/// Items faster than the ring holds for a 250 ms gather: the reader is told it lagged, and its
+/// next gather waits a second, so it is sent the newest ring's worth about once a second instead
+/// of four times (docs/dashboard.md, "Cost").
+#[test]
+fn a_lagged_reader_gathers_for_a_second() {
+    let emu = start();
+    let mut sse = Sse::open(&emu, "", None);
+    assert_eq!(sse.next().event, "hello");
+    let hub = emu.ctx().hub.clone();
+    let t = Instant::now();
+    let flood = std::thread::spawn(move || {
+        // 5,000 items every 100 ms for 3 s: every gather finds more than the 4,096 kept.
+        for round in 0..30u64 {
+            for n in 0..5000u64 {
+                hub.publish("test", None, || json!({"n": round * 5000 + n}));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        hub.publish("test-end", None, || json!({}));
+    });
+    // Gathers that found the reader behind: `lagged` events closer than 150 ms are one gather
+    // (the ring moves on while a gather's 4,096 items are written, so one may say it twice).
+    let (mut gathers, mut previous) = (0u32, None::<Instant>);
+    let mut last_id = 0;
+    loop {
+        let e = sse.next();
+        if let Some(id) = e.id {
+            assert!(id > last_id, "in order");
+            last_id = id;
+        }
+        match e.event.as_str() {
+            "lagged" => {
+                if previous.is_none_or(|p| p.elapsed() > Duration::from_millis(150)) {
+                    gathers += 1;
+                }
+                previous = Some(Instant::now());
+            }
+            "test-end" => break,
+            _ => {}
+        }
+    }
+    flood.join().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(gathers >= 1, "a reader this far behind is told so");
+    // Gathering every 250 ms it would be behind about four times a second.
+    assert!(
+        f64::from(gathers) <= secs / 0.6 + 1.0,
+        "{gathers} gathers behind in {secs:.1} s"
+    );
+    eprintln!("{gathers} gathers behind in {secs:.1} s");
+}
+
 /// Requests per second over one keep-alive connection, `n` signed Udesk `GET /agents`.
 fn rate(emu: &ccemu::Emulator, n: usize) -> f64 {
     let agent = ureq::AgentBuilder::new().build();

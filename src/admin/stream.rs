@@ -29,6 +29,11 @@ const BATCH: usize = 512;
 /// After a wake-up, a reader waits this long before reading the ring, so that a busy emulator
 /// costs each reader one write per interval rather than one per item.
 const COALESCE: Duration = Duration::from_millis(250);
+/// The gather after one that found the reader lagged: items come faster than the ring keeps
+/// them for a 250 ms gather (above ~16,000 a second), so the reader gets the newest ring's worth
+/// once a second instead of four times. It sees as much of the stream either way, a quarter of
+/// the bytes, and the requests that fill the ring keep their CPU.
+const LAGGED_COALESCE: Duration = Duration::from_secs(1);
 /// A comment line this often keeps proxies and idle-timeouts from closing a quiet stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -149,14 +154,16 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
     if tx.send(Bytes::from(hello)).await.is_err() {
         return;
     }
+    // Whether the reader was told it lagged since it last waited: its next gather is longer.
+    let mut behind = false;
     loop {
         if filter.takes_all() {
-            match send_pieces(&ctx, &tx, &mut last).await {
+            match send_pieces(&ctx, &tx, &mut last, &mut behind).await {
                 Sent::Some => continue,
                 Sent::Nothing => {}
                 Sent::Closed => return,
             }
-            if !idle(&ctx, &tx, last).await {
+            if !idle(&ctx, &tx, last, std::mem::take(&mut behind)).await {
                 return;
             }
             continue;
@@ -165,8 +172,9 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
             Since::Items(items) => (None, items),
             Since::Lagged { missed, items } => (Some(missed), items),
         };
+        behind |= lagged.is_some();
         if items.is_empty() && lagged.is_none() {
-            if !idle(&ctx, &tx, last).await {
+            if !idle(&ctx, &tx, last, std::mem::take(&mut behind)).await {
                 return;
             }
             continue;
@@ -197,11 +205,13 @@ async fn pump(ctx: Ctx, tx: mpsc::Sender<Bytes>, last: Option<u64>, filter: Filt
     }
 }
 
-/// Waits for an item after `last` (then lets more gather for [`COALESCE`]), keeping a quiet
-/// stream alive; false when the reader or the emulator is gone.
-async fn idle(ctx: &Ctx, tx: &mpsc::Sender<Bytes>, last: u64) -> bool {
+/// Waits for an item after `last` (then lets more gather for [`COALESCE`], or
+/// [`LAGGED_COALESCE`] when the reader was `behind`), keeping a quiet stream alive; false when
+/// the reader or the emulator is gone.
+async fn idle(ctx: &Ctx, tx: &mpsc::Sender<Bytes>, last: u64, behind: bool) -> bool {
+    let gather = if behind { LAGGED_COALESCE } else { COALESCE };
     tokio::select! {
-        _ = ctx.hub.wait_after(last) => tokio::time::sleep(COALESCE).await,
+        _ = ctx.hub.wait_after(last) => tokio::time::sleep(gather).await,
         _ = tx.closed() => return false,
         _ = ctx.scenarios.closed() => return false,
         _ = tokio::time::sleep(KEEP_ALIVE) => {
@@ -219,8 +229,14 @@ enum Sent {
 
 /// Sends a reader that takes every item what follows `last`: whole blocks as the hub's shared
 /// bytes, single items (the newest, not yet a whole block) copied into one chunk.
-async fn send_pieces(ctx: &Ctx, tx: &mpsc::Sender<Bytes>, last: &mut u64) -> Sent {
+async fn send_pieces(
+    ctx: &Ctx,
+    tx: &mpsc::Sender<Bytes>,
+    last: &mut u64,
+    behind: &mut bool,
+) -> Sent {
     let (lagged, pieces) = ctx.hub.pieces_since(*last, BATCH);
+    *behind |= lagged.is_some();
     if pieces.is_empty() && lagged.is_none() {
         return Sent::Nothing;
     }
