@@ -51,15 +51,20 @@ impl ApiRequest {
 
     /// The Host header without its port, lower-cased.
     pub fn host(&self) -> Option<String> {
+        self.host_as_sent().map(str::to_ascii_lowercase)
+    }
+
+    /// `host` as the client wrote it (any case), borrowed: for a comparison that ignores case
+    /// and need not allocate.
+    pub fn host_as_sent(&self) -> Option<&str> {
         let h = self.headers.get(hyper::header::HOST)?.to_str().ok()?;
-        let name = h.rsplit_once(':').map_or(h, |(n, port)| {
+        Some(h.rsplit_once(':').map_or(h, |(n, port)| {
             if port.chars().all(|c| c.is_ascii_digit()) {
                 n
             } else {
                 h
             }
-        });
-        Some(name.to_ascii_lowercase())
+        }))
     }
 }
 

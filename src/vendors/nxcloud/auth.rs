@@ -74,13 +74,16 @@ pub fn sign(algorithm: Algorithm, headers: &[(&str, &[u8])], body: &[u8], secret
 /// The region a vendor host belongs to; `None` for any other host (loopback, a test's own name),
 /// which every tenant answers on.
 pub fn region_of_host(host: &str) -> Option<&'static str> {
-    match host {
-        "api2.nxcloud.com" => Some("nxcc"),
-        "api-hk.nxlink.ai" => Some("hk"),
-        "chl-api.nxlink.ai" => Some("amer"),
-        "api-idn.nxlink.ai" => Some("idn"),
-        _ => None,
-    }
+    const REGIONS: [(&str, &str); 4] = [
+        ("api2.nxcloud.com", "nxcc"),
+        ("api-hk.nxlink.ai", "hk"),
+        ("chl-api.nxlink.ai", "amer"),
+        ("api-idn.nxlink.ai", "idn"),
+    ];
+    REGIONS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(host))
+        .map(|(_, region)| *region)
 }
 
 /// The convention's headers as lookup keys made once: looking a header up by a mixed-case
@@ -203,7 +206,7 @@ impl<'a> Signed<'a> {
 }
 
 fn find_owner(model: &Model, req: &ApiRequest, access_key: &[u8]) -> Result<KeyOwner, NxError> {
-    let region = req.host().as_deref().and_then(region_of_host);
+    let region = req.host_as_sent().and_then(region_of_host);
     let owner = model.find_tenant(
         |c| matches!(c, Credentials::Nxcloud { access_key: k, .. } if k.as_bytes() == access_key),
     );
@@ -348,5 +351,6 @@ mod tests {
         assert_eq!(region_of_host("api2.nxcloud.com"), Some("nxcc"));
         assert_eq!(region_of_host("chl-api.nxlink.ai"), Some("amer"));
         assert_eq!(region_of_host("127.0.0.1"), None);
+        assert_eq!(region_of_host("API2.NXCloud.com"), Some("nxcc"), "any case");
     }
 }
