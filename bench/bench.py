@@ -47,6 +47,9 @@ BARE = os.environ["BARE_BIN"]
 WIREMOCK = os.environ.get("WIREMOCK_BIN")
 MB = os.environ.get("MB_BIN")
 DUR = "3s" if QUICK else "10s"
+# The signed-read cases: alternating rounds per side, the best of each counted (bench_throughput).
+TP_ROUNDS = 2 if QUICK else 3
+TP_DUR = "3s" if QUICK else "5s"
 AGENTS = 10_000 if QUICK else 100_000
 WORK = tempfile.mkdtemp(prefix="ccemu-bench-")
 PROCS = []
@@ -418,10 +421,18 @@ def bench_throughput(port, now, pid, peers):
         bport = free_port()
         bare = start([BARE, str(bport), f"{route}={f}"])
         wait_port(bport)
-        c, _ = wrk(port, script, 50, name="tp", pid=pid)
-        if not os.path.exists(f"/proc/{pid}") or not health_once(port):
-            raise SystemExit(f"ccemu (pid {pid}) is gone or not answering after throughput case {label!r}")
-        b, _ = wrk(bport, script, 50, name="tp", pid=bare.pid)
+        # Rounds alternate between the two, and each side's best round counts: on a shared
+        # machine another tenant's burst only ever slows a run, and a single run caught by one
+        # made either side look worse than it is.
+        best_c, best_b = None, None
+        for _ in range(TP_ROUNDS):
+            c, _ = wrk(port, script, 50, dur=TP_DUR, name="tp", pid=pid)
+            if not os.path.exists(f"/proc/{pid}") or not health_once(port):
+                raise SystemExit(f"ccemu (pid {pid}) is gone or not answering after throughput case {label!r}")
+            b, _ = wrk(bport, script, 50, dur=TP_DUR, name="tp", pid=bare.pid)
+            best_c = c if best_c is None or c["rps"] > best_c["rps"] else best_c
+            best_b = b if best_b is None or b["rps"] > best_b["rps"] else best_b
+        c, b = best_c, best_b
         stop(bare)
         rows.append({"case": label, "method": method, "path": route, "bytes": len(data),
                      "ccemu": c, "bare": b, "ratio": c["rps"] / b["rps"]})
@@ -947,8 +958,10 @@ def write_markdown(m):
           f"and 100 on the big tenants of the paging section ({AGENTS:,} Udesk agents, {AGENTS:,} NXCloud seats "
           f"in 1,000 groups, {AGENTS // 2:,} Huawei agents in 1,001 skills); the other reads on the default "
           "fixture's demo tenants. Each case has a bare hyper of its own serving the bytes ccemu answered. "
-          "50 connections, wrk with 2 threads. CPU µs per request: what the server process and wrk each "
-          "spent, from /proc and getrusage over the run.\n")
+          f"50 connections, wrk with 2 threads; {TP_ROUNDS} rounds of {TP_DUR} per side, alternating, and each "
+          "side's best round is the one shown (another tenant's burst on a shared machine only ever slows a "
+          "run). CPU µs per request: what the server process and wrk each spent, from /proc and getrusage "
+          "over that round.\n")
         w("| request | answer bytes | ccemu req/s | bare req/s | ratio | ccemu p99 ms | ccemu CPU µs | bare CPU µs | wrk CPU µs (beside ccemu) | errors + non-2xx (ccemu, bare) | met |")
         w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for r in R["throughput"]:
