@@ -831,19 +831,17 @@ def misses(R, w):
                  f"{(b['server_us'] + b['wrk_us']) / (c['server_us'] + c['wrk_us']):.2f}. "
                  f"0.6× would need ccemu at {(b['server_us'] + b['wrk_us']) / 0.6 - c['wrk_us']:.0f} µs.")
     if any(r["ratio"] < 0.6 for r in R.get("throughput", [])):
-        L.append("  Where ccemu's time goes (perf record under wrk, during development; a frame-pointer build "
-                 "for the call graph): serialising the Udesk 20-agent page was about a quarter of ccemu's CPU "
-                 "(serde_json string escaping and serialize_entry); list pages, single agents and skill lists are "
-                 "now kept per model version, tenant instant and inputs (src/read_cache.rs), which took that list "
-                 "from ~25,000 to ~95,000 req/s. What is left is flat. On NXCloud agentGroup/member/list: writev "
-                 "38 % of samples (the kernel's send, and the wake-up of wrk on the same two cores: on Huawei "
-                 "queryAgentInfo ccemu's workers were preempted about 0.5 times a request, bare hyper's 0.02 "
-                 "times), hyper's reading, "
-                 "parsing and dispatch about 16 %, the NXCloud face 17 % (authentication 5 %, of it md5 2.4 %; "
-                 "the envelope 4.7 %, of it the seeded reqId 3.3 % before its digits were drawn in batches; "
-                 "the body parsed twice, by the contract check and the handler, 3.2 %; the handler 1.8 %), the "
-                 "journal entry 4.5 %, metrics 1.5 %; malloc and free, across all of these, about 10 %. No single function is "
-                 "left whose removal would reach 0.6×.")
+        L.append("  Where ccemu's time goes (callgrind instruction counts on the release build under a fixed wrk "
+                 "load, during development; docs/internals.md has the whole list): an NXCloud read is the dearest "
+                 "face, about 36,500 instructions a request against 24,400 for a Udesk agent read, 17,700 for "
+                 "Huawei queryAgentInfo and 13,300 for bare hyper serving the NXCloud answer. Of NXCloud's own "
+                 "part, about 16,000: the md5 signature about 3,200 (its string to sign, the digest and its hex), "
+                 "the body read twice (the contract check's pass and the handler's) about 4,000, the envelope "
+                 "(seeded reqId, code, message) about 2,000, the five header lookups 1,000, the route match 1,000. "
+                 "Every face also pays hyper's parse of the request's headers (an NXCloud request has nine), the "
+                 "journal entry (its header lines about 1,000), and metrics (two label lookups, about 1,000). "
+                 "In time, a request costs about as much again in the kernel (the read, the writev and the "
+                 "wake-up of wrk on the same two cores), which bare hyper pays too.")
     for r in R.get("paging", []):
         if "FuzzyQuery" in r["case"] or r["p99"] < 2:
             continue
