@@ -37,6 +37,13 @@ fn call_steps(emu: &ccemu::Emulator, look: impl Fn(&ccemu::Emulator) -> Value) -
     seen
 }
 
+/// Merges one tenant's changes into the running model (`POST /_ccemu/fixture`): a write that no
+/// vendor request made.
+fn merge_tenant(emu: &ccemu::Emulator, tenant: Value) {
+    let r = admin(emu, "POST", "/fixture", Some(json!({"tenants": [tenant]})));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 /// Gives agent 9006 a timeline state (busy) 5 s ahead, and reads `look` before and after the
 /// clock alone reaches it: the model does not change at that instant, only what it shows.
 fn timeline_step(
@@ -45,13 +52,7 @@ fn timeline_step(
 ) -> (Value, Value) {
     let at = now_ms(emu) + 5000;
     let agent = json!({"id": "9006", "timeline": [{"at_ms": at, "state": "busy"}]});
-    let r = admin(
-        emu,
-        "POST",
-        "/fixture",
-        Some(json!({"tenants": [{"id": UDESK_APP_ID, "agents": [agent]}]})),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
+    merge_tenant(emu, json!({"id": UDESK_APP_ID, "agents": [agent]}));
     let before = look(emu);
     admin(emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
     (before, look(emu))
@@ -165,15 +166,10 @@ fn a_huawei_account_page_follows_a_reset_and_a_write() {
             .unwrap_or_else(|| panic!("account aaaa on the page: {page}"))
     };
     // A write through the admin API's fixture merge.
-    let r = admin(
+    merge_tenant(
         &emu,
-        "POST",
-        "/fixture",
-        Some(
-            json!({"tenants": [{"id": "huawei-demo", "agents": [{"id": "1522", "name": "Renamed 1522"}]}]}),
-        ),
+        json!({"id": "huawei-demo", "agents": [{"id": "1522", "name": "Renamed 1522"}]}),
     );
-    assert_eq!(r.status, 200, "{}", r.text);
     let after = query(&emu);
     assert_eq!(name_of(&after), "Renamed 1522", "{after}");
     // A reset brings the fixture's page back.
@@ -203,15 +199,7 @@ fn an_nxcloud_group_page_follows_a_new_group_and_a_rename() {
     };
     let before = names(&emu);
     assert_eq!(names(&emu), before, "the same page twice");
-    let merge = |queues: Value| {
-        let r = admin(
-            &emu,
-            "POST",
-            "/fixture",
-            Some(json!({"tenants": [{"id": "144", "queues": queues}]})),
-        );
-        assert_eq!(r.status, 200, "{}", r.text);
-    };
+    let merge = |queues: Value| merge_tenant(&emu, json!({"id": "144", "queues": queues}));
     merge(json!([{"id": "NXQueue0002", "name": "Docs group"}]));
     let added = names(&emu);
     assert!(added.0.contains(&"Docs group".to_string()), "{added:?}");
@@ -232,11 +220,7 @@ fn huawei_skill_pages_follow_a_new_skill_a_deletion_and_a_membership() {
     let emu = start();
     freeze_at(&emu, now_ms(&emu));
     let tok = hw_token(&emu);
-    let post = |path: &str, body: Value| {
-        let r = huawei(&emu, "POST", path, &tok, Some(body));
-        assert_eq!(r.status, 200, "{}", r.text);
-        r.json.clone()
-    };
+    let post = |path: &str, body: Value| huawei_ok(&emu, "POST", path, &tok, Some(body));
     let skill_ids = |page: &Value| -> Vec<i64> {
         page["data"]
             .as_array()
@@ -248,10 +232,7 @@ fn huawei_skill_pages_follow_a_new_skill_a_deletion_and_a_membership() {
     let skills = || skill_ids(&post(HW_SKILLS, json!({})));
     let first = skills();
     assert_eq!(skills(), first, "the same page twice");
-    let merge = |tenant: Value| {
-        let r = admin(&emu, "POST", "/fixture", Some(json!({"tenants": [tenant]})));
-        assert_eq!(r.status, 200, "{}", r.text);
-    };
+    let merge = |tenant: Value| merge_tenant(&emu, tenant);
     merge(json!({"id": "huawei-demo", "queues": [{"id": "9", "name": "Added skill"}]}));
     assert!(skills().contains(&9), "the new skill is listed");
     let r = post(HW_DELETE_SKILL, json!({"skillIds": "9"}));
@@ -398,11 +379,7 @@ fn huawei_query_agent_info_follows_a_new_sip_password_and_a_new_agent() {
     let emu = start();
     freeze_at(&emu, now_ms(&emu));
     let tok = hw_token(&emu);
-    let info = || {
-        let r = huawei(&emu, "GET", HW_AGENT_INFO, &tok, None);
-        assert_eq!(r.status, 200, "{}", r.text);
-        r.json.clone()
-    };
+    let info = || huawei_ok(&emu, "GET", HW_AGENT_INFO, &tok, None);
     let pwd_of = |page: &Value, work_no: i64| -> Option<String> {
         page["agents"]
             .as_array()
@@ -418,11 +395,7 @@ fn huawei_query_agent_info_follows_a_new_sip_password_and_a_new_agent() {
         Some("Sip@1522pw"),
         "{first}"
     );
-    let merge = |agent: Value| {
-        let tenant = json!({"id": "huawei-demo", "agents": [agent]});
-        let r = admin(&emu, "POST", "/fixture", Some(json!({"tenants": [tenant]})));
-        assert_eq!(r.status, 200, "{}", r.text);
-    };
+    let merge = |agent: Value| merge_tenant(&emu, json!({"id": "huawei-demo", "agents": [agent]}));
     merge(json!({"id": "1522", "sip_password": "Changed@1522"}));
     assert_eq!(pwd_of(&info(), 1522).as_deref(), Some("Changed@1522"));
     merge(

@@ -320,6 +320,19 @@ pub fn huawei(emu: &Emulator, method: &str, path: &str, token: &str, body: Optio
     )
 }
 
+/// A Huawei call that must answer 200; its JSON.
+pub fn huawei_ok(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
+    let r = huawei(emu, method, path, token, body);
+    assert_eq!(r.status, 200, "{method} {path}: {}", r.text);
+    r.json
+}
+
 /// A scratch directory of this test process (named after the test), removed when dropped.
 pub struct Scratch(std::path::PathBuf);
 
