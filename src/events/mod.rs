@@ -552,11 +552,12 @@ async fn deliver<H: Host>(ctx: &H, key: &(String, String), mut item: Item) {
                     );
                     d.rule = Some(fired.rule);
                     d.fault = Some(kind);
-                    ctx.events().log.push(d);
+                    // Off the queue before it shows in the log, as below.
                     update_head(ctx, key, item.id, |t| {
                         t.dropped += 1;
                         true
                     });
+                    ctx.events().log.push(d);
                     return;
                 }
                 Fault::Delay { ms, .. } => {
@@ -607,19 +608,8 @@ async fn deliver<H: Host>(ctx: &H, key: &(String, String), mut item: Item) {
         d.rule = Some(rule);
         d.fault = Some(kind);
     }
-    ctx.events().log.push(d.clone());
-    if item.duplicate && item.attempts == 1 {
-        let (status, http_status, error, latency_ms) = attempt(ctx, &item).await;
-        let mut dup = d;
-        dup.status = status;
-        dup.http_status = http_status;
-        dup.error = error;
-        dup.latency_ms = latency_ms;
-        dup.next_attempt_ms = None;
-        dup.duplicate = true;
-        dup.real_ms = wall_ms();
-        ctx.events().log.push(dup);
-    }
+    // Off the queue (or back in it, dated) before it shows in the log: whoever sees the
+    // entry sees the backlog without it (a test reads the log, then the backlog).
     let next = item.clone();
     update_head(ctx, key, item.id, move |t| match next_due {
         Some(due) => {
@@ -637,6 +627,19 @@ async fn deliver<H: Host>(ctx: &H, key: &(String, String), mut item: Item) {
             true
         }
     });
+    ctx.events().log.push(d.clone());
+    if item.duplicate && item.attempts == 1 {
+        let (status, http_status, error, latency_ms) = attempt(ctx, &item).await;
+        let mut dup = d;
+        dup.status = status;
+        dup.http_status = http_status;
+        dup.error = error;
+        dup.latency_ms = latency_ms;
+        dup.next_attempt_ms = None;
+        dup.duplicate = true;
+        dup.real_ms = wall_ms();
+        ctx.events().log.push(dup);
+    }
 }
 
 /// One POST: delivered on any 2xx, failed otherwise (answer status, connection error or
