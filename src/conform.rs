@@ -69,20 +69,9 @@ pub fn body(vendor: Vendor, op: &Op, bytes: &[u8]) -> Result<(), Violation> {
     if !op.has_body || bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let fields: Vec<Field> = op.fields_in(In::Body).copied().collect();
-    let found = RefCell::new(None);
-    let seed = Expect {
-        vendor,
-        ty: Ty::Object,
-        items: &fields,
-        member: false,
-        required: false,
-        top: true,
-        found: &found,
-    };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = seed.deserialize(&mut de).and_then(|()| de.end());
-    match (found.into_inner(), parsed) {
+    let (found, parsed) = walk(vendor, op, &mut de);
+    match (found, parsed.and_then(|()| de.end())) {
         (Some(v), _) => Err(v),
         (None, Ok(())) => Ok(()),
         // Refused here too, so that a route whose handler never reads its body refuses it.
@@ -94,6 +83,46 @@ pub fn body(vendor: Vendor, op: &Op, bytes: &[u8]) -> Result<(), Violation> {
             malformed: Some(e.to_string()),
         }),
     }
+}
+
+/// The same check on a body object its handler has already read into its members (NXCloud's
+/// are), so that the bytes are walked once for both: the check costs a tenth of what reading them
+/// again did. Where a name is repeated, only the value the handler reads (the last) is checked.
+pub fn members<N: AsRef<str>>(
+    vendor: Vendor,
+    op: &Op,
+    members: &[(N, Value)],
+) -> Result<(), Violation> {
+    if !op.has_body {
+        return Ok(());
+    }
+    let de = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(
+        members.iter().map(|(name, value)| (name.as_ref(), value)),
+    );
+    // A walk of values already read fails only where it found a violation.
+    walk(vendor, op, de).0.map_or(Ok(()), Err)
+}
+
+/// Walks a body (bytes or values) with the route's documented body fields: the first violation
+/// found, and the deserializer's own outcome.
+fn walk<'de, D: Deserializer<'de>>(
+    vendor: Vendor,
+    op: &Op,
+    d: D,
+) -> (Option<Violation>, Result<(), D::Error>) {
+    let fields: Vec<Field> = op.fields_in(In::Body).copied().collect();
+    let found = RefCell::new(None);
+    let seed = Expect {
+        vendor,
+        ty: Ty::Object,
+        items: &fields,
+        member: false,
+        required: false,
+        top: true,
+        found: &found,
+    };
+    let parsed = seed.deserialize(d);
+    (found.into_inner(), parsed)
 }
 
 /// Every member that is `null` removed from every object (lists keep theirs): what a handler
@@ -332,8 +361,16 @@ mod tests {
         example: None,
     };
 
+    /// The walk of the bytes, and where the body is an object, the walk of its members read
+    /// first (NXCloud's way), which must answer the same.
     fn check(vendor: Vendor, body: &str) -> Result<(), String> {
-        super::body(vendor, &OP, body.as_bytes()).map_err(|v| v.to_string())
+        let walked = super::body(vendor, &OP, body.as_bytes()).map_err(|v| v.to_string());
+        if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(body) {
+            let read: Vec<(String, Value)> = m.into_iter().collect();
+            let checked = super::members(vendor, &OP, &read).map_err(|v| v.to_string());
+            assert_eq!(checked, walked, "{body}: members and bytes disagree");
+        }
+        walked
     }
 
     #[test]

@@ -22,6 +22,7 @@ use errors::NxError;
 use hyper::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 pub const PREFIX: &str = "/saas/cc/openapi/";
 
@@ -31,7 +32,7 @@ pub struct Call<'a> {
     pub req: &'a ApiRequest,
     /// The model's tenant id of the team that owns the accessKey.
     pub tenant: String,
-    pub body: Body,
+    pub body: Body<'a>,
 }
 
 impl Call<'_> {
@@ -88,22 +89,45 @@ impl Page {
 /// A body's top-level members in order, a repeated name keeping its last value as
 /// `serde_json::Map` does: a body has two to six members, and a list found them faster than the
 /// map's hashing did (the map was a tenth of an NXCloud read's CPU).
-struct Members(Vec<(String, Value)>);
+struct Members<'de>(Vec<(Cow<'de, str>, Value)>);
 
-impl<'de> serde::Deserialize<'de> for Members {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+/// A member's name, borrowed from the body unless it had to be unescaped: a body's names are
+/// read on every request, and serde's own `Cow` always copies.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Name<'de>, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members<'de>, D::Error> {
         struct Object;
         impl<'de> serde::de::Visitor<'de> for Object {
-            type Value = Members;
+            type Value = Members<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut m: A,
-            ) -> Result<Members, A::Error> {
-                let mut members: Vec<(String, Value)> = Vec::with_capacity(4);
-                while let Some((name, value)) = m.next_entry::<String, Value>()? {
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members: Vec<(Cow<'de, str>, Value)> = Vec::with_capacity(4);
+                while let Some((Name(name), value)) = m.next_entry::<Name<'de>, Value>()? {
                     match members.iter_mut().find(|(n, _)| *n == name) {
                         Some(slot) => slot.1 = value,
                         None => members.push((name, value)),
@@ -120,10 +144,25 @@ impl<'de> serde::Deserialize<'de> for Members {
 /// field. Integers may come as JSON numbers or strings of digits (the vendor's own status/info
 /// example sends its `long` timestamps as strings); `null` is the same as absent.
 #[derive(Debug, Clone, Default)]
-pub struct Body(Vec<(String, Value)>);
+pub struct Body<'a>(Vec<(Cow<'a, str>, Value)>);
 
-impl Body {
-    pub fn parse(bytes: &[u8]) -> Result<Body, NxError> {
+impl<'a> Body<'a> {
+    /// The body read once and checked against the route's OpenAPI document (`conform`) on what
+    /// was read. A body that does not read as an object is walked as bytes first, so that it is
+    /// refused as the other vendors' are (the contract's reason before the reader's).
+    pub fn checked(bytes: &'a [u8], contract: &crate::op::Op) -> Result<Body<'a>, NxError> {
+        let refuse = |v: crate::conform::Violation| NxError::Parameter(v.to_string());
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            if let Ok(Members(members)) = serde_json::from_slice::<Members>(bytes) {
+                crate::conform::members(Vendor::Nxcloud, contract, &members).map_err(refuse)?;
+                return Ok(Body(members));
+            }
+        }
+        crate::conform::body(Vendor::Nxcloud, contract, bytes).map_err(refuse)?;
+        Body::parse(bytes)
+    }
+
+    pub fn parse(bytes: &'a [u8]) -> Result<Body<'a>, NxError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(NxError::Parameter(
                 "request body is empty; expected a JSON object".into(),
@@ -134,7 +173,9 @@ impl Body {
         }
         // Refused: parsed again, only to say which way it is wrong.
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Body(map.into_iter().collect())),
+            Ok(Value::Object(map)) => Ok(Body(
+                map.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect(),
+            )),
             Ok(_) => Err(NxError::Parameter(
                 "request body must be a JSON object".into(),
             )),
@@ -336,29 +377,25 @@ fn run(
     };
     let tenant = caller.tenant;
     // What the route's own OpenAPI document says is invalid never reaches a handler.
-    let conform = crate::conform::body(Vendor::Nxcloud, contract, &req.body)
-        .map_err(|v| NxError::Parameter(v.to_string()));
-    let outcome = conform
-        .and_then(|()| Body::parse(&req.body))
-        .and_then(|body| {
-            let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
-                body.opt_int("tenantId")?
-            } else {
-                Some(body.int("tenantId")?)
-            };
-            if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
-                return Err(NxError::Forbidden(format!(
-                    "tenantId {tenant_id} is not the team of this accessKey"
-                )));
-            }
-            let call = Call {
-                ctx,
-                req,
-                tenant: tenant.clone(),
-                body,
-            };
-            handler(&call)
-        });
+    let outcome = Body::checked(&req.body, contract).and_then(|body| {
+        let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
+            body.opt_int("tenantId")?
+        } else {
+            Some(body.int("tenantId")?)
+        };
+        if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
+            return Err(NxError::Forbidden(format!(
+                "tenantId {tenant_id} is not the team of this accessKey"
+            )));
+        }
+        let call = Call {
+            ctx,
+            req,
+            tenant: tenant.clone(),
+            body,
+        };
+        handler(&call)
+    });
     (outcome, Some(tenant))
 }
 
@@ -467,6 +504,11 @@ mod tests {
         assert_eq!(b.string("queueNo").unwrap(), "b");
         assert_eq!(b.opt_int("x").unwrap(), None, "null is absent");
         assert_eq!(b.get("o"), Some(&serde_json::json!({"k": [1]})));
+        // A name with an escape is unescaped (copied); the others are borrowed from the body.
+        let escaped = Body::parse(br#"{"tenant\u0049d": 7, "queueNo": "q"}"#).unwrap();
+        assert_eq!(escaped.int("tenantId").unwrap(), 7);
+        assert!(matches!(escaped.0[0].0, Cow::Owned(_)));
+        assert!(matches!(escaped.0[1].0, Cow::Borrowed(_)));
         for (bad, why) in [
             (&b"[1, 2]"[..], "must be a JSON object"),
             (b"\"text\"", "must be a JSON object"),
