@@ -4,9 +4,10 @@
 
 use crate::model::Vendor;
 use crate::op::Finding;
+use foldhash::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How many distinct findings an operation keeps (each with its count and first example).
@@ -57,15 +58,20 @@ impl Contract {
         &self,
         vendor: Vendor,
         operation: &'static str,
-        code: Option<String>,
+        code: Option<&str>,
         findings: &[Finding],
         example: impl Fn() -> Value,
     ) {
         let mut stats = self.stats.lock();
         let s = stats.entry((vendor, operation)).or_default();
         s.calls += 1;
-        if let Some(code) = code {
-            *s.codes.entry(code).or_default() += 1;
+        // Copied only the first time a code is seen: this runs on every request.
+        match code.map(|c| (s.codes.get_mut(c), c)) {
+            Some((Some(n), _)) => *n += 1,
+            Some((None, c)) => {
+                s.codes.insert(c.to_string(), 1);
+            }
+            None => {}
         }
         for f in findings {
             if let Some((_, n, _)) = s.findings.iter_mut().find(|(g, _, _)| g == f) {

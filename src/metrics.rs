@@ -10,6 +10,7 @@
 //! `MAX_DISTINCT` distinct values a label reads `other`, so no request or call can add a series.
 //! The per-tenant gauges are rebuilt at each scrape from the live tenants only.
 
+use foldhash::HashMap;
 use parking_lot::RwLock;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -17,7 +18,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
-use std::collections::HashMap;
 
 /// Distinct values a free-text label (vendor code, event name) may take before reading `other`.
 pub const MAX_DISTINCT: usize = 200;
@@ -119,6 +119,10 @@ pub struct Metrics {
     stream_readers: Gauge,
     codes: Interner,
     events: Interner,
+    /// The request counters already made, shared with `requests`: the family finds one by
+    /// hashing its three labels with SipHash on every request, this with foldhash. Bounded as
+    /// the family is (operations, interned codes).
+    request_counters: RwLock<HashMap<RequestLabels, Counter>>,
     /// Each vendor's latency histogram once it has one (it is shared with `request_seconds`):
     /// found without hashing its label on every request.
     vendor_seconds: [std::sync::OnceLock<Histogram>; 3],
@@ -196,6 +200,7 @@ impl Metrics {
             stream_readers,
             codes: Interner::default(),
             events: Interner::default(),
+            request_counters: RwLock::default(),
             vendor_seconds: Default::default(),
         }
     }
@@ -209,13 +214,17 @@ impl Metrics {
         seconds: f64,
     ) {
         let code = code.map_or("none", |c| self.codes.get(c));
-        self.requests
-            .get_or_create(&RequestLabels {
-                vendor,
-                operation: operation.unwrap_or("unknown"),
-                code,
-            })
-            .inc();
+        let labels = RequestLabels {
+            vendor,
+            operation: operation.unwrap_or("unknown"),
+            code,
+        };
+        let known = self.request_counters.read().get(&labels).map(|c| c.inc());
+        if known.is_none() {
+            let counter = self.requests.get_or_create(&labels).clone();
+            counter.inc();
+            self.request_counters.write().insert(labels, counter);
+        }
         let slot = match vendor {
             "udesk" => Some(&self.vendor_seconds[0]),
             "nxcloud" => Some(&self.vendor_seconds[1]),

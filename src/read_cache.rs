@@ -10,9 +10,9 @@
 //! A handler opts in per route, naming the inputs its answer depends on in the key; nothing else
 //! (faults, strict mode, the journal, the envelope) is cached.
 
+use foldhash::HashMap;
 use hyper::body::Bytes;
 use parking_lot::Mutex;
-use std::collections::HashMap;
 
 /// Kept answers at most; past it the stale ones go, then all.
 const MAX_ENTRIES: usize = 1024;

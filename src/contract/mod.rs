@@ -73,9 +73,11 @@ pub fn after(
     findings: &[Finding],
 ) {
     let Some(operation) = operation else { return };
+    // Huawei answers with HTTP statuses; their text is the status's own.
+    let status = status.and_then(|s| hyper::StatusCode::from_u16(s).ok());
     let code = match vendor {
-        Vendor::Huawei => status.map(|s| s.to_string()),
-        _ => code.map(str::to_string),
+        Vendor::Huawei => status.as_ref().map(hyper::StatusCode::as_str),
+        _ => code,
     };
     ctx.contract
         .observe(vendor, operation, code, findings, || example(req));

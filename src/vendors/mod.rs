@@ -96,12 +96,12 @@ pub trait VendorApi: Send + Sync {
 /// Lowercase hex of a digest: both Udesk's and NXCloud's signatures are compared in this form.
 pub fn hex_lower(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 0xf) as usize] as char);
-    }
-    s
+    // Written as bytes (every signed request hexes a digest): a `char` push checks its width.
+    let digits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|b| [HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]])
+        .collect();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// The header carrying ccemu's explanation of a refusal (never part of a vendor's envelope).
