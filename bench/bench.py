@@ -404,6 +404,9 @@ def bench_throughput(port, now, pid, peers):
     """ccemu doing the full work vs bare hyper serving its bytes, case by case (one bare hyper
     each: the page sizes share a path); peers on the Udesk route."""
     cases = throughput_cases(port, now)
+    if CASES:
+        # A look at some cases only (BENCH_CASES, a regular expression on the labels): no peers.
+        cases = [c for c in cases if re.search(CASES, c[0])]
     # Every answer checked once, before any wrk run: a read answering an error is a bench bug.
     specs = []
     for i, (label, method, path, headers, body, rows) in enumerate(cases):
@@ -438,6 +441,8 @@ def bench_throughput(port, now, pid, peers):
                      "ccemu": c, "bare": b, "ratio": c["rps"] / b["rps"]})
         log("throughput", label, rows[-1])
     RESULTS["throughput"] = rows
+    if CASES:
+        return
     # The peer table: the same Udesk route and answer on every server, same wrk, same connections.
     label, method, path, headers, body, _ = cases[0]
     route, f, data = specs[0]
@@ -1087,7 +1092,7 @@ def write_markdown(m):
     w("```json\n" + json.dumps(RESULTS, indent=1) + "\n```")
     text = "\n".join(L) + "\n"
     # A partial run (--only) never overwrites the full run's tables.
-    if ONLY and "BENCH_OUT" not in os.environ:
+    if (ONLY or CASES) and "BENCH_OUT" not in os.environ:
         sys.stdout.write(text)
         return
     path = os.environ.get("BENCH_OUT", os.path.join(ROOT, "BENCHMARKS.md"))
@@ -1098,6 +1103,7 @@ def write_markdown(m):
 # The groups `bench/run.sh --only` picks from.
 GROUPS = ["cold", "memory", "paging", "throughput", "writes", "faults", "events", "erlang", "streams"]
 ONLY = [g for g in os.environ.get("BENCH_ONLY", "").split(",") if g]
+CASES = os.environ.get("BENCH_CASES", "")
 
 
 def settle(limit=0.7, patience=90):
