@@ -408,3 +408,38 @@ fn huawei_query_agent_info_follows_a_new_sip_password_and_a_new_agent() {
         "the new agent is listed"
     );
 }
+
+#[test]
+fn an_nxcloud_status_info_follows_a_state_change_a_rename_and_the_clock() {
+    let emu = start();
+    let t0 = now_ms(&emu);
+    freeze_at(&emu, t0);
+    let day = t0 / 1000;
+    let info = |emu: &ccemu::Emulator, from: i64| {
+        let body = json!({"tenantId": NX_TENANT, "userName": "NXAgent1000013",
+                          "startDateTime": from, "endDateTime": day + 3600});
+        nx_ok(emu, "agent/status/info", &body)["data"][0].clone()
+    };
+    let idle_s = |v: &Value| v["idleDuration"].as_i64().unwrap();
+    let first = info(&emu, day - 86400);
+    assert_eq!(info(&emu, day - 86400), first, "the same window twice");
+
+    let body = json!({"vendor": "nxcloud", "tenant": "144", "agent": "NXAgent1000013", "state": "idle"});
+    let r = admin(&emu, "POST", "/agent-state", Some(body));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let idle = info(&emu, day - 86400);
+    assert_ne!(idle, first, "an admin state change shows");
+
+    // Only the clock moves: the idle seconds grow with it.
+    admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
+    let later = info(&emu, day - 86400);
+    assert_eq!(idle_s(&later) - idle_s(&idle), 5, "{idle} then {later}");
+    // Another window is another answer, not the one kept for the first.
+    let narrow = info(&emu, day + 2);
+    assert!(idle_s(&narrow) < idle_s(&later), "{narrow} vs {later}");
+
+    // A rename no vendor request made (a fixture merge) shows too.
+    let agent = json!({"id": "NXAgent1000013", "nick_name": "Renamed seat"});
+    merge_tenant(&emu, json!({"id": "144", "agents": [agent]}));
+    assert_eq!(info(&emu, day - 86400)["nickName"], "Renamed seat");
+}
