@@ -110,7 +110,13 @@ fn walk<'de, D: Deserializer<'de>>(
     op: &Op,
     d: D,
 ) -> (Option<Violation>, Result<(), D::Error>) {
-    let fields: Vec<Field> = op.fields_in(In::Body).copied().collect();
+    // Most routes' fields are all in the body: those are walked as the table has them.
+    let fields: std::borrow::Cow<'static, [Field]> = if op.request.iter().all(|f| f.at == In::Body)
+    {
+        std::borrow::Cow::Borrowed(op.request)
+    } else {
+        op.fields_in(In::Body).copied().collect()
+    };
     let found = RefCell::new(None);
     let seed = Expect {
         vendor,

@@ -424,7 +424,8 @@ fn an_nxcloud_status_info_follows_a_state_change_a_rename_and_the_clock() {
     let first = info(&emu, day - 86400);
     assert_eq!(info(&emu, day - 86400), first, "the same window twice");
 
-    let body = json!({"vendor": "nxcloud", "tenant": "144", "agent": "NXAgent1000013", "state": "idle"});
+    let body =
+        json!({"vendor": "nxcloud", "tenant": "144", "agent": "NXAgent1000013", "state": "idle"});
     let r = admin(&emu, "POST", "/agent-state", Some(body));
     assert_eq!(r.status, 200, "{}", r.text);
     let idle = info(&emu, day - 86400);

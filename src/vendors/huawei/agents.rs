@@ -90,7 +90,7 @@ fn visible(tenant: &Tenant) -> Vec<(u32, &Agent)> {
 /// else the body itself: the pages' tables wrap the parameters while some of their examples do
 /// not, and clients follow either.
 pub(super) fn unwrap_params(body: &[u8], wrappers: &[&str]) -> Result<Value, HuaweiError> {
-    let v: Value = super::parse_body(body)?;
+    let v = super::parse_value(body)?;
     let Value::Object(mut map) = v else {
         return Err(HuaweiError::BadRequest(
             "The request body must be a JSON object.".into(),

@@ -62,13 +62,25 @@ pub fn conform(op: &crate::op::Op, req: &ApiRequest) -> Result<(), HuaweiError> 
 /// A missing field answers 400 naming it; anything else that does not fit, 400 with serde's
 /// reason.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(HuaweiError::BadRequest("The request body is empty.".into()));
-    }
+    refuse_empty(body)?;
     // The whole document first: a field the type does not name is otherwise never decoded.
     crate::vendors::json::check(body)
         .map_err(|e| HuaweiError::BadRequest(format!("Invalid request body: {e}.")))?;
     crate::vendors::json::read(body).map_err(body_error)
+}
+
+/// `parse_body` into a `serde_json::Value`, which decodes every member itself: the whole-document
+/// check would walk the same bytes a second time (the listing reads unwrap their parameters so).
+pub fn parse_value(body: &[u8]) -> Result<serde_json::Value, HuaweiError> {
+    refuse_empty(body)?;
+    crate::vendors::json::read(body).map_err(body_error)
+}
+
+fn refuse_empty(body: &[u8]) -> Result<(), HuaweiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(HuaweiError::BadRequest("The request body is empty.".into()));
+    }
+    Ok(())
 }
 
 pub fn body_error(e: serde_json::Error) -> HuaweiError {

@@ -318,33 +318,31 @@ pub type Handler = fn(&Call) -> Result<Data, NxError>;
 
 pub struct NxCloud;
 
-fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
 /// The envelope, written by hand so that its members come in the document's order.
 fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Reply {
     let req_id = ctx.random_hex_for(tenant, 32);
     let (status, code, msg, data, detail) = match outcome {
-        Ok(d) => (StatusCode::OK, 0, "Success".to_string(), d, None),
+        Ok(d) => (StatusCode::OK, 0, Cow::Borrowed("Success"), d, None),
         Err(e) => {
             let p = e.parts();
             let data = Data {
                 json: hyper::body::Bytes::from_static(b"{}"),
                 total: None,
             };
-            (p.status, p.code, p.msg, data, p.detail)
+            (p.status, p.code, Cow::Owned(p.msg), data, p.detail)
         }
     };
     // Written piece by piece into one buffer: no `format!` and no second copy on every answer.
     let code_text = code.to_string();
-    let mut body = Vec::with_capacity(64 + msg.len() + data.json.len());
+    // Room for `,"total":` and its digits too: growing a page's buffer at the end copied it again.
+    let mut body = Vec::with_capacity(128 + msg.len() + data.json.len());
     body.extend_from_slice(b"{\"reqId\":\"");
     body.extend_from_slice(req_id.as_bytes());
     body.extend_from_slice(b"\",\"code\":");
     body.extend_from_slice(code_text.as_bytes());
     body.extend_from_slice(b",\"msg\":");
-    body.extend_from_slice(json_str(&msg).as_bytes());
+    // Escaped straight into the answer: writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut body, &*msg);
     body.extend_from_slice(b",\"data\":");
     body.extend_from_slice(&data.json);
     if let Some(t) = data.total {
