@@ -2,11 +2,10 @@
 //! agents, by account or a page of them, read from the model's agents (workNo = agent id).
 
 use super::agents::{
-    agent_type, cc_role_id, index, non_empty, page, skill_id, unwrap_params, work_no, WEIGHT,
-    WORK_NOS,
+    agent_type, cc_role_id, index, non_empty, page, params, skill_id, work_no, WEIGHT, WORK_NOS,
 };
 use super::errors::HuaweiError;
-use super::{body_error, ok, Call};
+use super::{ok, Call};
 use crate::http::Reply;
 use crate::model::{Agent, Tenant};
 use serde::{Deserialize, Serialize};
@@ -66,8 +65,7 @@ struct AccountPage {
 /// userAccount the other parameters are ignored and an unknown account answers an empty list;
 /// without it pageNum (from 0) and pageSize (1..=1000) are mandatory.
 pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
-    let params = unwrap_params(&call.req.body, &["requestParams", "requestParam"])?;
-    let q: AccountQuery = serde_json::from_value(params).map_err(body_error)?;
+    let q: AccountQuery = params(&call.req.body, &["requestParams", "requestParam"])?;
     let user_account = q.user_account.filter(|u| !u.is_empty());
     let paging = match &user_account {
         Some(_) => None,

@@ -31,11 +31,18 @@ pub struct Call<'a> {
     pub req: &'a ApiRequest,
     pub tenant: String,
     pub app_key: String,
+    /// The body was walked whole against the route's document (`conform`), so it is known to
+    /// be one valid JSON document: it need not be walked again before it is read.
+    pub body_checked: bool,
 }
 
 impl Call<'_> {
     /// Parses the JSON body into the documented request type (400 with the reason otherwise).
     pub fn body<T: DeserializeOwned>(&self) -> Result<T, HuaweiError> {
+        if self.body_checked {
+            refuse_empty(&self.req.body)?;
+            return crate::vendors::json::read(&self.req.body).map_err(body_error);
+        }
         parse_body(&self.req.body)
     }
 
@@ -174,6 +181,7 @@ impl VendorApi for Huawei {
                             req,
                             tenant: caller.tenant.clone(),
                             app_key: caller.app_key,
+                            body_checked: route.contract.has_body,
                         };
                         handler(&call)
                             .unwrap_or_else(|e| e.reply())
