@@ -836,17 +836,18 @@ def misses(R, w):
                  f"{(b['server_us'] + b['wrk_us']) / (c['server_us'] + c['wrk_us']):.2f}. "
                  f"0.6× would need ccemu at {(b['server_us'] + b['wrk_us']) / 0.6 - c['wrk_us']:.0f} µs.")
     if any(r["ratio"] < 0.6 for r in R.get("throughput", [])):
-        L.append("  Where ccemu's time goes (callgrind instruction counts on the release build under a fixed wrk "
-                 "load, during development; docs/internals.md has the whole list): an NXCloud read is the dearest "
-                 "face, about 36,500 instructions a request against 24,400 for a Udesk agent read, 17,700 for "
-                 "Huawei queryAgentInfo and 13,300 for bare hyper serving the NXCloud answer. Of NXCloud's own "
-                 "part, about 16,000: the md5 signature about 3,200 (its string to sign, the digest and its hex), "
-                 "the body read twice (the contract check's pass and the handler's) about 4,000, the envelope "
-                 "(seeded reqId, code, message) about 2,000, the five header lookups 1,000, the route match 1,000. "
-                 "Every face also pays hyper's parse of the request's headers (an NXCloud request has nine), the "
-                 "journal entry (its header lines about 1,000), and metrics (two label lookups, about 1,000). "
-                 "In time, a request costs about as much again in the kernel (the read, the writev and the "
-                 "wake-up of wrk on the same two cores), which bare hyper pays too.")
+        L.append("  Where ccemu's time goes (callgrind instruction counts on the release build, one keep-alive "
+                 "client sending one request at a time, during development; docs/internals.md has the whole "
+                 "list): an NXCloud member list read costs about 34,800 instructions a request, a Udesk agent "
+                 "read 25,100, Huawei queryAgentInfo 17,900, a small Huawei listing (queryAgentInfoBySkillId, "
+                 "2 rows) 31,100; bare hyper serving the NXCloud answer 15,200. What ccemu adds on top of "
+                 "hyper: the signature (NXCloud's md5 with its string to sign about 3,100), reading and checking "
+                 "the body against the route's contract (1,500 to 5,000 by face), the envelope (NXCloud's seeded "
+                 "reqId about 650), the route match (650 to 1,050), the journal entry (about 1,000) and metrics "
+                 "and coverage counts (about 500). In time, a request costs about as much again in the kernel "
+                 "(the read, the writev and the wake-up of wrk on the same two cores), which bare hyper pays "
+                 "too, so a faster machine, where bare hyper's share shrinks, shows lower ratios for the "
+                 "smallest answers.")
     for r in R.get("paging", []):
         if "FuzzyQuery" in r["case"] or r["p99"] < 2:
             continue

@@ -23,6 +23,7 @@ use crate::model::Vendor;
 use crate::op::{Field, In, Op, Ty};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
@@ -96,9 +97,15 @@ pub fn members<N: AsRef<str>>(
     if !op.has_body {
         return Ok(());
     }
-    let de = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(
-        members.iter().map(|(name, value)| (name.as_ref(), value)),
-    );
+    // Names handed out borrowed (a `&str`'s own deserializer hands out a copy).
+    let de = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(members.iter().map(
+        |(name, value)| {
+            (
+                serde::de::value::BorrowedStrDeserializer::new(name.as_ref()),
+                value,
+            )
+        },
+    ));
     // A walk of values already read fails only where it found a violation.
     walk(vendor, op, de).0.map_or(Ok(()), Err)
 }
@@ -129,6 +136,29 @@ fn walk<'de, D: Deserializer<'de>>(
     };
     let parsed = seed.deserialize(d);
     (found.into_inner(), parsed)
+}
+
+/// A member's name, borrowed from the body unless it had to be unescaped: names are read on
+/// every request with a body, and serde's own `Cow` always copies.
+pub struct Name<'de>(pub Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Name<'de>, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(Text)
+    }
 }
 
 /// Every member that is `null` removed from every object (lists keep theirs): what a handler
@@ -314,7 +344,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
         if !matches!(self.ty, Ty::Object | Ty::ObjectOrList | Ty::Any) {
             return self.wrong("object");
         }
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
             let seed = match self.items.iter().find(|f| f.name == name) {
                 Some(f) => Expect {
                     required: f.required,

@@ -77,11 +77,22 @@ pub fn query_skills(call: &Call) -> Result<Reply, HuaweiError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
     // Polled again before the model or the clock moves, the answer is the bytes made last time.
+    // The filters spelled out only when there are any: a `format!` of them all cost more than
+    // the lookup it keys.
+    let filtered = q.name.is_some() || q.media_type_id.is_some() || wanted_ids.is_some();
+    let filters = if filtered {
+        format!("{:?}/{:?}/{wanted_ids:?}", q.name, q.media_type_id)
+    } else {
+        String::new()
+    };
     let (key, version, now) = (
-        format!(
-            "huawei/querySkills/{}/{offset}/{limit}/{:?}/{:?}/{wanted_ids:?}",
-            call.tenant, q.name, q.media_type_id
-        ),
+        crate::read_cache::key(&[
+            "huawei/querySkills",
+            &call.tenant,
+            &offset.to_string(),
+            &limit.to_string(),
+            &filters,
+        ]),
         model.version(),
         call.now_ms(),
     );

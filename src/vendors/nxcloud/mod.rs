@@ -13,6 +13,7 @@ pub mod cdr;
 pub mod errors;
 pub mod routes;
 
+use crate::conform::Name;
 use crate::emulator::Ctx;
 use crate::http::{ApiRequest, Rejection, Reply};
 use crate::model::Vendor;
@@ -90,29 +91,6 @@ impl Page {
 /// `serde_json::Map` does: a body has two to six members, and a list found them faster than the
 /// map's hashing did (the map was a tenth of an NXCloud read's CPU).
 struct Members<'de>(Vec<(Cow<'de, str>, Value)>);
-
-/// A member's name, borrowed from the body unless it had to be unescaped: a body's names are
-/// read on every request, and serde's own `Cow` always copies.
-struct Name<'de>(Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Name<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Name<'de>, D::Error> {
-        struct Text;
-        impl<'de> serde::de::Visitor<'de> for Text {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(s.to_owned())))
-            }
-        }
-        d.deserialize_str(Text)
-    }
-}
 
 impl<'de> serde::Deserialize<'de> for Members<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members<'de>, D::Error> {
