@@ -118,9 +118,8 @@ fn walk<'de, D: Deserializer<'de>>(
     d: D,
 ) -> (Option<Violation>, Result<(), D::Error>) {
     // Most routes' fields are all in the body: those are walked as the table has them.
-    let fields: std::borrow::Cow<'static, [Field]> = if op.request.iter().all(|f| f.at == In::Body)
-    {
-        std::borrow::Cow::Borrowed(op.request)
+    let fields: Cow<'static, [Field]> = if op.request.iter().all(|f| f.at == In::Body) {
+        Cow::Borrowed(op.request)
     } else {
         op.fields_in(In::Body).copied().collect()
     };

@@ -122,7 +122,7 @@ fn params_quick<T: serde::de::DeserializeOwned>(body: &[u8], wrappers: &[&str]) 
 /// else the body itself: the pages' tables wrap the parameters while some of their examples do
 /// not, and clients follow either.
 pub(super) fn unwrap_params(body: &[u8], wrappers: &[&str]) -> Result<Value, HuaweiError> {
-    let v = super::parse_value(body)?;
+    let v: Value = super::parse_whole(body)?;
     let Value::Object(mut map) = v else {
         return Err(HuaweiError::BadRequest(
             "The request body must be a JSON object.".into(),

@@ -40,8 +40,7 @@ impl Call<'_> {
     /// Parses the JSON body into the documented request type (400 with the reason otherwise).
     pub fn body<T: DeserializeOwned>(&self) -> Result<T, HuaweiError> {
         if self.body_checked {
-            refuse_empty(&self.req.body)?;
-            return crate::vendors::json::read(&self.req.body).map_err(body_error);
+            return parse_whole(&self.req.body);
         }
         parse_body(&self.req.body)
     }
@@ -76,9 +75,11 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
     crate::vendors::json::read(body).map_err(body_error)
 }
 
-/// `parse_body` into a `serde_json::Value`, which decodes every member itself: the whole-document
-/// check would walk the same bytes a second time (the listing reads unwrap their parameters so).
-pub fn parse_value(body: &[u8]) -> Result<serde_json::Value, HuaweiError> {
+/// `parse_body` without its whole-document check, for a body known to be valid JSON as a whole:
+/// one the route's contract walk has checked (`Call::body`), or one read into a
+/// `serde_json::Value`, which decodes every member itself (the listings' `unwrap_params`). The
+/// check would walk the same bytes a second time.
+pub fn parse_whole<T: DeserializeOwned>(body: &[u8]) -> Result<T, HuaweiError> {
     refuse_empty(body)?;
     crate::vendors::json::read(body).map_err(body_error)
 }
