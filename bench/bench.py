@@ -909,8 +909,8 @@ def misses(R, w):
                  f"{s['readers_us']:.0f} µs; every request became an item, and the readers read "
                  f"{r.get('kb_per_request', 0):.1f} KB a request in all ({r['readers_mb']:.0f} MB read). A request "
                  f"item is about 0.27 KB, so at this rate the readers did not get every one: each gathers for "
-                 f"250 ms and the stream keeps the newest 4096 items, so a gather that finds more gets a "
-                 f"`lagged` count and the newest 4096. All share 2 cores, and "
+                 f"250 ms (a second once lagged) and the stream keeps the newest 1024 items, so a gather that finds more gets a "
+                 f"`lagged` count and the newest 1024. All share 2 cores, and "
                  f"(ccemu + wrk without) / (ccemu + wrk + readers with) = "
                  f"{(p.get('server_us', 0) + p.get('wrk_us', 0)) / max(s.get('server_us', 0) + s.get('wrk_us', 0) + s['readers_us'], 1e-9):.2f}.")
     if L:

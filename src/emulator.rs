@@ -51,6 +51,9 @@ pub struct Config {
     pub scenarios: Vec<PathBuf>,
     /// How many requests the journal keeps; 0 disables it.
     pub journal_size: usize,
+    /// Items the live stream keeps for resuming readers and readers that fell behind
+    /// (`--stream-buffer`); at least one.
+    pub stream_buffer: usize,
     /// Where the state is kept across restarts (`crate::persist`); `None` keeps nothing.
     pub state_file: Option<PathBuf>,
     /// How often the state file is written while running; zero writes it at shutdown only.
@@ -81,6 +84,7 @@ impl Default for Config {
             admin_token: None,
             scenarios: Vec::new(),
             journal_size: 1000,
+            stream_buffer: crate::hub::DEFAULT_CAPACITY,
             state_file: None,
             state_interval: Duration::from_secs(5),
             events: EventsConfig::default(),
@@ -171,7 +175,7 @@ impl Ctx {
     /// the vendors' router; this is the constructor that needs nothing above the engine.
     pub fn with_router(config: Config, fixture: Model, route: Router) -> Ctx {
         let rng = StdRng::seed_from_u64(config.seed);
-        let hub = crate::hub::Hub::default();
+        let hub = crate::hub::Hub::new(config.stream_buffer);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let journal = Journal::new(config.journal_size);
         journal.attach(hub.clone());

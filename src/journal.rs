@@ -93,28 +93,25 @@ struct Announced<'a> {
 
 /// A journal entry on the live feed, serialised by its first reader rather than on the
 /// request path.
-struct Announcement(Arc<Entry>);
-
-impl crate::hub::Announce for Announcement {
+impl crate::hub::Announce for Entry {
     fn tenant(&self) -> Option<&str> {
-        self.0.tenant.as_deref()
+        self.tenant.as_deref()
     }
 
     fn to_json(&self) -> String {
-        let e = &*self.0;
         serde_json::to_string(&Announced {
-            seq: e.seq,
-            at_ms: e.at_ms,
-            vendor: e.vendor,
-            operation: e.operation,
-            tenant: e.tenant.as_deref(),
-            method: e.method.as_str(),
-            path: &e.path,
-            status: e.status,
-            code: e.code.as_deref(),
-            latency_ms: e.latency_ms,
-            rule: e.rule,
-            fault: e.fault,
+            seq: self.seq,
+            at_ms: self.at_ms,
+            vendor: self.vendor,
+            operation: self.operation,
+            tenant: self.tenant.as_deref(),
+            method: self.method.as_str(),
+            path: &self.path,
+            status: self.status,
+            code: self.code.as_deref(),
+            latency_ms: self.latency_ms,
+            rule: self.rule,
+            fault: self.fault,
         })
         .unwrap_or_else(|_| "null".into())
     }
@@ -126,7 +123,7 @@ fn announce(hub: &crate::hub::Hub, e: Arc<Entry>) {
             serde_json::json!({"target": "request", "rule": rule, "fault": fault, "seq": e.seq, "at_ms": e.at_ms, "tenant": e.tenant})
         });
     }
-    hub.publish_lazy("request", || Box::new(Announcement(e)));
+    hub.publish_lazy("request", || e);
 }
 
 fn method_name<S: serde::Serializer>(m: &Method, s: S) -> Result<S::Ok, S::Error> {

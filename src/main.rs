@@ -113,6 +113,10 @@ struct ServeArgs {
     /// How many requests the journal keeps (GET /_ccemu/requests); 0 disables it.
     #[arg(long, default_value_t = 1000)]
     journal_size: usize,
+    /// Items the live stream (/_ccemu/stream) keeps for readers resuming with Last-Event-ID and
+    /// readers that fell behind.
+    #[arg(long, default_value_t = ccemu::hub::DEFAULT_CAPACITY, value_parser = at_least_one)]
+    stream_buffer: usize,
     /// Once listening, write the bound URL (`http://127.0.0.1:PORT`) and a newline to this file
     /// (atomically: it appears complete or not at all), for scripts that start ccemu on port 0.
     #[arg(long, value_name = "PATH")]
@@ -190,6 +194,7 @@ impl ServeArgs {
             admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
             scenarios: self.scenarios.clone(),
             journal_size: self.journal_size,
+            stream_buffer: self.stream_buffer,
             max_connections: self.max_connections,
             state_file: self.state_file.clone(),
             state_interval: std::time::Duration::from_millis(self.state_interval_ms),

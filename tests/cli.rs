@@ -75,3 +75,14 @@ fn a_broken_fixture_is_refused_at_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fixture"));
 }
+
+#[test]
+fn a_stream_buffer_of_nothing_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ccemu"))
+        .args(["--port", "0", "--stream-buffer", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--stream-buffer"), "{err}");
+}

@@ -228,7 +228,13 @@ fn a_tenant_filter_keeps_other_tenants_out() {
 
 #[test]
 fn a_reader_that_falls_behind_is_told_what_it_missed_and_slows_nothing() {
-    let emu = start();
+    // A ring longer than the default (`--stream-buffer`), so that the count below is its own.
+    const RING: u64 = 3000;
+    assert_ne!(RING as usize, ccemu::hub::DEFAULT_CAPACITY);
+    let emu = start_with(ccemu::Config {
+        stream_buffer: RING as usize,
+        ..ccemu::Config::ephemeral()
+    });
     // A reader that reads its headers and then stops reading.
     let mut stuck = TcpStream::connect(emu.url().trim_start_matches("http://")).unwrap();
     write!(
@@ -271,15 +277,15 @@ fn a_reader_that_falls_behind_is_told_what_it_missed_and_slows_nothing() {
 
     drop(stuck);
 
-    // A reader that comes back further behind than the ring (4096 items) gets one `lagged`
+    // A reader that comes back further behind than the ring (RING items) gets one `lagged`
     // with the exact count it missed, then the oldest item kept and the rest in order.
     let newest = hub.newest();
     let mut late = Sse::open(&emu, "", Some(newest - 10_000));
     assert_eq!(late.next().data["resumed"], true);
     let lagged = late.next();
     assert_eq!(lagged.event, "lagged");
-    assert_eq!(lagged.data["missed"], 10_000 - 4096);
-    let mut expect = newest - 4096 + 1;
+    assert_eq!(lagged.data["missed"], 10_000 - RING);
+    let mut expect = newest - RING + 1;
     for _ in 0..5000 {
         let e = late.next();
         assert_eq!(e.id, Some(expect), "in order from the oldest kept");
@@ -303,7 +309,7 @@ fn a_lagged_reader_gathers_for_a_second() {
     let hub = emu.ctx().hub.clone();
     let t = Instant::now();
     let flood = std::thread::spawn(move || {
-        // 5,000 items every 100 ms for 3 s: every gather finds more than the 4,096 kept.
+        // 5,000 items every 100 ms for 3 s: every gather finds more than the ring keeps.
         for round in 0..30u64 {
             for n in 0..5000u64 {
                 hub.publish("test", None, || json!({"n": round * 5000 + n}));
@@ -313,7 +319,7 @@ fn a_lagged_reader_gathers_for_a_second() {
         hub.publish("test-end", None, || json!({}));
     });
     // Gathers that found the reader behind: `lagged` events closer than 150 ms are one gather
-    // (the ring moves on while a gather's 4,096 items are written, so one may say it twice).
+    // (the ring moves on while a gather's items are written, so one may say it twice).
     let (mut gathers, mut previous) = (0u32, None::<Instant>);
     let mut last_id = 0;
     loop {
