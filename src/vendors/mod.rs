@@ -164,3 +164,20 @@ pub fn by_vendor(vendor: Vendor) -> &'static dyn VendorApi {
         Vendor::Huawei => &huawei::Huawei,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Routing trusts each route's `head` (where its first `{name}` starts): every face's table
+    /// is built with `routing::head` of its own pattern.
+    #[test]
+    fn every_route_knows_where_its_parameters_start() {
+        fn check<H>(routes: &[crate::routing::Route<H>]) {
+            for r in routes {
+                assert_eq!(r.head, crate::routing::head(r.pattern), "{}", r.pattern);
+            }
+        }
+        check(super::udesk::routes::ROUTES);
+        check(super::nxcloud::routes::ROUTES);
+        check(super::huawei::routes::ROUTES);
+    }
+}

@@ -24,6 +24,7 @@ macro_rules! route {
         Route {
             method: Method::$method,
             pattern: $pattern,
+            head: crate::routing::head($pattern),
             operation: $op,
             doc: concat!("Huawei Cloud CEC API reference, ", $page, " (", $op, ")"),
             contract: &Op {
@@ -55,6 +56,7 @@ macro_rules! route {
         Route {
             method: Method::$method,
             pattern: $pattern,
+            head: crate::routing::head($pattern),
             operation: $op,
             doc: concat!("Huawei Cloud CEC API reference, ", $page, " (", $op, ")"),
             contract: &Op {

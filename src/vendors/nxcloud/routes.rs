@@ -18,6 +18,7 @@ macro_rules! post {
         Route {
             method: Method::POST,
             pattern: concat!("/saas/cc/openapi/", $op),
+            head: crate::routing::head(concat!("/saas/cc/openapi/", $op)),
             operation: $op,
             doc: $doc,
             contract: &Op {

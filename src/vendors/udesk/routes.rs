@@ -25,6 +25,7 @@ macro_rules! route {
         Route {
             method: Method::$method,
             pattern: $pattern,
+            head: crate::routing::head($pattern),
             operation: $op,
             doc: concat!("Udesk CCPaaS ccapi v2 API documentation, ", $section),
             contract: &Op {
