@@ -21,6 +21,11 @@ pub struct Message {
     pub truncated: bool,
 }
 
+/// The bytes of a header block's `name: value\n` lines.
+fn block_size<'a>(headers: impl Iterator<Item = (&'a str, &'a [u8])>) -> usize {
+    headers.map(|(k, v)| k.len() + v.len() + 3).sum()
+}
+
 impl Message {
     pub fn new<'a>(headers: impl IntoIterator<Item = (&'a str, &'a [u8])>, body: &[u8]) -> Message {
         Message::sized(0, headers, body)
@@ -73,15 +78,8 @@ impl Message {
     }
 
     fn of_headers(headers: &HeaderMap, body: &[u8]) -> Message {
-        let size = headers
-            .iter()
-            .map(|(k, v)| k.as_str().len() + v.len() + 3)
-            .sum();
-        Message::sized(
-            size,
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())),
-            body,
-        )
+        let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes()));
+        Message::sized(block_size(pairs()), pairs(), body)
     }
 
     /// What the client sent.
@@ -95,11 +93,14 @@ impl Message {
             .headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_bytes()));
+        // Sized up front as a request's are: grown from nothing, the block was reallocated as
+        // it grew and again to fit.
+        let size = block_size(headers.clone());
         if reply.body.len() > BODY_KEPT {
             // Copied, so that the cut-off rest of a large answer is not kept alive with it.
-            return Message::sized(0, headers, &reply.body);
+            return Message::sized(size, headers, &reply.body);
         }
-        Message::with_body(0, headers, reply.body.clone(), false)
+        Message::with_body(size, headers, reply.body.clone(), false)
     }
 
     /// The headers as (name, value) pairs, in arrival order.

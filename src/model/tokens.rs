@@ -5,7 +5,7 @@
 //! fixture or in `GET /_ccemu/state`. Several tokens of one app live at once (a new one does not
 //! revoke the old, as on the real gateway); expired ones are dropped whenever a new one is issued.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// At most this many live tokens per app: a client that asks for a token on every call must not
 /// grow the model without bound. The oldest is dropped first.
@@ -30,7 +30,8 @@ impl AccessToken {
 /// Serialisable for a `--state-file` (the model skips it everywhere else).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tokens {
-    /// By the token string. A `HashMap` because lookups by value are the only hot operation.
+    /// By the token string. A `HashMap` because lookups by value are the only hot operation
+    /// (every Huawei request), hashed with foldhash rather than SipHash for the same reason.
     by_value: HashMap<String, AccessToken>,
 }
 
