@@ -76,8 +76,7 @@ pub fn query_pairs(query: &str) -> QueryPairs<'_> {
     QueryPairs { rest: query }
 }
 
-/// See [`query_pairs`]: one pass over the bytes finds a pair's end, its `=` and whether it is
-/// encoded.
+/// See [`query_pairs`]: memchr finds a pair's end, whether it is encoded and its `=`.
 pub struct QueryPairs<'a> {
     rest: &'a str,
 }
@@ -87,28 +86,17 @@ impl<'a> Iterator for QueryPairs<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.rest.is_empty() {
-            let (mut end, mut eq, mut encoded) = (self.rest.len(), None, false);
-            for (i, b) in self.rest.bytes().enumerate() {
-                match b {
-                    b'&' => {
-                        end = i;
-                        break;
-                    }
-                    b'=' if eq.is_none() => eq = Some(i),
-                    b'%' | b'+' => encoded = true,
-                    _ => {}
-                }
-            }
+            let end = memchr::memchr(b'&', self.rest.as_bytes()).unwrap_or(self.rest.len());
             // Every cut is at an ASCII byte, so on a char boundary.
             let piece = &self.rest[..end];
             self.rest = self.rest.get(end + 1..).unwrap_or("");
             if piece.is_empty() {
                 continue;
             }
-            if encoded {
+            if memchr::memchr2(b'%', b'+', piece.as_bytes()).is_some() {
                 return form_urlencoded::parse(piece.as_bytes()).next();
             }
-            let (name, value) = match eq {
+            let (name, value) = match memchr::memchr(b'=', piece.as_bytes()) {
                 Some(at) => (&piece[..at], &piece[at + 1..]),
                 None => (piece, ""),
             };

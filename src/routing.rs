@@ -184,10 +184,14 @@ fn match_head(pattern: &'static str, head: usize, path: &str) -> Option<Params> 
     if head == pattern.len() {
         return (trim_slashes(pattern) == trim_slashes(path)).then(|| Params(Vec::new()));
     }
-    if !path.starts_with(&pattern[..head]) {
+    let lead = &pattern.as_bytes()[..head];
+    if !path.as_bytes().starts_with(lead) {
         return None;
     }
-    segments(pattern, path)
+    // The head's whole segments are the path's too (and hold no `{name}`): the walk starts at
+    // the head's last `/`, in both.
+    let cut = lead.iter().rposition(|&b| b == b'/').unwrap_or(0);
+    segments(&pattern[cut..], &path[cut..])
 }
 
 /// `s` without its trailing slashes.
@@ -205,7 +209,7 @@ impl<'a> Iterator for Segments<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let s = self.0?;
-        match s.bytes().position(|b| b == b'/') {
+        match memchr::memchr(b'/', s.as_bytes()) {
             Some(i) => {
                 self.0 = Some(&s[i + 1..]);
                 Some(&s[..i])
