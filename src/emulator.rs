@@ -594,19 +594,15 @@ pub async fn ticker(ctx: Ctx) {
 /// bytes for NXCloud's 32-digit reqId. (It used to take one `u64` a digit, as `gen_range(0..16)`
 /// does, which meant a whole ChaCha block refill per reqId: a sixth of an NXCloud answer's CPU.)
 fn hex_draws(r: &mut impl Rng, n: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = Vec::with_capacity(n);
+    let mut digits = Vec::with_capacity(n + 1);
     let mut bytes = [0u8; 32];
     while digits.len() < n {
         let want = (n - digits.len()).div_ceil(2).min(bytes.len());
         r.fill_bytes(&mut bytes[..want]);
-        for b in &bytes[..want] {
-            digits.push(HEX[usize::from(b >> 4)]);
-            if digits.len() < n {
-                digits.push(HEX[usize::from(b & 15)]);
-            }
-        }
+        crate::hex::push_lower(&mut digits, &bytes[..want]);
     }
+    // An odd count wrote one digit too many, from the last byte drawn.
+    digits.truncate(n);
     String::from_utf8(digits).unwrap_or_default()
 }
 

@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 /// The floors, lowest first: a room may import its own files and the rooms of lower floors.
 /// Rooms on one floor do not import each other. To add a module, give it a floor here.
 const FLOORS: &[(&str, &[&str])] = &[
-    // The ground: the virtual clock, HTTP types, the model with its outbox, the vocabulary
-    // route tables are written in, TLS; then the router, which reads that vocabulary.
+    // The ground: the virtual clock, hex digits, HTTP types, the model with its outbox, the
+    // vocabulary route tables are written in, TLS; then the router, which reads that vocabulary.
     (
         "ground",
         &[
             "clock",
+            "hex",
             "http",
             "hub",
             "metrics",

@@ -94,15 +94,7 @@ pub trait VendorApi: Send + Sync {
 }
 
 /// Lowercase hex of a digest: both Udesk's and NXCloud's signatures are compared in this form.
-pub fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    // Written as bytes (every signed request hexes a digest): a `char` push checks its width.
-    let digits: Vec<u8> = bytes
-        .iter()
-        .flat_map(|b| [HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]])
-        .collect();
-    String::from_utf8(digits).unwrap_or_default()
-}
+pub use crate::hex::lower as hex_lower;
 
 /// The header carrying ccemu's explanation of a refusal (never part of a vendor's envelope).
 pub const DETAIL_HEADER: &str = "x-ccemu-detail";
