@@ -122,7 +122,7 @@ pub fn not_found_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> St
 pub fn method_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> String {
     let allowed: Vec<String> = routes
         .iter()
-        .filter(|r| match_pattern(r.pattern, path).is_some())
+        .filter(|r| r.matches(path).is_some())
         .map(|r| format!("{} ({})", r.method, r.operation))
         .collect();
     format!(
@@ -137,7 +137,7 @@ pub fn method_hint<H>(routes: &[Route<H>], method: &Method, path: &str) -> Strin
 pub fn allowed<H>(routes: &[Route<H>], path: &str) -> String {
     let matching: Vec<(&Route<H>, usize)> = routes
         .iter()
-        .filter_map(|r| match_pattern(r.pattern, path).map(|p| (r, p.0.len())))
+        .filter_map(|r| r.matches(path).map(|p| (r, p.0.len())))
         .collect();
     let fewest = matching.iter().map(|(_, n)| *n).min().unwrap_or(0);
     let mut methods: Vec<&str> = Vec::new();
@@ -170,11 +170,14 @@ pub enum Match<'a, H> {
     NotFound,
 }
 
-fn match_pattern(pattern: &'static str, path: &str) -> Option<Params> {
-    match_head(pattern, head(pattern), path)
+impl<H> Route<H> {
+    /// The path parameters when `path` is this route's pattern, by its `head` known up front.
+    fn matches(&self, path: &str) -> Option<Params> {
+        match_head(self.pattern, self.head, path)
+    }
 }
 
-/// `match_pattern` with the pattern's `head` known: a literal pattern is the path or not (up to
+/// `path` against `pattern`, whose `head` is known: a literal pattern is the path or not (up to
 /// trailing slashes); a parameterised one needs its literal head, and only then is walked
 /// segment by segment. The trailing slashes are trimmed byte by byte and the segments cut at
 /// slashes found with memchr: `str`'s own `trim_end_matches` and `split` with a `char` go
@@ -249,13 +252,13 @@ pub fn find<'a, H>(routes: &'a [Route<H>], method: &Method, path: &str) -> Match
     // The request's own method first: the first route in table order with this method and a
     // matching pattern wins, as it always did; the others are only walked to tell 405 from 404.
     for route in routes.iter().filter(|r| r.method == method) {
-        if let Some(params) = match_head(route.pattern, route.head, path) {
+        if let Some(params) = route.matches(path) {
             return Match::Found(route, params);
         }
     }
     if routes
         .iter()
-        .any(|r| r.method != method && match_pattern(r.pattern, path).is_some())
+        .any(|r| r.method != method && r.matches(path).is_some())
     {
         Match::MethodNotAllowed
     } else {
@@ -275,6 +278,11 @@ pub fn operation<H>(routes: &[Route<H>], method: &Method, path: &str) -> Option<
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A pattern matched with its head worked out on the spot, as a route's is at compile time.
+    fn match_pattern(pattern: &'static str, path: &str) -> Option<Params> {
+        match_head(pattern, head(pattern), path)
+    }
 
     proptest! {
         #[test]
