@@ -249,7 +249,7 @@ impl Waits {
         add(&Key::Vendor(e.vendor));
         add(&Key::Any);
         if self.by_body > 0 {
-            if let Some(map) = body.get_or_init(|| body_object(e.request.body())) {
+            if let Some(map) = body.get_or_init(|| body_object(&e.request.body())) {
                 for (k, v) in map {
                     if let Some(v) = plain(v) {
                         add(&Key::Body(k.clone(), v));

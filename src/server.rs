@@ -236,7 +236,7 @@ async fn respond(
             chunk_bytes,
             interval,
         } => {
-            let bytes = std::mem::take(&mut reply.body);
+            let bytes = std::mem::take(&mut reply.body).to_bytes();
             let mut resp = into_response(reply);
             *resp.body_mut() = SlowBody::new(bytes, chunk_bytes, interval).boxed();
             Ok(resp)
@@ -251,13 +251,18 @@ async fn respond(
         Action::Hang { rule } => {
             // Holds no thread: a parked future, woken only when the client gives up (so a
             // long test's abandoned hangs do not pile up), its rule is deleted, or at shutdown.
-            tokio::select! {
-                _ = ctx.scenarios.closed() => {}
-                _ = client_gone(&socket) => {}
-                _ = ctx.hangs.released(rule) => {}
-            }
+            Box::pin(hang(&ctx, &socket, rule)).await;
             Err(Dropped)
         }
+    }
+}
+
+/// Boxed by its caller: a rare branch whose three futures would otherwise size every request's.
+async fn hang(ctx: &Ctx, socket: &TcpStream, rule: u64) {
+    tokio::select! {
+        _ = ctx.scenarios.closed() => {}
+        _ = client_gone(socket) => {}
+        _ = ctx.hangs.released(rule) => {}
     }
 }
 
@@ -272,7 +277,7 @@ async fn client_gone(socket: &TcpStream) {
 }
 
 pub fn into_response(reply: Reply) -> Response<Body> {
-    let mut resp = Response::new(full_body(reply.body));
+    let mut resp = Response::new(reply.body.map_err(|never| match never {}).boxed());
     *resp.status_mut() = reply.status;
     let headers = resp.headers_mut();
     for (name, value) in reply.headers {
@@ -307,10 +312,12 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
                 // Admin work can be long (a scenario, a sandbox from a large fixture, every call
                 // listed): it runs off the runtime's workers, so health and the vendors answer
                 // throughout. Long polls and health stay on the runtime, where waiting is free.
+                // Boxed: the admin futures are many times a vendor request's, and an unboxed one
+                // would make every request's future (moved on each call) that large.
                 let reply = if admin::is_light(&api) {
-                    admin::handle(ctx, api).await
+                    Box::pin(admin::handle(ctx, api)).await
                 } else {
-                    crate::offload::run(admin::handle(ctx, api)).await
+                    Box::pin(crate::offload::run(admin::handle(ctx, api))).await
                 };
                 // The call may have moved the clock or freed an agent: call steps now due run,
                 // waiting calls are offered, deliveries waiting for an instant look again. A
@@ -345,7 +352,10 @@ async fn handle(ctx: &Ctx, remote: SocketAddr, req: Request<Incoming>) -> Action
                     None => (Outcome::answer(vendor.handle(ctx, &api)), None),
                     Some(fired) => {
                         let face = vendors::Bound { ctx, api: vendor };
-                        (faults::apply(&face, &api, &fired).await, Some(fired))
+                        (
+                            Box::pin(faults::apply(&face, &api, &fired)).await,
+                            Some(fired),
+                        )
                     }
                 },
             }

@@ -118,3 +118,54 @@ fn ccemu_probe(emu: &ccemu::Emulator) {
         .set("Content-Type", "application/json")
         .send_string(r#"{"app_key":"huawei-demo-ak","app_secret":"huawei-demo-sk"}"#);
 }
+
+/// Large pages go out as the envelope's head, the kept page and the tail, without a copy
+/// (issue 25). The client must still get one whole body under a matching content-length, and
+/// the journal the same bytes.
+#[test]
+fn a_page_sent_in_parts_arrives_and_is_journaled_whole() {
+    let emu = start();
+    let queues: Vec<Value> = (0..40)
+        .map(|i| json!({"id": format!("NX600291010860{i:05}"), "name": format!("Group {i}"), "description": "framed page"}))
+        .collect();
+    let r = admin(
+        &emu,
+        "POST",
+        "/fixture",
+        Some(json!({"tenants": [{"id": "144", "queues": queues}]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = nx_call(
+        &emu,
+        "agentGroup/page",
+        &json!({"tenantId": 144, "size": 100, "page": 1}),
+    );
+    assert!(
+        r.text.len() > 2048,
+        "a page big enough to be framed: {}",
+        r.text
+    );
+    assert_eq!(r.json["total"], 41, "{}", r.text);
+    assert_eq!(r.json["data"].as_array().unwrap().len(), 41);
+    let length = r
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse::<usize>().unwrap());
+    assert_eq!(length, Some(r.text.len()));
+    let found = requests(&emu, "operation=agentGroup%2Fpage");
+    let kept = found
+        .last()
+        .and_then(|e| e["response"]["body"].as_str())
+        .expect("the page's journal entry");
+    assert_eq!(kept, r.text);
+
+    // The same for Udesk's list, which frames every success.
+    let got = udesk(&emu, "GET", "/agents", None);
+    assert_eq!(got.json["ErrCode"], "000000", "{}", got.text);
+    let found = requests(&emu, "operation=getAgentList");
+    assert_eq!(
+        found.last().and_then(|e| e["response"]["body"].as_str()),
+        Some(got.text.as_str())
+    );
+}

@@ -300,7 +300,7 @@ fn without(req: &ApiRequest, path: &str) -> (ApiRequest, Option<usize>) {
 }
 
 fn json_of(reply: &Reply) -> Result<(StatusCode, Value), Refusal> {
-    let body = serde_json::from_slice(&reply.body)
+    let body = serde_json::from_slice(&reply.body.to_bytes())
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok((reply.status, body))
 }

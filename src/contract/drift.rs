@@ -179,7 +179,7 @@ impl Proxy {
         let local_req = resign(&self.ctx, job.vendor, job.req);
         let reply = vendor.handle(&self.ctx, &local_req);
         let upstream: Value = serde_json::from_slice(&job.upstream_body).unwrap_or(Value::Null);
-        let ccemu: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        let ccemu: Value = serde_json::from_slice(&reply.body.to_bytes()).unwrap_or(Value::Null);
         let mut differences = Vec::new();
         if job.upstream_status != reply.status.as_u16() {
             differences.push(Difference {
@@ -395,7 +395,7 @@ fn resign(ctx: &Ctx, vendor: Vendor, mut req: ApiRequest) -> ApiRequest {
 type Body = http_body_util::Full<Bytes>;
 
 fn response(reply: Reply) -> Response<Body> {
-    let mut resp = Response::new(Full::new(reply.body));
+    let mut resp = Response::new(Full::new(reply.body.to_bytes()));
     *resp.status_mut() = reply.status;
     for (k, v) in reply.headers {
         resp.headers_mut().append(k, v);

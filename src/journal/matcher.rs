@@ -256,12 +256,12 @@ impl MatchSpec {
             && self
                 .body_contains
                 .as_deref()
-                .is_none_or(|n| contains(e.request.body(), n))
+                .is_none_or(|n| contains(&e.request.body(), n))
             && (self.body.is_empty()
                 || body_matches(
                     &self.body,
                     parsed
-                        .get_or_init(|| body_object(e.request.body()))
+                        .get_or_init(|| body_object(&e.request.body()))
                         .as_ref(),
                 ))
     }

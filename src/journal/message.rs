@@ -1,7 +1,7 @@
 //! A request's or an answer's headers and body as an entry keeps them: capped, copied where
 //! sharing would pin a connection's buffer, shared where it is the answer's own.
 
-use crate::http::{ApiRequest, Reply};
+use crate::http::{ApiRequest, Payload, Reply};
 use hyper::body::Bytes;
 use hyper::HeaderMap;
 use serde::ser::SerializeMap;
@@ -16,7 +16,8 @@ pub struct Message {
     /// `name: value\n` lines in arrival order, names lower-case (one allocation, not one per
     /// header: this is built on every request).
     headers: Box<str>,
-    body: Bytes,
+    /// An answer's envelope and the page it frames stay apart, shared with the answer itself.
+    body: Payload,
     /// Whether the headers or the body were cut at the cap.
     pub truncated: bool,
 }
@@ -41,7 +42,7 @@ impl Message {
         Message::with_body(
             size,
             headers,
-            Bytes::copy_from_slice(&body[..kept]),
+            Bytes::copy_from_slice(&body[..kept]).into(),
             kept < body.len(),
         )
     }
@@ -49,7 +50,7 @@ impl Message {
     fn with_body<'a>(
         size: usize,
         headers: impl IntoIterator<Item = (&'a str, &'a [u8])>,
-        body: Bytes,
+        body: Payload,
         cut: bool,
     ) -> Message {
         // Bytes first, checked as UTF-8 once for the whole block: one check of a few hundred
@@ -98,7 +99,7 @@ impl Message {
         let size = block_size(headers.clone());
         if reply.body.len() > BODY_KEPT {
             // Copied, so that the cut-off rest of a large answer is not kept alive with it.
-            return Message::sized(size, headers, &reply.body);
+            return Message::sized(size, headers, &reply.body.to_bytes());
         }
         Message::with_body(size, headers, reply.body.clone(), false)
     }
@@ -117,8 +118,9 @@ impl Message {
             .map(|(_, v)| v)
     }
 
-    pub fn body(&self) -> &[u8] {
-        &self.body
+    /// The body as one buffer (shared, unless an answer's envelope is put together for it).
+    pub fn body(&self) -> Bytes {
+        self.body.to_bytes()
     }
 
     /// How many bytes this message holds on the heap.
@@ -173,7 +175,7 @@ impl Serialize for Message {
         }
         let mut map = s.serialize_map(Some(3))?;
         map.serialize_entry("headers", &Headers(self))?;
-        map.serialize_entry("body", &String::from_utf8_lossy(&self.body))?;
+        map.serialize_entry("body", &String::from_utf8_lossy(&self.body.to_bytes()))?;
         map.serialize_entry("truncated", &self.truncated)?;
         map.end()
     }

@@ -415,7 +415,7 @@ pub async fn apply(vendor: &dyn Face, req: &ApiRequest, fired: &Fired) -> Outcom
         Fault::Malformed => {
             let mut reply = vendor.handle(req);
             reply.status = StatusCode::OK;
-            reply.body = truncate(&reply.body);
+            reply.body = truncate(&reply.body.to_bytes()).into();
             Outcome::answer(reply)
         }
         Fault::SlowBody {

@@ -119,7 +119,7 @@ fn kept_reply(call: &Call, key: &str, version: u64, now_ms: i64) -> Option<Reply
 /// Keeps a read's reply in `read_cache`, and hands it on.
 fn keep(call: &Call, key: String, version: u64, now_ms: i64, reply: Reply) -> Reply {
     let kept = crate::read_cache::Kept {
-        bytes: reply.body.clone(),
+        bytes: reply.body.to_bytes(),
         total: None,
     };
     call.ctx.reads.put(key, version, now_ms, kept);
