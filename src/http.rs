@@ -218,6 +218,23 @@ impl hyper::body::Body for Payload {
     }
 }
 
+/// The two JSON spellings the faces answer with (Huawei's and NXCloud's gateways say `UTF-8`),
+/// checked once at compile time: `HeaderValue::from_static` called at run time walks its string
+/// on every reply.
+static JSON_LOWER: HeaderValue = HeaderValue::from_static(JSON_UTF8);
+static JSON_UPPER: HeaderValue = HeaderValue::from_static(JSON_UTF8_UPPER);
+
+/// The spelling of the JSON content type that Huawei's and NXCloud's gateways send.
+pub const JSON_UTF8_UPPER: &str = "application/json;charset=UTF-8";
+
+fn content_type_value(content_type: &'static str) -> HeaderValue {
+    match content_type {
+        JSON_UTF8 => JSON_LOWER.clone(),
+        JSON_UTF8_UPPER => JSON_UPPER.clone(),
+        other => HeaderValue::from_static(other),
+    }
+}
+
 impl Reply {
     /// A JSON reply. Serialising a `serde_json::Value` or a derived struct cannot fail; should it,
     /// the reply is a 500 rather than a panic.
@@ -235,7 +252,7 @@ impl Reply {
     pub fn raw(status: StatusCode, content_type: &'static str, body: impl Into<Payload>) -> Reply {
         Reply {
             status,
-            headers: vec![(CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            headers: vec![(CONTENT_TYPE, content_type_value(content_type))],
             body: body.into(),
             meta: ReplyMeta::default(),
         }

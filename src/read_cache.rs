@@ -28,17 +28,89 @@ pub struct Kept {
     pub total: Option<u64>,
 }
 
-/// A cache key: the parts joined by `/`, as one exact-size string (a `format!` of four parts
-/// cost more than the lookup it keys).
-pub fn key(parts: &[&str]) -> String {
-    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+/// One input a kept answer depends on: text as it is, a number in decimal.
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    Text(&'a str),
+    Number(u64),
+    Signed(i64),
+}
+
+impl<'a> From<&'a str> for Part<'a> {
+    fn from(text: &'a str) -> Part<'a> {
+        Part::Text(text)
+    }
+}
+
+impl<'a> From<&'a String> for Part<'a> {
+    fn from(text: &'a String) -> Part<'a> {
+        Part::Text(text)
+    }
+}
+
+impl From<bool> for Part<'_> {
+    fn from(b: bool) -> Self {
+        Part::Text(if b { "true" } else { "false" })
+    }
+}
+
+impl From<u32> for Part<'_> {
+    fn from(n: u32) -> Self {
+        Part::Number(n.into())
+    }
+}
+
+impl From<u64> for Part<'_> {
+    fn from(n: u64) -> Self {
+        Part::Number(n)
+    }
+}
+
+impl From<usize> for Part<'_> {
+    fn from(n: usize) -> Self {
+        Part::Number(n as u64)
+    }
+}
+
+impl From<i64> for Part<'_> {
+    fn from(n: i64) -> Self {
+        Part::Signed(n)
+    }
+}
+
+/// `key` of its arguments, each made a `Part`: `cache_key!["udesk/agents", &tenant, page, size]`.
+macro_rules! cache_key {
+    ($($part:expr),+ $(,)?) => {
+        $crate::read_cache::key(&[$($crate::read_cache::Part::from($part)),+])
+    };
+}
+pub(crate) use cache_key;
+
+/// A cache key: the parts joined by `/`, as one string written in place (a `format!` of four
+/// parts cost more than the lookup it keys, and a `to_string` per number an allocation each).
+pub fn key(parts: &[Part]) -> String {
+    let mut numbers = itoa::Buffer::new();
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len_hint() + 1).sum());
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             key.push('/');
         }
-        key.push_str(part);
+        key.push_str(match *part {
+            Part::Text(text) => text,
+            Part::Number(n) => numbers.format(n),
+            Part::Signed(n) => numbers.format(n),
+        });
     }
     key
+}
+
+impl Part<'_> {
+    fn len_hint(&self) -> usize {
+        match self {
+            Part::Text(text) => text.len(),
+            Part::Number(_) | Part::Signed(_) => 20,
+        }
+    }
 }
 
 struct Entry {
@@ -105,6 +177,28 @@ mod tests {
         assert!(c.get("k", 8, 1000).is_none(), "the model moved");
         assert!(c.get("k", 7, 1001).is_none(), "the clock moved");
         assert!(c.get("other", 7, 1000).is_none());
+    }
+
+    #[test]
+    fn a_key_writes_its_parts_as_to_string_would() {
+        let tenant = String::from("demo");
+        assert_eq!(
+            crate::read_cache::cache_key![
+                "udesk/agents",
+                &tenant,
+                12u32,
+                0usize,
+                -5i64,
+                u64::MAX,
+                true,
+                ""
+            ],
+            format!("udesk/agents/demo/12/0/-5/{}/true/", u64::MAX)
+        );
+        assert_eq!(
+            crate::read_cache::cache_key!["huawei/queryAgentInfo", "t"],
+            "huawei/queryAgentInfo/t"
+        );
     }
 
     #[test]

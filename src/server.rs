@@ -8,13 +8,13 @@
 
 use crate::admin;
 use crate::emulator::Ctx;
-use crate::http::{ApiRequest, Rejection, Reply};
+use crate::http::{ApiRequest, Payload, Rejection, Reply};
 use crate::journal;
 use crate::scenarios::faults::{self, Action, Outcome, SlowBody};
 use crate::scenarios::rules::Fired;
 use crate::vendors::{self, VendorApi};
-use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{combinators::BoxBody, BodyExt, Limited};
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper::header::CONTENT_LENGTH;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -33,15 +33,47 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-/// The response body type: boxed so that a fault can stream a body slowly.
-pub type Body = BoxBody<Bytes, std::io::Error>;
+/// The response body: nearly always a reply's `Payload`, held as it is (boxed, it cost an
+/// allocation on every request); the rare bodies of their own, a slow fault's and the live
+/// feed's, boxed.
+pub enum Body {
+    Payload(Payload),
+    Boxed(BoxBody<Bytes, std::io::Error>),
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        match self.get_mut() {
+            Body::Payload(payload) => Pin::new(payload)
+                .poll_frame(cx)
+                .map(|frame| frame.map(|f| f.map_err(|never| match never {}))),
+            Body::Boxed(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Payload(payload) => payload.is_end_stream(),
+            Body::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Payload(payload) => payload.size_hint(),
+            Body::Boxed(body) => body.size_hint(),
+        }
+    }
+}
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-
-pub fn full_body(bytes: Bytes) -> Body {
-    Full::new(bytes).map_err(|never| match never {}).boxed()
-}
 
 /// Accepts connections until `shutdown` resolves, then lets open requests finish.
 pub async fn serve(
@@ -225,7 +257,7 @@ async fn respond(
     // The live feed answers a body that never ends: it bypasses the whole-body `Reply`.
     if admin::stream::serves(req.uri().path()) {
         return Ok(match admin::stream::respond(&ctx, remote, req) {
-            Ok(resp) => resp.map(|body| body.boxed()),
+            Ok(resp) => resp.map(|body| Body::Boxed(body.boxed())),
             Err(refused) => into_response(*refused),
         });
     }
@@ -238,7 +270,7 @@ async fn respond(
         } => {
             let bytes = std::mem::take(&mut reply.body).to_bytes();
             let mut resp = into_response(reply);
-            *resp.body_mut() = SlowBody::new(bytes, chunk_bytes, interval).boxed();
+            *resp.body_mut() = Body::Boxed(SlowBody::new(bytes, chunk_bytes, interval).boxed());
             Ok(resp)
         }
         Action::Reset => {
@@ -277,7 +309,7 @@ async fn client_gone(socket: &TcpStream) {
 }
 
 pub fn into_response(reply: Reply) -> Response<Body> {
-    let mut resp = Response::new(reply.body.map_err(|never| match never {}).boxed());
+    let mut resp = Response::new(Body::Payload(reply.body));
     *resp.status_mut() = reply.status;
     let headers = resp.headers_mut();
     for (name, value) in reply.headers {
@@ -536,18 +568,38 @@ async fn read_body(ctx: &Ctx, req: &ApiRequest, body: Incoming) -> Result<Bytes,
     if hyper::body::Body::is_end_stream(&body) {
         return Ok(Bytes::new());
     }
+    // A body already in hyper's buffer (nearly every one) is handed over whole as the first
+    // frame: taken as it is, it costs neither a collecting buffer nor a copy, nor the timer,
+    // which is dearer than both and only set for a body still on its way.
+    let mut body = body;
+    let first = std::future::poll_fn(|cx| {
+        Poll::Ready(hyper::body::Body::poll_frame(Pin::new(&mut body), cx))
+    })
+    .await;
+    let start = match first {
+        Poll::Ready(None) => return Ok(Bytes::new()),
+        Poll::Ready(Some(Err(_))) => return Err(Rejection::BodyUnreadable),
+        Poll::Ready(Some(Ok(frame))) => frame.into_data().unwrap_or_default(),
+        Poll::Pending => Bytes::new(),
+    };
+    if start.len() > limit {
+        return Err(Rejection::BodyTooLarge);
+    }
+    if hyper::body::Body::is_end_stream(&body) {
+        return Ok(start);
+    }
     // A client that promises a body and stalls gets the same patience as one that stalls in its
     // headers, then the vendor's "could not read" answer: no request waits forever.
-    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
-    // A body already in hyper's buffer (nearly every one) is collected by the first poll: the
-    // timer, dearer than the copy, is only set for a body still on its way.
-    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
-    let collected = match first {
-        Poll::Ready(done) => Ok(done),
-        Poll::Pending => tokio::time::timeout(ctx.config.header_read_timeout, collect).await,
-    };
-    match collected {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    let rest = Limited::new(body, limit - start.len()).collect();
+    match tokio::time::timeout(ctx.config.header_read_timeout, rest).await {
+        Ok(Ok(rest)) if start.is_empty() => Ok(rest.to_bytes()),
+        Ok(Ok(rest)) => {
+            let rest = rest.to_bytes();
+            let mut whole = Vec::with_capacity(start.len() + rest.len());
+            whole.extend_from_slice(&start);
+            whole.extend_from_slice(&rest);
+            Ok(whole.into())
+        }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Rejection::BodyTooLarge),
         Ok(Err(_)) | Err(_) => Err(Rejection::BodyUnreadable),
     }

@@ -104,3 +104,57 @@ fn stalled_headers_and_stalled_bodies_are_cut_off() {
     assert!(answer.contains("000001"), "{answer}");
     assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
 }
+
+/// The request of a signed NXCloud `agentGroup/page` for the demo team, its body cut in two:
+/// the head and the first part, then the rest.
+fn nx_page_in_two(emu: &ccemu::Emulator, chunked: bool) -> (Vec<u8>, Vec<u8>) {
+    let body = format!(r#"{{"tenantId": {NX_TENANT}, "size": 2, "page": 1}}"#);
+    let mut head =
+        "POST /saas/cc/openapi/agentGroup/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            .to_string();
+    for (k, v) in nx_headers(now_ms(emu), body.as_bytes()) {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let (first, rest) = body.split_at(10);
+    if chunked {
+        head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        let chunk = |s: &str| format!("{:x}\r\n{s}\r\n", s.len());
+        head.push_str(&chunk(first));
+        (
+            head.into_bytes(),
+            format!("{}0\r\n\r\n", chunk(rest)).into_bytes(),
+        )
+    } else {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{first}", body.len()));
+        (head.into_bytes(), rest.as_bytes().to_vec())
+    }
+}
+
+#[test]
+fn a_body_that_arrives_in_pieces_is_read_whole() {
+    let emu = start();
+    for chunked in [false, true] {
+        let (first, rest) = nx_page_in_two(&emu, chunked);
+        let mut s = TcpStream::connect(emu.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(&first).unwrap();
+        // Long enough for the server to have taken the first part and to wait for the rest.
+        std::thread::sleep(Duration::from_millis(150));
+        s.write_all(&rest).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let answer = String::from_utf8_lossy(&out);
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "chunked {chunked}: {answer}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("chunked {chunked}: {e}: {answer}"));
+        assert_eq!(json["code"], 0, "chunked {chunked}: {answer}");
+        assert!(
+            json["total"].as_u64().is_some(),
+            "chunked {chunked}: {answer}"
+        );
+    }
+}

@@ -85,18 +85,18 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
     let types = q.agent_type.unwrap_or_default();
     let hidden = user_account.is_none() && q.transparent_display_flag == Some(true);
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     if let (None, Some((num, size)), true) = (&user_account, paging, types.is_empty()) {
         // The plain paged form walks the account index: the lock costs the page; polled again
         // before the model or the clock moves, it is the bytes made last time.
         let (key, version, now) = (
-            crate::read_cache::key(&[
+            crate::read_cache::cache_key![
                 "huawei/agentAccount/query",
-                &call.tenant,
-                &num.to_string(),
-                &size.to_string(),
-                &hidden.to_string(),
-            ]),
+                call.tenant,
+                num,
+                size,
+                hidden,
+            ],
             model.version(),
             call.now_ms(),
         );
@@ -145,7 +145,7 @@ pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
         None => matching,
     };
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let data: Vec<AccountRow> = on_page
         .into_iter()
         .filter_map(|(w, a)| account_row(t, w, a))

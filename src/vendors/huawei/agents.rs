@@ -175,10 +175,10 @@ struct Softphone {
 /// accountCode is left out for agents without a business account, as the example shows.
 pub fn query_agent_info(call: &Call) -> Result<Reply, HuaweiError> {
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     // Every softphone polls it; until the model or the clock moves it is the same bytes.
     let (key, version, now) = (
-        crate::read_cache::key(&["huawei/queryAgentInfo", &call.tenant]),
+        crate::read_cache::cache_key!["huawei/queryAgentInfo", call.tenant],
         model.version(),
         call.now_ms(),
     );
@@ -258,7 +258,7 @@ pub fn query_sys_info(call: &Call) -> Result<Reply, HuaweiError> {
     let (service_ip, service_port) = service_address(call);
     let now_ms = call.now_ms();
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let answer = SysInfo {
         service_ip,
         service_port,
@@ -341,7 +341,7 @@ pub fn query_agent_login_params(call: &Call) -> Result<Reply, HuaweiError> {
     too_long("account", &body.account, 100)?;
     too_long("password", &body.password, 100)?;
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let agents = visible(t);
     let found = agents
         .iter()
@@ -420,10 +420,14 @@ pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
     too_long("username", body.username.as_deref().unwrap_or_default(), 64)?;
     let now_ms = call.now_ms();
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
-    let found = visible(t)
-        .into_iter()
-        .find(|(_, a)| a.account_code.as_deref() == Some(body.account_code.as_str()));
+    let t = model.tenant(call.tenant)?;
+    // The first in work-number order, as the listings have them; found without sorting them all.
+    let found = t
+        .agents
+        .values()
+        .filter(|a| a.account_code.as_deref() == Some(body.account_code.as_str()))
+        .filter_map(|a| work_no(a).map(|w| (w, a)))
+        .min_by_key(|(w, _)| *w);
     let answer = match found {
         None => ByAccount {
             return_code: "1",
@@ -538,18 +542,18 @@ pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
     let size = index("pageSize", q.page_size, 1, 100)?.unwrap_or(100);
     let num = index("pageNum", q.page_num, 0, i64::from(u32::MAX))?.unwrap_or(0);
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let key = queue_key(t, skill)
         .ok_or_else(|| HuaweiError::Business(format!("Skill {skill} does not exist.")))?;
     // Polled again before the model or the clock moves, the answer is the bytes made last time.
     let (kept_as, version, now) = (
-        crate::read_cache::key(&[
+        crate::read_cache::cache_key![
             "huawei/queryAgentInfoBySkillId",
-            &call.tenant,
-            &skill.to_string(),
-            &num.to_string(),
-            &size.to_string(),
-        ]),
+            call.tenant,
+            skill,
+            num,
+            size,
+        ],
         model.version(),
         call.now_ms(),
     );

@@ -42,7 +42,6 @@ struct TokenResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub tenant: String,
-    pub app_key: String,
 }
 
 fn is_json(content_type: &str) -> bool {
@@ -248,7 +247,6 @@ pub fn authenticate(ctx: &Ctx, model: &Model, req: &ApiRequest) -> Result<Caller
     }
     Ok(Caller {
         tenant: stored.tenant.clone(),
-        app_key: stored.app_key.clone(),
     })
 }
 

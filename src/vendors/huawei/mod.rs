@@ -25,12 +25,11 @@ use serde::Serialize;
 pub const TOKEN_PREFIX: &str = "/apigovernance/";
 pub const API_PREFIX: &str = "/apiaccess/";
 
-/// What a handler sees: the request and the tenant and app its token was issued to.
+/// What a handler sees: the request and the tenant its token was issued to.
 pub struct Call<'a> {
     pub ctx: &'a Ctx,
     pub req: &'a ApiRequest,
-    pub tenant: String,
-    pub app_key: String,
+    pub tenant: &'a str,
     /// The body was walked whole against the route's document (`conform`), so it is known to
     /// be one valid JSON document: it need not be walked again before it is read.
     pub body_checked: bool,
@@ -47,7 +46,7 @@ impl Call<'_> {
 
     /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.clock_ms_for(&self.tenant)
+        self.ctx.clock_ms_for(self.tenant)
     }
 }
 
@@ -108,7 +107,7 @@ pub fn ok<T: Serialize>(body: &T) -> Result<Reply, HuaweiError> {
 }
 
 /// The content type the pages' examples show, spelled as the vendor's gateway sends it.
-pub const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+pub const CONTENT_TYPE: &str = crate::http::JSON_UTF8_UPPER;
 
 /// The answer `read_cache` kept under `key` at this model version and instant, as a reply.
 fn kept_reply(call: &Call, key: &str, version: u64, now_ms: i64) -> Option<Reply> {
@@ -180,8 +179,7 @@ impl VendorApi for Huawei {
                         let call = Call {
                             ctx,
                             req,
-                            tenant: caller.tenant.clone(),
-                            app_key: caller.app_key,
+                            tenant: &caller.tenant,
                             body_checked: route.contract.has_body,
                         };
                         handler(&call)

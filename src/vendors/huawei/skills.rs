@@ -75,7 +75,7 @@ pub fn query_skills(call: &Call) -> Result<Reply, HuaweiError> {
         ),
     };
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     // Polled again before the model or the clock moves, the answer is the bytes made last time.
     // The filters spelled out only when there are any: a `format!` of them all cost more than
     // the lookup it keys.
@@ -86,13 +86,7 @@ pub fn query_skills(call: &Call) -> Result<Reply, HuaweiError> {
         String::new()
     };
     let (key, version, now) = (
-        crate::read_cache::key(&[
-            "huawei/querySkills",
-            &call.tenant,
-            &offset.to_string(),
-            &limit.to_string(),
-            &filters,
-        ]),
+        crate::read_cache::cache_key!["huawei/querySkills", call.tenant, offset, limit, &filters,],
         model.version(),
         call.now_ms(),
     );
@@ -165,7 +159,7 @@ pub fn delete_skill(call: &Call) -> Result<Reply, HuaweiError> {
         }
     }
     let mut model = call.ctx.model();
-    let t = model.tenant_mut(&call.tenant)?;
+    let t = model.tenant_mut(call.tenant)?;
     let mut keys = Vec::with_capacity(ids.len());
     for id in &ids {
         let key = queue_key(t, *id)

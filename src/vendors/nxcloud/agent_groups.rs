@@ -40,13 +40,13 @@ impl<'a> From<&'a Agent> for Member<'a> {
 pub fn member_list(call: &Call) -> Result<Data, NxError> {
     let queue_no = call.body.string("queueNo")?;
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     if !t.queues.contains_key(&queue_no) {
         return Err(group_not_found(&queue_no));
     }
     // Polled again before the model or the clock moves, the list is the bytes made last time.
     let (key, version, now) = (
-        crate::read_cache::key(&["nxcloud/agentGroup/member/list", &call.tenant, &queue_no]),
+        crate::read_cache::cache_key!["nxcloud/agentGroup/member/list", call.tenant, &queue_no],
         model.version(),
         call.now_ms(),
     );
@@ -80,16 +80,16 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let name = call.body.opt_string("queueName")?.unwrap_or_default();
     let page = call.page()?;
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     // Polled again before the model or the clock moves, the page is the bytes made last time.
     let (key, version, now) = (
-        crate::read_cache::key(&[
+        crate::read_cache::cache_key![
             "nxcloud/agentGroup/page",
-            &call.tenant,
-            &page.page.to_string(),
-            &page.size.to_string(),
+            call.tenant,
+            page.page,
+            page.size,
             &name,
-        ]),
+        ],
         model.version(),
         call.now_ms(),
     );
@@ -139,7 +139,7 @@ pub fn update_members(call: &Call) -> Result<Data, NxError> {
     let sips = call.body.string_list("members")?;
     let now = call.now_ms();
     let mut model = call.ctx.model();
-    let t = model.tenant_mut(&call.tenant)?;
+    let t = model.tenant_mut(call.tenant)?;
     if !t.queues.contains_key(&queue_no) {
         return Err(group_not_found(&queue_no));
     }

@@ -80,17 +80,12 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let page = call.page()?;
     let (skip, take) = page.window();
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     if user.is_empty() {
         // Unfiltered: the page comes straight from the id order, so the lock costs the page;
         // polled again before the model or the clock moves, it is the bytes made last time.
         let (key, version, now) = (
-            crate::read_cache::key(&[
-                "nxcloud/agent/page",
-                &call.tenant,
-                &skip.to_string(),
-                &take.to_string(),
-            ]),
+            crate::read_cache::cache_key!["nxcloud/agent/page", call.tenant, skip, take,],
             model.version(),
             call.now_ms(),
         );
@@ -112,7 +107,7 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     let matching: Vec<&Arc<Agent>> = snapshot.shared().filter(|a| a.id.contains(&user)).collect();
     let (on_page, total) = page.slice(matching);
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let names: Vec<Vec<String>> = on_page.iter().map(|a| group_names(t, a)).collect();
     drop(model);
     let seats: Vec<Seat> = on_page.iter().map(|a| &***a).zip(names).map(seat).collect();
@@ -259,17 +254,11 @@ pub fn status_info(call: &Call) -> Result<Data, NxError> {
     }
     let now = call.now_ms();
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     // Asked again before the model or the clock moves (a dashboard polling a seat), the answer
     // is the bytes made last time: writing its fifteen members was most of the request.
     let (key, version) = (
-        crate::read_cache::key(&[
-            "nxcloud/agent/status/info",
-            &call.tenant,
-            &user,
-            &start.to_string(),
-            &end.to_string(),
-        ]),
+        crate::read_cache::cache_key!["nxcloud/agent/status/info", call.tenant, &user, start, end,],
         model.version(),
     );
     if let Some(kept) = call.ctx.reads.get(&key, version, now) {

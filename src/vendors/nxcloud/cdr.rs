@@ -176,7 +176,7 @@ fn records(call: &Call) -> Result<Vec<Value>, NxError> {
         .calls
         .list(|c| c.tenant == call.tenant && c.state == CallState::Ended);
     let model = call.ctx.model();
-    let t = model.tenant(&call.tenant)?;
+    let t = model.tenant(call.tenant)?;
     let mut out: Vec<Value> = calls
         .iter()
         .map(|c| record(t, &c.fields(Some(t))))

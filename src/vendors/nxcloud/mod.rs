@@ -32,14 +32,14 @@ pub struct Call<'a> {
     pub ctx: &'a Ctx,
     pub req: &'a ApiRequest,
     /// The model's tenant id of the team that owns the accessKey.
-    pub tenant: String,
+    pub tenant: &'a str,
     pub body: Body<'a>,
 }
 
 impl Call<'_> {
     /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
-        self.ctx.clock_ms_for(&self.tenant)
+        self.ctx.clock_ms_for(self.tenant)
     }
 
     /// `page` (from 1) and `size` (1..=200), both required, as every NX paged list takes them.
@@ -331,7 +331,7 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
     let end = |out: &mut Vec<u8>| {
         if let Some(t) = data.total {
             out.extend_from_slice(b",\"total\":");
-            out.extend_from_slice(t.to_string().as_bytes());
+            out.extend_from_slice(itoa::Buffer::new().format(t).as_bytes());
         }
         out.push(b'}');
     };
@@ -344,11 +344,18 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
         end(&mut body);
         body.into()
     };
-    let reply = Reply::raw(status, "application/json;charset=UTF-8", payload).with_code(code_text);
+    let reply = Reply::raw(status, crate::http::JSON_UTF8_UPPER, payload).with_code(code_text);
     match detail {
         Some(detail) => crate::vendors::with_detail(reply, &detail),
         None => reply,
     }
+}
+
+/// Whether `text` is `n` written the one way `n.to_string()` writes it (no sign, no leading
+/// zero), decided without writing it: the check runs on every request.
+fn names_number(text: &str, n: i64) -> bool {
+    let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
+    text.len() == digits + usize::from(n < 0) && text.parse::<i64>() == Ok(n)
 }
 
 /// Operations whose body carries no `tenantId`: the accessKey names the team. Real NXLink clients
@@ -375,7 +382,7 @@ fn run(
         } else {
             Some(body.int("tenantId")?)
         };
-        if let Some(tenant_id) = tenant_id.filter(|id| id.to_string() != tenant) {
+        if let Some(tenant_id) = tenant_id.filter(|id| !names_number(&tenant, *id)) {
             return Err(NxError::Forbidden(format!(
                 "tenantId {tenant_id} is not the team of this accessKey"
             )));
@@ -383,7 +390,7 @@ fn run(
         let call = Call {
             ctx,
             req,
-            tenant: tenant.clone(),
+            tenant: &tenant,
             body,
         };
         handler(&call)
@@ -484,6 +491,26 @@ impl VendorApi for NxCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_id_names_a_team_only_in_its_own_spelling() {
+        for n in [0, 7, 144, 1000, -7, -1000, i64::MAX, i64::MIN] {
+            let own = n.to_string();
+            assert!(names_number(&own, n), "{own}");
+            for other in [
+                format!("0{own}"),
+                format!("+{own}"),
+                format!("{own}0"),
+                format!(" {own}"),
+                (n.wrapping_add(1)).to_string(),
+            ] {
+                assert_eq!(names_number(&other, n), other == own, "{other} vs {n}");
+            }
+        }
+        assert!(!names_number("-0", 0));
+        assert!(!names_number("", 0));
+        assert!(!names_number("team-144", 144));
+    }
 
     #[test]
     fn a_body_reads_as_serde_json_would() {

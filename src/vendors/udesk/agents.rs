@@ -558,13 +558,13 @@ pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     if !scan {
         // The answer depends on the model, the tenant's instant and these inputs only: a page
         // polled again before either moves is the bytes made last time (`read_cache`).
-        let key = crate::read_cache::key(&[
+        let key = crate::read_cache::cache_key![
             "udesk/agents",
             &call.tenant,
-            &page.to_string(),
-            &size.to_string(),
+            page,
+            size,
             queue.unwrap_or(""),
-        ]);
+        ];
         let version = model.version();
         if let Some(kept) = call.ctx.reads.get(&key, version, now) {
             drop(model);
@@ -635,7 +635,7 @@ pub fn get(call: &Call) -> Result<Answer, UdeskError> {
     let t = model.tenant(&call.tenant)?;
     // An agent polled for its state is read far more often than it changes: kept per model
     // version and instant, like the pages (`read_cache`).
-    let key = crate::read_cache::key(&["udesk/agent", &call.tenant, &id]);
+    let key = crate::read_cache::cache_key!["udesk/agent", &call.tenant, &id];
     let version = model.version();
     if let Some(kept) = call.ctx.reads.get(&key, version, now) {
         drop(model);

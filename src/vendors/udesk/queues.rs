@@ -32,7 +32,7 @@ struct QueueList {
 pub fn list(call: &Call) -> Result<Answer, UdeskError> {
     let model = call.ctx.model();
     let t = model.tenant(&call.tenant)?;
-    let key = crate::read_cache::key(&["udesk/queues", &call.tenant]);
+    let key = crate::read_cache::cache_key!["udesk/queues", &call.tenant];
     let version = model.version();
     if let Some(kept) = call.ctx.reads.get(&key, version, 0) {
         drop(model);
@@ -161,7 +161,7 @@ pub fn agents(call: &Call) -> Result<Answer, UdeskError> {
         return Err(ModelError::QueueNotFound(queue.to_string()).into());
     }
     // The members' states move with the clock: kept per model version and instant.
-    let key = crate::read_cache::key(&["udesk/queues/agents_list", &call.tenant, queue]);
+    let key = crate::read_cache::cache_key!["udesk/queues/agents_list", &call.tenant, queue];
     let version = model.version();
     if let Some(kept) = call.ctx.reads.get(&key, version, now) {
         drop(model);
