@@ -86,7 +86,7 @@ pub fn query_skills(call: &Call) -> Result<Reply, HuaweiError> {
         String::new()
     };
     let (key, version, now) = (
-        crate::read_cache::cache_key!["huawei/querySkills", call.tenant, offset, limit, &filters,],
+        crate::read_cache::cache_key!["huawei/querySkills", call.tenant, offset, limit, &filters],
         model.version(),
         call.now_ms(),
     );

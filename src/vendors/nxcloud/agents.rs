@@ -85,7 +85,7 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
         // Unfiltered: the page comes straight from the id order, so the lock costs the page;
         // polled again before the model or the clock moves, it is the bytes made last time.
         let (key, version, now) = (
-            crate::read_cache::cache_key!["nxcloud/agent/page", call.tenant, skip, take,],
+            crate::read_cache::cache_key!["nxcloud/agent/page", call.tenant, skip, take],
             model.version(),
             call.now_ms(),
         );
@@ -258,7 +258,7 @@ pub fn status_info(call: &Call) -> Result<Data, NxError> {
     // Asked again before the model or the clock moves (a dashboard polling a seat), the answer
     // is the bytes made last time: writing its fifteen members was most of the request.
     let (key, version) = (
-        crate::read_cache::cache_key!["nxcloud/agent/status/info", call.tenant, &user, start, end,],
+        crate::read_cache::cache_key!["nxcloud/agent/status/info", call.tenant, &user, start, end],
         model.version(),
     );
     if let Some(kept) = call.ctx.reads.get(&key, version, now) {

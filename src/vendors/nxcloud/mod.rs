@@ -352,10 +352,9 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
 }
 
 /// Whether `text` is `n` written the one way `n.to_string()` writes it (no sign, no leading
-/// zero), decided without writing it: the check runs on every request.
+/// zero), written on the stack: the check runs on every request.
 fn names_number(text: &str, n: i64) -> bool {
-    let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1;
-    text.len() == digits + usize::from(n < 0) && text.parse::<i64>() == Ok(n)
+    itoa::Buffer::new().format(n) == text
 }
 
 /// Operations whose body carries no `tenantId`: the accessKey names the team. Real NXLink clients
