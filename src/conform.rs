@@ -24,7 +24,7 @@ use crate::op::{Field, In, Op, Ty};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 /// A value that does not fit its documented type.
@@ -67,14 +67,21 @@ impl fmt::Display for Violation {
 /// fields. A blank body, a body on a route that documents none, and malformed JSON pass (see the
 /// module comment).
 pub fn body(vendor: Vendor, op: &Op, bytes: &[u8]) -> Result<(), Violation> {
+    body_holding_null(vendor, op, bytes).map(|_| ())
+}
+
+/// `body`, telling too whether the body holds a `null` value anywhere: a handler that reads its
+/// parameters a quick way where there is none (Huawei's listings) learns it from this walk
+/// instead of searching the bytes again.
+pub fn body_holding_null(vendor: Vendor, op: &Op, bytes: &[u8]) -> Result<bool, Violation> {
     if !op.has_body || bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
+        return Ok(false);
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let (found, parsed) = walk(vendor, op, &mut de);
+    let (found, parsed, nulls) = walk(vendor, op, &mut de);
     match (found, parsed.and_then(|()| de.end())) {
         (Some(v), _) => Err(v),
-        (None, Ok(())) => Ok(()),
+        (None, Ok(())) => Ok(nulls),
         // Refused here too, so that a route whose handler never reads its body refuses it.
         (None, Err(e)) => Err(Violation {
             at: "body".into(),
@@ -111,30 +118,28 @@ pub fn members<N: AsRef<str>>(
 }
 
 /// Walks a body (bytes or values) with the route's documented body fields: the first violation
-/// found, and the deserializer's own outcome.
+/// found, the deserializer's own outcome, and whether a `null` was met on the way.
 fn walk<'de, D: Deserializer<'de>>(
     vendor: Vendor,
     op: &Op,
     d: D,
-) -> (Option<Violation>, Result<(), D::Error>) {
-    // Most routes' fields are all in the body: those are walked as the table has them.
-    let fields: Cow<'static, [Field]> = if op.request.iter().all(|f| f.at == In::Body) {
-        Cow::Borrowed(op.request)
-    } else {
-        op.fields_in(In::Body).copied().collect()
-    };
+) -> (Option<Violation>, Result<(), D::Error>, bool) {
     let found = RefCell::new(None);
+    let nulls = Cell::new(false);
+    // The whole table: the fields documented elsewhere (headers, query) are passed over where a
+    // member is looked up, so no list of the body's own is made per request.
     let seed = Expect {
         vendor,
         ty: Ty::Object,
-        items: &fields,
+        items: op.request,
         member: false,
         required: false,
         top: true,
         found: &found,
+        nulls: &nulls,
     };
     let parsed = seed.deserialize(d);
-    (found.into_inner(), parsed)
+    (found.into_inner(), parsed, nulls.get())
 }
 
 /// A member's name, borrowed from the body unless it had to be unescaped: names are read on
@@ -187,6 +192,8 @@ struct Expect<'a> {
     /// The body itself (where Huawei's `requestParam(s)` wrapper may hold the fields).
     top: bool,
     found: &'a RefCell<Option<Violation>>,
+    /// Set where a `null` is met, wherever it is.
+    nulls: &'a Cell<bool>,
 }
 
 impl<'a> Expect<'a> {
@@ -269,6 +276,7 @@ impl<'de> Visitor<'de> for Expect<'_> {
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.nulls.set(true);
         if self.member || self.ty == Ty::Any {
             Ok(())
         } else {
@@ -344,7 +352,11 @@ impl<'de> Visitor<'de> for Expect<'_> {
             return self.wrong("object");
         }
         while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
-            let seed = match self.items.iter().find(|f| f.name == name) {
+            let documented = self
+                .items
+                .iter()
+                .find(|f| f.at == In::Body && f.name == name);
+            let seed = match documented {
                 Some(f) => Expect {
                     required: f.required,
                     ..self.child(f.ty, f.items, true)

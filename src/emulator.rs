@@ -416,9 +416,18 @@ impl Ctx {
     /// `n` random hex characters from `tenant`'s RNG: its sandbox's own stream, so a sandbox's
     /// generated values do not depend on what runs beside it; else the global one.
     pub fn random_hex_for(&self, tenant: Option<&str>, n: usize) -> String {
+        let mut digits = Vec::with_capacity(n + 1);
+        self.push_random_hex_for(tenant, n, &mut digits);
+        // Hex digits only: ASCII.
+        String::from_utf8(digits).unwrap_or_default()
+    }
+
+    /// `random_hex_for`'s digits appended to `out`: an answer that carries them (NXCloud's reqId)
+    /// writes them in place.
+    pub fn push_random_hex_for(&self, tenant: Option<&str>, n: usize, out: &mut Vec<u8>) {
         match tenant.and_then(|t| self.sandboxes.of_tenant(t)) {
-            Some(sb) => sb.with_rng(|r| hex_draws(r, n)),
-            None => self.random_hex(n),
+            Some(sb) => sb.with_rng(|r| push_hex_draws(r, n, out)),
+            None => self.with_rng(|r| push_hex_draws(r, n, out)),
         }
     }
 
@@ -595,15 +604,21 @@ pub async fn ticker(ctx: Ctx) {
 /// does, which meant a whole ChaCha block refill per reqId: a sixth of an NXCloud answer's CPU.)
 fn hex_draws(r: &mut impl Rng, n: usize) -> String {
     let mut digits = Vec::with_capacity(n + 1);
+    push_hex_draws(r, n, &mut digits);
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// `hex_draws`, appended to `out`.
+fn push_hex_draws(r: &mut impl Rng, n: usize, out: &mut Vec<u8>) {
+    let start = out.len();
     let mut bytes = [0u8; 32];
-    while digits.len() < n {
-        let want = (n - digits.len()).div_ceil(2).min(bytes.len());
+    while out.len() - start < n {
+        let want = (n - (out.len() - start)).div_ceil(2).min(bytes.len());
         r.fill_bytes(&mut bytes[..want]);
-        crate::hex::push_lower(&mut digits, &bytes[..want]);
+        crate::hex::push_lower(out, &bytes[..want]);
     }
     // An odd count wrote one digit too many, from the last byte drawn.
-    digits.truncate(n);
-    String::from_utf8(digits).unwrap_or_default()
+    out.truncate(start + n);
 }
 
 #[cfg(test)]
@@ -621,6 +636,10 @@ mod tests {
                 assert_eq!(digits.len(), n);
                 // The same seed gives the same digits: what `--seed` promises.
                 assert_eq!(digits, hex_draws(&mut StdRng::seed_from_u64(seed), n));
+                // Appended after what a buffer holds, the same digits.
+                let mut out = b"ab".to_vec();
+                push_hex_draws(&mut StdRng::seed_from_u64(seed), n, &mut out);
+                assert_eq!(out, [b"ab".as_slice(), digits.as_bytes()].concat());
                 let mut bytes = vec![0u8; n.div_ceil(2)];
                 b.fill_bytes(&mut bytes);
                 let expected: String = bytes.iter().map(|x| format!("{x:02x}")).collect();

@@ -20,6 +20,18 @@ pub fn push_lower(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// Whether `text` is `bytes` written in hex, two digits a byte: lowercase only, or either case
+/// with `any_case`. Compared in place, without writing the digits out: the signature checks run
+/// on every request.
+pub fn spells(text: &[u8], bytes: &[u8], any_case: bool) -> bool {
+    let fold = |d: u8| if any_case { d.to_ascii_lowercase() } else { d };
+    text.len() == bytes.len() * 2
+        && bytes.iter().zip(text.chunks_exact(2)).all(|(b, pair)| {
+            fold(pair[0]) == DIGITS[usize::from(b >> 4)]
+                && fold(pair[1]) == DIGITS[usize::from(b & 15)]
+        })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -29,5 +41,22 @@ mod tests {
         let all: Vec<u8> = (0..=255).collect();
         let expected: String = all.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(super::lower(&all), expected);
+    }
+
+    #[test]
+    fn spells_agrees_with_writing_the_digits_out() {
+        let all: Vec<u8> = (0..=255).collect();
+        let lower = super::lower(&all);
+        let upper = lower.to_ascii_uppercase();
+        assert!(super::spells(lower.as_bytes(), &all, false));
+        assert!(super::spells(lower.as_bytes(), &all, true));
+        assert!(super::spells(upper.as_bytes(), &all, true));
+        assert!(!super::spells(upper.as_bytes(), &all, false));
+        assert!(super::spells(b"", &[], false));
+        for bad in ["0f", "00f", "000", "0", "0g", "g0", "00 ", " 00"] {
+            assert!(!super::spells(bad.as_bytes(), &[0x00], true), "{bad}");
+        }
+        assert!(!super::spells(b"0F", &[0x0f], false));
+        assert!(super::spells(b"0F", &[0x0f], true));
     }
 }

@@ -65,7 +65,7 @@ struct AccountPage {
 /// userAccount the other parameters are ignored and an unknown account answers an empty list;
 /// without it pageNum (from 0) and pageSize (1..=1000) are mandatory.
 pub fn agent_account_query(call: &Call) -> Result<Reply, HuaweiError> {
-    let q: AccountQuery = params(&call.req.body, &["requestParams", "requestParam"])?;
+    let q: AccountQuery = params(call, &["requestParams", "requestParam"])?;
     let user_account = q.user_account.filter(|u| !u.is_empty());
     let paging = match &user_account {
         Some(_) => None,

@@ -6,10 +6,14 @@
 
 use super::errors::HuaweiError;
 use super::{body_error, ok, Call};
+use crate::conform::Name;
 use crate::http::Reply;
 use crate::model::{Agent, AgentState, Tenant};
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// The workNo of an agent, if its id is one.
 pub fn work_no(agent: &Agent) -> Option<u32> {
@@ -91,30 +95,77 @@ fn visible(tenant: &Tenant) -> Vec<(u32, &Agent)> {
 ///
 /// Read straight from the bytes of the wrapper's value where it can be: a `Value` tree of the
 /// body (an ordered map per object, SipHash-keyed) was the dearest part of a small listing read.
-/// Whatever the quick way cannot read alone (a `null` member, which means absent and is stripped
-/// first; an escaped name; anything refused) goes the way below, so every answer and refusal is
-/// what it was. The whole document's validity was checked before (`conform`).
+/// Whatever the quick way cannot read alone (a body holding a `null`, which means absent and is
+/// stripped first, as the contract walk tells: `Call::body_has_null`; an escaped name; anything
+/// refused) goes the way below, so every answer and refusal is what it was. The whole document's
+/// validity was checked before (`conform`).
 pub(super) fn params<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    wrappers: &[&str],
+    call: &Call,
+    wrappers: &[&str; 2],
 ) -> Result<T, HuaweiError> {
-    if let Some(q) = params_quick(body, wrappers) {
-        return Ok(q);
+    read_params(&call.req.body, call.body_has_null, wrappers)
+}
+
+fn read_params<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    has_null: bool,
+    wrappers: &[&str; 2],
+) -> Result<T, HuaweiError> {
+    if !has_null {
+        if let Some(q) = params_quick(body, wrappers) {
+            return Ok(q);
+        }
     }
     let params = unwrap_params(body, wrappers)?;
     serde_json::from_value(params).map_err(body_error)
 }
 
-fn params_quick<T: serde::de::DeserializeOwned>(body: &[u8], wrappers: &[&str]) -> Option<T> {
-    if body.windows(4).any(|w| w == b"null") {
-        return None;
-    }
-    let top: std::collections::BTreeMap<&str, &serde_json::value::RawValue> =
-        serde_json::from_slice(body).ok()?;
-    match wrappers.iter().find_map(|w| top.get(w)) {
+fn params_quick<T: serde::de::DeserializeOwned>(body: &[u8], wrappers: &[&str; 2]) -> Option<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let found = Wrappers(wrappers).deserialize(&mut de).ok()??;
+    de.end().ok()?;
+    // The first of the wrappers, in their order, that the body has.
+    match found.into_iter().flatten().next() {
         Some(inner) if inner.get().starts_with('{') => serde_json::from_str(inner.get()).ok(),
         Some(_) => None,
         None => serde_json::from_slice(body).ok(),
+    }
+}
+
+/// The body's top-level members named as the wrappers are, as raw text (the last of a repeated
+/// name, as a map keeps it); the other members are passed over unread. `None` for a name that
+/// is escaped in the body, which only the tree reads as written.
+struct Wrappers<'w>(&'w [&'w str; 2]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Wrappers<'_> {
+    type Value = Option<[Option<&'de RawValue>; 2]>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Wrappers<'_> {
+    type Value = Option<[Option<&'de RawValue>; 2]>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        let mut found = [None; 2];
+        while let Some(Name(name)) = m.next_key::<Name<'de>>()? {
+            if let Cow::Owned(_) = name {
+                return Ok(None);
+            }
+            match self.0.iter().position(|w| *w == name) {
+                Some(i) => found[i] = Some(m.next_value::<&'de RawValue>()?),
+                None => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(found))
     }
 }
 
@@ -537,7 +588,7 @@ pub fn parse_skill_id(field: &str, v: &Value) -> Result<u64, HuaweiError> {
 /// The skill's members in workNo order; count is the number of members. pageSize defaults to
 /// 100 and pageNum to 0; an unknown skill is a business failure (500).
 pub fn query_agent_info_by_skill_id(call: &Call) -> Result<Reply, HuaweiError> {
-    let q: BySkillRequest = params(&call.req.body, &["requestParam", "requestParams"])?;
+    let q: BySkillRequest = params(call, &["requestParam", "requestParams"])?;
     let skill = parse_skill_id("skillId", &q.skill_id)?;
     let size = index("pageSize", q.page_size, 1, 100)?.unwrap_or(100);
     let num = index("pageNum", q.page_num, 0, i64::from(u32::MAX))?.unwrap_or(0);
@@ -599,9 +650,20 @@ mod tests {
         page_size: Option<i64>,
     }
 
+    /// A route documenting nothing of its body: the walk only reads it.
+    const ANY: crate::op::Op = crate::op::Op {
+        auth: crate::op::Auth::Bearer,
+        request: &[],
+        has_body: true,
+        envelope: "test",
+        answer: &[],
+        errors: &[],
+        example: None,
+    };
+
     #[test]
     fn params_read_quickly_answer_as_the_value_tree_does() {
-        const W: &[&str] = &["requestParam", "requestParams"];
+        const W: &[&str; 2] = &["requestParam", "requestParams"];
         let slow = |body: &str| -> Result<Q, String> {
             unwrap_params(body.as_bytes(), W)
                 .and_then(|v| serde_json::from_value(v).map_err(body_error))
@@ -609,6 +671,9 @@ mod tests {
         };
         for body in [
             r#"{"requestParam": {"skillId": 7, "pageSize": 2}}"#,
+            r#"{"requestParam": {"skillId": "null", "pageSize": 2}, "note": "nullable"}"#,
+            r#"{"other": {"requestParam": 1}, "requestParam": {"skillId": 3}}"#,
+            r#"{"requestParams": {"skillId": 4}}"#,
             r#"{"requestParams": {"skillId": "7"}, "requestParam": {"skillId": 8}}"#,
             r#"{"skillId": 7, "pageSize": 3, "other": [1, {"a": "b"}]}"#,
             r#"{"requestParam": {"skillId": 7, "pageSize": null}}"#,
@@ -618,12 +683,25 @@ mod tests {
             r#"{"requestParam": {"skillId": 1}, "requestParam": {"skillId": 2}}"#,
             r#"[1]"#,
         ] {
-            let quick = params::<Q>(body.as_bytes(), W).map_err(|e| format!("{e:?}"));
+            // Whether it holds a null, as the contract walk tells the handler.
+            // (A body it refuses never reaches a handler; read here as holding one.)
+            let walked = crate::conform::body_holding_null(
+                crate::model::Vendor::Huawei,
+                &ANY,
+                body.as_bytes(),
+            );
+            if let Ok(has) = walked {
+                assert_eq!(has, body.contains(": null"), "{body}");
+            }
+            let has_null = walked.unwrap_or(true);
+            let quick =
+                read_params::<Q>(body.as_bytes(), has_null, W).map_err(|e| format!("{e:?}"));
             assert_eq!(quick, slow(body), "{body}");
         }
         // The quick way reads what it can; the rest is left to the tree.
         assert!(params_quick::<Q>(br#"{"requestParam": {"skillId": 7}}"#, W).is_some());
-        assert!(params_quick::<Q>(br#"{"requestParam": {"skillId": null}}"#, W).is_none());
+        assert!(params_quick::<Q>(br#"{"request\u0050aram": {"skillId": 7}}"#, W).is_none());
+        assert!(params_quick::<Q>(br#"{"requestParam": [7]}"#, W).is_none());
     }
 
     #[test]

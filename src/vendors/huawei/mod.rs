@@ -33,6 +33,9 @@ pub struct Call<'a> {
     /// The body was walked whole against the route's document (`conform`), so it is known to
     /// be one valid JSON document: it need not be walked again before it is read.
     pub body_checked: bool,
+    /// Whether that walk met a `null` (a body not walked may hold one): the listings' quick
+    /// parameter read leaves a body with one to the slow read (`agents::params`).
+    pub body_has_null: bool,
 }
 
 impl Call<'_> {
@@ -51,9 +54,10 @@ impl Call<'_> {
 }
 
 /// What the route's own OpenAPI document says is invalid (a wrong type, a body that is not an
-/// object) is refused with 400 before any handler reads it.
-pub fn conform(op: &crate::op::Op, req: &ApiRequest) -> Result<(), HuaweiError> {
-    crate::conform::body(Vendor::Huawei, op, &req.body).map_err(|v| {
+/// object) is refused with 400 before any handler reads it. Passed, whether the body holds a
+/// `null` (`Call::body_has_null`).
+pub fn conform(op: &crate::op::Op, req: &ApiRequest) -> Result<bool, HuaweiError> {
+    crate::conform::body_holding_null(Vendor::Huawei, op, &req.body).map_err(|v| {
         HuaweiError::BadRequest(if let Some(why) = &v.malformed {
             format!("Invalid request body: {why}.")
         } else if v.missing {
@@ -174,13 +178,14 @@ impl VendorApi for Huawei {
                     let model = ctx.model();
                     auth::authenticate(ctx, &model, req)
                 };
-                match caller.and_then(|c| conform(route.contract, req).map(|()| c)) {
-                    Ok(caller) => {
+                match caller.and_then(|c| conform(route.contract, req).map(|nulls| (c, nulls))) {
+                    Ok((caller, nulls)) => {
                         let call = Call {
                             ctx,
                             req,
                             tenant: &caller.tenant,
                             body_checked: route.contract.has_body,
+                            body_has_null: nulls || !route.contract.has_body,
                         };
                         handler(&call)
                             .unwrap_or_else(|e| e.reply())

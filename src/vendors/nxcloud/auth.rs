@@ -37,24 +37,46 @@ pub enum Algorithm {
 
 /// The string to sign, as bytes (the body need not be UTF-8).
 pub fn string_to_sign(headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> Vec<u8> {
-    let mut sorted: Vec<&(&str, &[u8])> = headers.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut out = Vec::with_capacity(128 + body.len());
-    for (i, (k, v)) in sorted.iter().enumerate() {
+    pieces(headers, body, secret, |p| out.extend_from_slice(p));
+    out
+}
+
+/// The string to sign, handed out piece by piece in order: joined by `string_to_sign`, fed to the
+/// digest as they come by the check (no copy of the body, no buffer).
+fn pieces(headers: &[(&str, &[u8])], body: &[u8], secret: &str, mut piece: impl FnMut(&[u8])) {
+    let by_name = |a: &&(&str, &[u8]), b: &&(&str, &[u8])| a.0.as_bytes().cmp(b.0.as_bytes());
+    // The check hands them over in order already; another caller's are sorted (stably, so a
+    // repeated name keeps its place either way).
+    if headers.iter().is_sorted_by(|a, b| by_name(a, b).is_le()) {
+        headers_then_rest(headers.iter(), body, secret, &mut piece);
+    } else {
+        let mut sorted: Vec<&(&str, &[u8])> = headers.iter().collect();
+        sorted.sort_by(by_name);
+        headers_then_rest(sorted.into_iter(), body, secret, &mut piece);
+    }
+}
+
+fn headers_then_rest<'h>(
+    sorted: impl Iterator<Item = &'h (&'h str, &'h [u8])>,
+    body: &[u8],
+    secret: &str,
+    piece: &mut impl FnMut(&[u8]),
+) {
+    for (i, (k, v)) in sorted.enumerate() {
         if i > 0 {
-            out.push(b'&');
+            piece(b"&");
         }
-        out.extend_from_slice(k.as_bytes());
-        out.push(b'=');
-        out.extend_from_slice(v);
+        piece(k.as_bytes());
+        piece(b"=");
+        piece(v);
     }
     if !body_is_absent(body) {
-        out.extend_from_slice(b"&body=");
-        out.extend_from_slice(body);
+        piece(b"&body=");
+        piece(body);
     }
-    out.extend_from_slice(b"&accessSecret=");
-    out.extend_from_slice(secret.as_bytes());
-    out
+    piece(b"&accessSecret=");
+    piece(secret.as_bytes());
 }
 
 /// Empty, or the JSON literal `null` (surrounding whitespace allowed): no bodyStr is signed.
@@ -62,12 +84,39 @@ fn body_is_absent(body: &[u8]) -> bool {
     body.is_empty() || body.trim_ascii() == b"null"
 }
 
+/// The digest of the string to sign, fed piece by piece.
+fn digest<D: Digest>(
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+    secret: &str,
+) -> sha2::digest::Output<D> {
+    let mut d = D::new();
+    pieces(headers, body, secret, |p| d.update(p));
+    d.finalize()
+}
+
 /// Lowercase hex digest of the string to sign.
 pub fn sign(algorithm: Algorithm, headers: &[(&str, &[u8])], body: &[u8], secret: &str) -> String {
-    let text = string_to_sign(headers, body, secret);
     match algorithm {
-        Algorithm::Md5 => hex_lower(&Md5::digest(&text)),
-        Algorithm::Sha256 => hex_lower(&Sha256::digest(&text)),
+        Algorithm::Md5 => hex_lower(&digest::<Md5>(headers, body, secret)),
+        Algorithm::Sha256 => hex_lower(&digest::<Sha256>(headers, body, secret)),
+    }
+}
+
+/// Whether `sent` is the signature `sign` would write (lowercase hex, exactly), compared without
+/// writing it out: the check runs on every request.
+fn signed_as(
+    algorithm: Algorithm,
+    headers: &[(&str, &[u8])],
+    body: &[u8],
+    secret: &str,
+    sent: &[u8],
+) -> bool {
+    match algorithm {
+        Algorithm::Md5 => crate::hex::spells(sent, &digest::<Md5>(headers, body, secret), false),
+        Algorithm::Sha256 => {
+            crate::hex::spells(sent, &digest::<Sha256>(headers, body, secret), false)
+        }
     }
 }
 
@@ -268,8 +317,7 @@ fn verify(h: &Signed, body: &[u8], now_ms: i64, owner: KeyOwner) -> Result<Calle
     // The values in the order `SIGNED_HEADERS` names them.
     let values = [h.access_key, h.action, h.biz_type, h.ts];
     let signed: [(&str, &[u8]); 4] = std::array::from_fn(|i| (SIGNED_HEADERS[i], values[i]));
-    let expected = sign(h.algorithm, &signed, body, &owner.secret);
-    if h.sign != expected.as_bytes() {
+    if !signed_as(h.algorithm, &signed, body, &owner.secret, h.sign) {
         return Err(NxError::InvalidSignature);
     }
     Ok(Caller {
@@ -330,6 +378,40 @@ mod tests {
             String::from_utf8(text).unwrap(),
             "accessKey=fme2na3kdi3ki&action=send&bizType=1&ts=1655710885431&body={}&accessSecret=x"
         );
+    }
+
+    #[test]
+    fn the_check_accepts_what_sign_writes_and_nothing_else() {
+        let unsorted = vector_headers();
+        let mut sorted = unsorted;
+        sorted.sort_by_key(|(k, _)| *k);
+        for alg in [Algorithm::Md5, Algorithm::Sha256] {
+            for body in ["", "null", "{}", r#"{"name":"牛小信","id":10001}"#] {
+                let body = body.as_bytes();
+                let written = sign(alg, &unsorted, body, "x");
+                // Fed piece by piece, the digest is the joined string's.
+                let text = string_to_sign(&unsorted, body, "x");
+                let whole = match alg {
+                    Algorithm::Md5 => hex_lower(&Md5::digest(&text)),
+                    Algorithm::Sha256 => hex_lower(&Sha256::digest(&text)),
+                };
+                assert_eq!(written, whole);
+                assert_eq!(sign(alg, &sorted, body, "x"), written, "the order sent");
+                for headers in [&unsorted, &sorted] {
+                    assert!(signed_as(alg, headers, body, "x", written.as_bytes()));
+                    let upper = written.to_ascii_uppercase();
+                    assert!(!signed_as(alg, headers, body, "x", upper.as_bytes()));
+                    assert!(!signed_as(alg, headers, body, "y", written.as_bytes()));
+                    assert!(!signed_as(
+                        alg,
+                        headers,
+                        body,
+                        "x",
+                        &written.as_bytes()[1..]
+                    ));
+                }
+            }
+        }
     }
 
     #[test]

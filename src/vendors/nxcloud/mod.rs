@@ -302,7 +302,6 @@ const FRAMED: usize = 512;
 
 /// The envelope, written by hand so that its members come in the document's order.
 fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Reply {
-    let req_id = ctx.random_hex_for(tenant, 32);
     let (status, code, msg, data, detail) = match outcome {
         Ok(d) => (StatusCode::OK, 0, Cow::Borrowed("Success"), d, None),
         Err(e) => {
@@ -321,7 +320,7 @@ fn render(ctx: &Ctx, tenant: Option<&str>, outcome: Result<Data, NxError>) -> Re
     // Room for `,"total":` and its digits too: growing a page's buffer at the end copied it again.
     let mut body = Vec::with_capacity(128 + msg.len() + inline);
     body.extend_from_slice(b"{\"reqId\":\"");
-    body.extend_from_slice(req_id.as_bytes());
+    ctx.push_random_hex_for(tenant, 32, &mut body);
     body.extend_from_slice(b"\",\"code\":");
     body.extend_from_slice(code_text.as_bytes());
     body.extend_from_slice(b",\"msg\":");

@@ -13,11 +13,15 @@ pub const WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// Lowercase hex SHA1 of `Sid + AuthToken + Timestamp`, as a client computes it.
 pub fn sign(sid: &str, auth_token: &str, timestamp: &str) -> String {
+    hex_lower(&digest(sid, auth_token, timestamp))
+}
+
+fn digest(sid: &str, auth_token: &str, timestamp: &str) -> sha1::digest::Output<Sha1> {
     let mut h = Sha1::new();
     h.update(sid.as_bytes());
     h.update(auth_token.as_bytes());
     h.update(timestamp.as_bytes());
-    hex_lower(&h.finalize())
+    h.finalize()
 }
 
 /// The AppId of a request: the document spells it `AppId`, but its login, logout and
@@ -143,7 +147,9 @@ pub fn verify(account: Account, now_ms: i64) -> Result<String, UdeskError> {
         };
         return Err(UdeskError::RequestTimeout(why));
     }
-    if !sign(&sid, &auth_token, &timestamp).eq_ignore_ascii_case(&signature) {
+    // Either case, compared without writing the digest out.
+    let signed = digest(&sid, &auth_token, &timestamp);
+    if !crate::hex::spells(signature.as_bytes(), &signed, true) {
         return Err(UdeskError::AuthenticationError);
     }
     Ok(tenant)
