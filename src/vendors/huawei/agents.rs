@@ -35,10 +35,28 @@ pub fn skill_id(queue_id: &str) -> Option<u64> {
     queue_id.parse().ok()
 }
 
-/// The model's queue id for `skill` (so "01" and "1" name the same skill).
+/// The model's queue id for `skill` (so "01" and "1" name the same skill): the first id in id
+/// order that reads as it.
 pub fn queue_key(tenant: &Tenant, skill: u64) -> Option<String> {
-    tenant
-        .queues
+    queue_id_of(&tenant.queues, skill)
+}
+
+fn queue_id_of(queues: &crate::model::Queues, skill: u64) -> Option<String> {
+    use std::ops::Bound::{Excluded, Included};
+    // Where no id starts with 0, the one id that can read as `skill` is its own spelling: looked
+    // up, not searched for among every queue (a skill-heavy tenant has thousands).
+    if skill > 0
+        && queues
+            .range::<str, _>((Included("0"), Excluded("1")))
+            .next()
+            .is_none()
+    {
+        let mut digits = itoa::Buffer::new();
+        return queues
+            .get_key_value(digits.format(skill))
+            .map(|(id, _)| id.clone());
+    }
+    queues
         .keys()
         .find(|id| skill_id(id) == Some(skill))
         .cloned()
@@ -702,6 +720,35 @@ mod tests {
         assert!(params_quick::<Q>(br#"{"requestParam": {"skillId": 7}}"#, W).is_some());
         assert!(params_quick::<Q>(br#"{"request\u0050aram": {"skillId": 7}}"#, W).is_none());
         assert!(params_quick::<Q>(br#"{"requestParam": [7]}"#, W).is_none());
+    }
+
+    #[test]
+    fn a_skill_names_the_first_queue_reading_as_it() {
+        let scan = |q: &crate::model::Queues, skill: u64| {
+            q.keys().find(|id| skill_id(id) == Some(skill)).cloned()
+        };
+        for ids in [
+            &["1", "2", "10", "1001"][..],
+            &["01", "1", "7"],
+            &["0", "00", "5"],
+            &["a", "1x", "12"],
+            &[],
+        ] {
+            let mut q = crate::model::Queues::default();
+            for id in ids {
+                q.insert(crate::model::Queue {
+                    id: id.to_string(),
+                    ..Default::default()
+                });
+            }
+            for skill in [0, 1, 2, 5, 7, 10, 12, 1001, 99] {
+                assert_eq!(
+                    queue_id_of(&q, skill),
+                    scan(&q, skill),
+                    "{ids:?} skill {skill}"
+                );
+            }
+        }
     }
 
     #[test]
