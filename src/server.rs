@@ -42,18 +42,21 @@ pub enum Body {
 }
 
 impl hyper::body::Body for Body {
-    type Data = Bytes;
+    /// A payload goes out as one frame of its parts; a boxed body's pieces as payloads of one.
+    type Data = Payload;
     type Error = std::io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+    ) -> Poll<Option<Result<Frame<Payload>, std::io::Error>>> {
         match self.get_mut() {
             Body::Payload(payload) => Pin::new(payload)
                 .poll_frame(cx)
                 .map(|frame| frame.map(|f| f.map_err(|never| match never {}))),
-            Body::Boxed(body) => Pin::new(body).poll_frame(cx),
+            Body::Boxed(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|frame| frame.map(|f| f.map(|f| f.map_data(Payload::from)))),
         }
     }
 

@@ -62,27 +62,28 @@ impl<'a> QueryCredentials<'a> {
     }
 }
 
-fn required(v: Option<Cow<'_, str>>, name: &'static str) -> Result<String, UdeskError> {
+fn required<'a>(v: Option<Cow<'a, str>>, name: &'static str) -> Result<Cow<'a, str>, UdeskError> {
     match v {
-        Some(v) if !v.is_empty() => Ok(v.into_owned()),
+        Some(v) if !v.is_empty() => Ok(v),
         _ => Err(UdeskError::MissingCredential(name)),
     }
 }
 
 /// What the model knows about the caller: the tenant and its AuthToken, with the request's
 /// Sid, Timestamp and Sign, so the time and signature checks can run after the lock is released.
-pub struct Account {
+/// The request's own parameters stay borrowed from its query (decoded only where encoded).
+pub struct Account<'a> {
     /// The tenant (AppId) the Sid and AppId name; not yet proven by the Sign.
     pub tenant: String,
     auth_token: String,
-    sid: String,
-    timestamp: String,
-    signature: String,
+    sid: Cow<'a, str>,
+    timestamp: Cow<'a, str>,
+    signature: Cow<'a, str>,
 }
 
 /// Checks, in order: the four parameters are present, the Sid names an account, the account owns
 /// the AppId. Needs the model; `verify` finishes the job without it.
-pub fn account(model: &Model, req: &ApiRequest) -> Result<Account, UdeskError> {
+pub fn account<'a>(model: &Model, req: &'a ApiRequest) -> Result<Account<'a>, UdeskError> {
     let c = QueryCredentials::of(req);
     let sid = required(c.sid, "Sid")?;
     let app = c.app_id.or(c.app_id_snake).filter(|a| !a.is_empty());
@@ -119,15 +120,15 @@ pub fn account(model: &Model, req: &ApiRequest) -> Result<Account, UdeskError> {
     })
 }
 
-/// Then: the Timestamp is in milliseconds and inside the window, the Sign matches. Answers the
-/// tenant id (the AppId).
-pub fn verify(account: Account, now_ms: i64) -> Result<String, UdeskError> {
+/// Then: the Timestamp is in milliseconds and inside the window, the Sign matches (the account's
+/// tenant is then the caller's).
+pub fn verify(account: &Account, now_ms: i64) -> Result<(), UdeskError> {
     let Account {
-        tenant,
         auth_token,
         sid,
         timestamp,
         signature,
+        ..
     } = account;
     let ts: i64 = timestamp.parse().map_err(|_| {
         UdeskError::RequestTimeout(format!(
@@ -148,16 +149,17 @@ pub fn verify(account: Account, now_ms: i64) -> Result<String, UdeskError> {
         return Err(UdeskError::RequestTimeout(why));
     }
     // Either case, compared without writing the digest out.
-    let signed = digest(&sid, &auth_token, &timestamp);
+    let signed = digest(sid, auth_token, timestamp);
     if !crate::hex::spells(signature.as_bytes(), &signed, true) {
         return Err(UdeskError::AuthenticationError);
     }
-    Ok(tenant)
+    Ok(())
 }
 
 /// `account` then `verify`, for callers that hold the model anyway.
 pub fn authenticate(model: &Model, req: &ApiRequest, now_ms: i64) -> Result<String, UdeskError> {
-    verify(account(model, req)?, now_ms)
+    let account = account(model, req)?;
+    verify(&account, now_ms).map(|()| account.tenant)
 }
 
 #[cfg(test)]

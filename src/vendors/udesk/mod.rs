@@ -261,21 +261,22 @@ impl VendorApi for Udesk {
         };
         // The window is checked on the tenant's own clock, which a scenario may skew.
         let tenant = account.and_then(|a| {
-            let claimed = a.tenant.clone();
-            let now_ms = ctx.now_ms_for(&claimed);
-            auth::verify(a, now_ms).map_err(|e| match e {
-                UdeskError::RequestTimeout(why) => {
-                    UdeskError::RequestTimeout(format!("{why}; {}", ctx.clock_standing(&claimed)))
-                }
-                other => other,
-            })
+            let now_ms = ctx.now_ms_for(&a.tenant);
+            match auth::verify(&a, now_ms) {
+                Ok(()) => Ok(a.tenant),
+                Err(UdeskError::RequestTimeout(why)) => Err(UdeskError::RequestTimeout(format!(
+                    "{why}; {}",
+                    ctx.clock_standing(&a.tenant)
+                ))),
+                Err(other) => Err(other),
+            }
         });
         let reply = match tenant {
             Ok(tenant) => {
                 let call = Call {
                     ctx,
                     req,
-                    tenant: tenant.clone(),
+                    tenant,
                     params,
                 };
                 // What the route's own OpenAPI document says is invalid never reaches a handler.
@@ -288,7 +289,7 @@ impl VendorApi for Udesk {
                         }
                     })
                     .and_then(|()| handler(&call));
-                render(envelope, req, outcome).with_tenant(tenant)
+                render(envelope, req, outcome).with_tenant(call.tenant)
             }
             Err(e) => render(envelope, req, Err(e)),
         };
