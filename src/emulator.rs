@@ -262,7 +262,7 @@ impl Ctx {
 
     /// `n` random lowercase hex characters from the seeded RNG.
     pub fn random_hex(&self, n: usize) -> String {
-        self.with_rng(|r| hex_draws(r, n))
+        self.random_hex_for(None, n)
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -599,16 +599,10 @@ pub async fn ticker(ctx: Ctx) {
     }
 }
 
-/// `n` lowercase hex digits from the seeded RNG, two from each byte, high nibble first: 16
-/// bytes for NXCloud's 32-digit reqId. (It used to take one `u64` a digit, as `gen_range(0..16)`
-/// does, which meant a whole ChaCha block refill per reqId: a sixth of an NXCloud answer's CPU.)
-fn hex_draws(r: &mut impl Rng, n: usize) -> String {
-    let mut digits = Vec::with_capacity(n + 1);
-    push_hex_draws(r, n, &mut digits);
-    String::from_utf8(digits).unwrap_or_default()
-}
-
-/// `hex_draws`, appended to `out`.
+/// `n` lowercase hex digits from the seeded RNG appended to `out`, two from each byte, high
+/// nibble first: 16 bytes for NXCloud's 32-digit reqId. (It used to take one `u64` a digit, as
+/// `gen_range(0..16)` does, which meant a whole ChaCha block refill per reqId: a sixth of an
+/// NXCloud answer's CPU.)
 fn push_hex_draws(r: &mut impl Rng, n: usize, out: &mut Vec<u8>) {
     let start = out.len();
     let mut bytes = [0u8; 32];
@@ -625,6 +619,13 @@ fn push_hex_draws(r: &mut impl Rng, n: usize, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use rand::RngCore;
+
+    /// `push_hex_draws` into a buffer of its own, as `random_hex_for` makes it.
+    fn hex_draws(r: &mut impl Rng, n: usize) -> String {
+        let mut digits = Vec::new();
+        push_hex_draws(r, n, &mut digits);
+        String::from_utf8(digits).unwrap()
+    }
 
     #[test]
     fn hex_draws_take_half_a_byte_a_digit_and_spread_evenly() {
