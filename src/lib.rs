@@ -18,6 +18,7 @@ pub mod contract;
 pub mod coverage;
 pub mod emulator;
 pub mod events;
+pub mod head_deadline;
 pub mod hex;
 pub mod http;
 pub mod hub;

@@ -8,6 +8,7 @@
 
 use crate::admin;
 use crate::emulator::Ctx;
+use crate::head_deadline::{Conn, Deadlines};
 use crate::http::{ApiRequest, Payload, Rejection, Reply};
 use crate::journal;
 use crate::scenarios::faults::{self, Action, Outcome, SlowBody};
@@ -19,7 +20,7 @@ use hyper::header::CONTENT_LENGTH;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::SockRef;
 use std::future::Future;
@@ -99,12 +100,12 @@ pub async fn serve_with_tls(
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
         .keep_alive(true)
         // A client that sends its request and then shuts down its write side (netcat and socat
         // health checks do) still gets its answer: EOF on read is not a reason to drop it.
         .half_close(true)
-        .header_read_timeout(ctx.config.header_read_timeout)
+        // The head's deadline is `Deadlines`' (hyper's would arm a timer for every request).
+        .header_read_timeout(None)
         // hyper starts every connection with an 8 KiB read buffer and grows it while a request
         // head is incomplete: the two caps bound what one slow client can make it grow to (a
         // larger head is 431). Bodies stream through the buffer in pieces.
@@ -114,6 +115,8 @@ pub async fn serve_with_tls(
     tokio::spawn(crate::emulator::ticker(ctx.clone()));
     tokio::spawn(crate::persist::writer(ctx.clone()));
     tokio::spawn(crate::events::dispatcher(ctx.clone()));
+    let deadlines = Deadlines::new(ctx.config.header_read_timeout);
+    tokio::spawn(Arc::clone(&deadlines).sweep());
     tokio::pin!(shutdown);
     loop {
         let (stream, remote, secure) = tokio::select! {
@@ -143,7 +146,7 @@ pub async fn serve_with_tls(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
-        let stream = Arc::new(stream);
+        let stream = deadlines.watch(stream);
         let socket = Arc::clone(&stream);
         match secure {
             None => {
@@ -165,11 +168,13 @@ pub async fn serve_with_tls(
                 // The handshake runs in the connection's own task, under the same patience as a
                 // request head: a garbage or stalled ClientHello costs that task only.
                 tokio::spawn(async move {
-                    let handshake = acceptor.accept(ConnIo(stream));
+                    let handshake = acceptor.accept(ConnIo(Arc::clone(&stream)));
                     let Ok(Ok(tls)) = tokio::time::timeout(patience, handshake).await else {
                         drop(permit);
                         return;
                     };
+                    // The first head's deadline starts now, as it would over plain HTTP.
+                    stream.restart();
                     let sni: Option<Arc<str>> = tls.get_ref().1.server_name().map(Arc::from);
                     let service = service_fn(move |req| {
                         respond(ctx.clone(), Arc::clone(&socket), remote, sni.clone(), req)
@@ -243,11 +248,13 @@ impl std::error::Error for Dropped {}
 
 async fn respond(
     ctx: Ctx,
-    socket: Arc<TcpStream>,
+    conn: Arc<Conn>,
     remote: SocketAddr,
     sni: Option<Arc<str>>,
     mut req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
+    let _serving = conn.serving();
+    let socket = &conn.stream;
     // Over HTTPS the name the client asked for is the SNI; a request without a Host header
     // (HTTP/1.0) takes it from there, so the host keeps meaning what it means (NXLink regions).
     if let Some(name) = sni {
@@ -279,14 +286,14 @@ async fn respond(
         Action::Reset => {
             // SO_LINGER 0 makes the close that follows the error an RST. The option belongs to
             // the socket, which hyper's copy of the Arc shares.
-            let _ = SockRef::from(&*socket).set_linger(Some(Duration::ZERO));
+            let _ = SockRef::from(socket).set_linger(Some(Duration::ZERO));
             Err(Dropped)
         }
         Action::Empty => Err(Dropped),
         Action::Hang { rule } => {
             // Holds no thread: a parked future, woken only when the client gives up (so a
             // long test's abandoned hangs do not pile up), its rule is deleted, or at shutdown.
-            Box::pin(hang(&ctx, &socket, rule)).await;
+            Box::pin(hang(&ctx, socket, rule)).await;
             Err(Dropped)
         }
     }
@@ -488,10 +495,11 @@ fn record(
     );
 }
 
-/// The accepted socket, shared between hyper (which reads and writes it) and the service (which
-/// may set SO_LINGER on it for a `reset` fault). The socket closes when both let go, which
-/// happens together when hyper drops the connection.
-struct ConnIo(Arc<TcpStream>);
+/// The accepted socket, shared between hyper (which reads and writes it), the service (which
+/// may set SO_LINGER on it for a `reset` fault) and the head deadlines' sweeper (which holds it
+/// weakly). The socket closes when hyper and the service let go, which happens together when
+/// hyper drops the connection.
+struct ConnIo(Arc<Conn>);
 
 impl AsyncRead for ConnIo {
     fn poll_read(
@@ -499,10 +507,12 @@ impl AsyncRead for ConnIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        self.0.reading();
+        let socket = &self.0.stream;
         loop {
-            ready!(self.0.poll_read_ready(cx))?;
+            ready!(socket.poll_read_ready(cx))?;
             // Reads into the uninitialised spare capacity directly (ReadBuf is a BufMut).
-            match self.0.try_read_buf(buf) {
+            match socket.try_read_buf(buf) {
                 Ok(_) => return Poll::Ready(Ok(())),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Poll::Ready(Err(e)),
@@ -518,8 +528,8 @@ impl AsyncWrite for ConnIo {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            match self.0.try_write(buf) {
+            ready!(self.0.stream.poll_write_ready(cx))?;
+            match self.0.stream.try_write(buf) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 other => return Poll::Ready(other),
             }
@@ -532,8 +542,8 @@ impl AsyncWrite for ConnIo {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         loop {
-            ready!(self.0.poll_write_ready(cx))?;
-            match self.0.try_write_vectored(bufs) {
+            ready!(self.0.stream.poll_write_ready(cx))?;
+            match self.0.stream.try_write_vectored(bufs) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 other => return Poll::Ready(other),
             }
@@ -549,7 +559,7 @@ impl AsyncWrite for ConnIo {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write) {
+        match SockRef::from(&self.0.stream).shutdown(std::net::Shutdown::Write) {
             Err(e) if e.kind() != std::io::ErrorKind::NotConnected => Poll::Ready(Err(e)),
             _ => Poll::Ready(Ok(())),
         }

@@ -18,6 +18,7 @@ const FLOORS: &[(&str, &[&str])] = &[
         "ground",
         &[
             "clock",
+            "head_deadline",
             "hex",
             "http",
             "hub",

@@ -105,6 +105,123 @@ fn stalled_headers_and_stalled_bodies_are_cut_off() {
     assert_eq!(admin(&emu, "GET", "/health", None).status, 200);
 }
 
+/// Reads until the server closes (or 10 s pass): what arrived and when it closed.
+fn until_closed(s: &mut TcpStream) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn the_head_deadline_runs_from_the_wait_and_never_cuts_an_answer() {
+    let patience = Duration::from_millis(400);
+    let emu = start_with(ccemu::Config {
+        header_read_timeout: patience,
+        ..ccemu::Config::ephemeral()
+    });
+    // A head that trickles in, a line every 100 ms: bytes arriving do not move the deadline.
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    s.write_all(b"GET /_ccemu/health HTTP/1.1\r\n").unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for i in 0..40 {
+            std::thread::sleep(Duration::from_millis(100));
+            if writer
+                .write_all(format!("X-Line-{i}: x\r\n").as_bytes())
+                .is_err()
+            {
+                return i;
+            }
+        }
+        40
+    });
+    let (answer, after) = until_closed(&mut s);
+    assert!(!answer.contains("200 OK"), "{answer}");
+    assert!(after >= patience, "cut after {after:?}");
+    assert!(after < Duration::from_secs(3), "cut only after {after:?}");
+    assert!(trickle.join().unwrap() < 40);
+    // Between requests the wait starts again: an idle keep-alive connection closes a deadline
+    // after its last answer, not a deadline after it opened.
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    std::thread::sleep(Duration::from_millis(250));
+    s.write_all(b"GET /_ccemu/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(250));
+    let (answer, after) = until_closed(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        after >= patience - Duration::from_millis(250),
+        "closed after {after:?}"
+    );
+    assert!(
+        after < Duration::from_secs(3),
+        "closed only after {after:?}"
+    );
+    // A request served for longer than the deadline (a delay fault) is answered: a request with
+    // the service has no head deadline.
+    let rule = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(serde_json::json!({"fault": {"kind": "delay", "ms": 1200}, "times": 1})),
+    );
+    assert_eq!(rule.status, 200, "{}", rule.text);
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    let q = udesk_query(now_ms(&emu));
+    write!(
+        s,
+        "GET /ccapi/v2/spnumbers?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (answer, after) = until_closed(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(after >= Duration::from_millis(1200), "{after:?}");
+    // An answer written for longer than the deadline (a slow_body fault, 100 ms a chunk) arrives
+    // whole: nor has one whose answer is being written.
+    let rule = admin(
+        &emu,
+        "POST",
+        "/faults",
+        Some(
+            serde_json::json!({"fault": {"kind": "slow_body", "chunk_bytes": 16, "interval_ms": 100}}),
+        ),
+    );
+    assert_eq!(rule.status, 200, "{}", rule.text);
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    let q = udesk_query(now_ms(&emu));
+    write!(
+        s,
+        "GET /ccapi/v2/spnumbers?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (answer, after) = until_closed(&mut s);
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a whole head");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("content-length")
+        .parse()
+        .unwrap();
+    assert_eq!(body.len(), length, "{answer}");
+    assert!(
+        length > 16 * 6,
+        "{length} bytes come in too few chunks to outlast the deadline"
+    );
+    assert!(after > patience * 2, "{after:?}");
+}
+
 /// The request of a signed NXCloud `agentGroup/page` for the demo team, its body cut in two:
 /// the head and the first part, then the rest.
 fn nx_page_in_two(emu: &ccemu::Emulator, chunked: bool) -> (Vec<u8>, Vec<u8>) {
