@@ -19,7 +19,7 @@ use super::sim::Action;
 use super::sim::{next_offer, schedule, sync_queued, Sim};
 use super::{CallState, Host, Step};
 use crate::model::{Agent, AgentState, Tenant, Vendor};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// When the agent's current session began (its last change from offline to online).
 fn login_ms(a: &Agent, at: i64) -> i64 {
@@ -160,21 +160,33 @@ pub fn choose(
 
 /// Offers waiting calls to free agents, oldest call first.
 pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
-    let waiting: Vec<String> = sim
-        .queued
-        .iter()
-        .filter(|(enqueued, _, _)| *enqueued <= at)
-        .map(|(_, _, id)| id.clone())
-        .collect();
-    // Queues found with no free agent at all: the other calls waiting in them are not offered
-    // again in this round. Under a long overload hundreds of calls wait in one queue, and each
-    // step would otherwise walk every member's timeline once per waiting call.
-    let mut full: HashSet<(String, String)> = HashSet::new();
-    for id in waiting {
+    // A queue with no free agent at all offers none of its calls: it is passed over whole, so a
+    // step costs the same whether ten or twenty thousand calls wait on an unstaffed queue. (No
+    // offer frees an agent, so a queue full now stays full for this round.)
+    let mut waiting: Vec<(i64, u64, String)> = Vec::new();
+    {
+        let model = host.model();
+        for ((tenant, queue), calls) in &sim.queued_by_queue {
+            if calls.first().is_none_or(|(enqueued, _, _)| *enqueued > at) {
+                continue;
+            }
+            let Some(t) = model.tenants.get(tenant) else {
+                continue;
+            };
+            if t.queue_members(queue).any(|a| free(a, at, &[])) {
+                waiting.extend(calls.iter().take_while(|(e, _, _)| *e <= at).cloned());
+            }
+        }
+    }
+    // Oldest first across queues, as an agent in two queues takes the older call.
+    waiting.sort_unstable();
+    // Queues that run out of free agents in this round: their other calls are not offered.
+    let mut full: Vec<(String, String)> = Vec::new();
+    for (_, _, id) in waiting {
         {
             let c = &sim.calls[&id];
-            let key = (c.tenant.clone(), c.queue.clone().unwrap_or_default());
-            if full.contains(&key) {
+            let queue = c.queue.as_deref().unwrap_or_default();
+            if full.iter().any(|(t, q)| *t == c.tenant && q == queue) {
                 continue;
             }
         }
@@ -202,7 +214,7 @@ pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
                 &mut sim.logins,
             );
             if offered.is_empty() && !t.queue_members(&queue).any(|a| free(a, at, &[])) {
-                full.insert((tenant.clone(), queue.clone()));
+                full.push((tenant.clone(), queue.clone()));
             }
             offered
         };

@@ -36,7 +36,7 @@ pub struct Saved {
 /// The simulation: the agenda of call steps, the calls and the routing memory.
 pub struct Calls {
     seed: u64,
-    sim: Mutex<Sim>,
+    pub(super) sim: Mutex<Sim>,
     rng: Mutex<StdRng>,
     /// The earliest agenda instant, `i64::MAX` when none: the per-request check is one load.
     next_due_ms: AtomicI64,

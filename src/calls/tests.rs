@@ -167,3 +167,63 @@ fn a_call_waits_while_no_agent_is_free_and_abandons_at_its_wait_limit() {
         Some(&("cdr".to_string(), T0 + 30_000))
     );
 }
+
+/// The per-queue index of waiting calls holds exactly `queued`, each call under its own queue.
+fn assert_index_matches(calls: &Calls) {
+    let sim = calls.sim.lock();
+    let mut filed: Vec<(i64, u64, String)> = Vec::new();
+    for ((tenant, queue), keys) in &sim.queued_by_queue {
+        assert!(!keys.is_empty(), "an empty group is dropped");
+        for key in keys {
+            let c = &sim.calls[&key.2];
+            assert_eq!(
+                (&c.tenant, c.queue.as_deref()),
+                (tenant, Some(queue.as_str()))
+            );
+            filed.push(key.clone());
+        }
+    }
+    filed.sort();
+    assert_eq!(filed, sim.queued.iter().cloned().collect::<Vec<_>>());
+}
+
+#[test]
+fn an_unstaffed_queue_is_passed_over_whole_and_its_oldest_call_goes_first_when_an_agent_frees() {
+    let host = Bare::new();
+    for agent in ["7101", "7102", "7103"] {
+        host.model
+            .lock()
+            .set_agent_state(UDESK, agent, AgentState::Busy, T0 - 500)
+            .expect("busy");
+    }
+    let calls = Calls::new(7);
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        host.run_to(&calls, T0 + i * 10);
+        ids.push(calls.start(&host, inbound(), None).expect("start").id);
+    }
+    host.run_to(&calls, T0 + 1_000);
+    assert!(ids
+        .iter()
+        .all(|id| calls.get(id).unwrap().state == CallState::Queued));
+    assert_eq!(calls.sim.lock().queued_by_queue.len(), 1);
+    assert_eq!(calls.sim.lock().queued.len(), 40);
+    assert_index_matches(&calls);
+    // One agent frees: the oldest call rings it, the rest keep waiting, the index follows.
+    host.model
+        .lock()
+        .set_agent_state(UDESK, "7102", AgentState::Idle, T0 + 2_000)
+        .expect("idle");
+    host.run_to(&calls, T0 + 2_000);
+    assert_eq!(calls.get(&ids[0]).unwrap().state, CallState::Ringing);
+    assert_eq!(calls.get(&ids[0]).unwrap().ringing, ["7102"]);
+    assert!(ids[1..]
+        .iter()
+        .all(|id| calls.get(id).unwrap().state == CallState::Queued));
+    assert_eq!(calls.sim.lock().queued.len(), 39);
+    assert_index_matches(&calls);
+    // Every one waits out its limit (the spec's default) or is answered: nothing stays filed.
+    host.run_to(&calls, T0 + 86_400_000);
+    assert!(calls.sim.lock().queued.is_empty());
+    assert!(calls.sim.lock().queued_by_queue.is_empty());
+}
