@@ -3,7 +3,7 @@
 //!
 //! hyper's own header-read timeout boxes a tokio `Sleep` for every head it waits for on a
 //! keep-alive connection, registers it in the runtime's timer wheel and drops it when the head is
-//! in: 500–700 instructions a request under callgrind, plus the wheel's lock, which both workers
+//! in: about 800 instructions a request under callgrind, plus the wheel's lock, which both workers
 //! take (docs/internals.md). Here a connection notes, in one relaxed atomic, the coarse instant it
 //! began to wait for a head, and a sweeper that wakes eight times per deadline shuts the sockets
 //! that waited too long.

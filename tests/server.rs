@@ -123,6 +123,21 @@ fn until_closed(s: &mut TcpStream) -> (String, Duration) {
     )
 }
 
+/// Adds the fault `rule`, then sends a signed Udesk relay-number list on a fresh connection
+/// and reads it until the server closes: what arrived and when.
+fn spnumbers_under(emu: &ccemu::Emulator, rule: serde_json::Value) -> (String, Duration) {
+    let added = admin(emu, "POST", "/faults", Some(rule));
+    assert_eq!(added.status, 200, "{}", added.text);
+    let mut s = TcpStream::connect(emu.addr()).unwrap();
+    let q = udesk_query(now_ms(emu));
+    write!(
+        s,
+        "GET /ccapi/v2/spnumbers?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    until_closed(&mut s)
+}
+
 #[test]
 fn the_head_deadline_runs_from_the_wait_and_never_cuts_an_answer() {
     let patience = Duration::from_millis(400);
@@ -170,42 +185,18 @@ fn the_head_deadline_runs_from_the_wait_and_never_cuts_an_answer() {
     );
     // A request served for longer than the deadline (a delay fault) is answered: a request with
     // the service has no head deadline.
-    let rule = admin(
+    let (answer, after) = spnumbers_under(
         &emu,
-        "POST",
-        "/faults",
-        Some(serde_json::json!({"fault": {"kind": "delay", "ms": 1200}, "times": 1})),
+        serde_json::json!({"fault": {"kind": "delay", "ms": 1200}, "times": 1}),
     );
-    assert_eq!(rule.status, 200, "{}", rule.text);
-    let mut s = TcpStream::connect(emu.addr()).unwrap();
-    let q = udesk_query(now_ms(&emu));
-    write!(
-        s,
-        "GET /ccapi/v2/spnumbers?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let (answer, after) = until_closed(&mut s);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(after >= Duration::from_millis(1200), "{after:?}");
     // An answer written for longer than the deadline (a slow_body fault, 100 ms a chunk) arrives
     // whole: nor has one whose answer is being written.
-    let rule = admin(
+    let (answer, after) = spnumbers_under(
         &emu,
-        "POST",
-        "/faults",
-        Some(
-            serde_json::json!({"fault": {"kind": "slow_body", "chunk_bytes": 16, "interval_ms": 100}}),
-        ),
+        serde_json::json!({"fault": {"kind": "slow_body", "chunk_bytes": 16, "interval_ms": 100}}),
     );
-    assert_eq!(rule.status, 200, "{}", rule.text);
-    let mut s = TcpStream::connect(emu.addr()).unwrap();
-    let q = udesk_query(now_ms(&emu));
-    write!(
-        s,
-        "GET /ccapi/v2/spnumbers?{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let (answer, after) = until_closed(&mut s);
     let (head, body) = answer.split_once("\r\n\r\n").expect("a whole head");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let length: usize = head

@@ -16,7 +16,7 @@
 
 use super::effects::{set_state, vendor_of};
 use super::sim::Action;
-use super::sim::{next_offer, schedule, sync_queued, Sim};
+use super::sim::{next_offer, schedule, sync_queued, Sim, WaitKey};
 use super::{CallState, Host, Step};
 use crate::model::{Agent, AgentState, Tenant, Vendor};
 use std::collections::HashMap;
@@ -163,7 +163,7 @@ pub(super) fn dispatch<H: Host>(sim: &mut Sim, host: &H, at: i64) {
     // A queue with no free agent at all offers none of its calls: it is passed over whole, so a
     // step costs the same whether ten or twenty thousand calls wait on an unstaffed queue. (No
     // offer frees an agent, so a queue full now stays full for this round.)
-    let mut waiting: Vec<(i64, u64, String)> = Vec::new();
+    let mut waiting: Vec<WaitKey> = Vec::new();
     {
         let model = host.model();
         for ((tenant, queue), calls) in &sim.queued_by_queue {

@@ -77,7 +77,7 @@ pub(super) struct Sim {
     /// Creation order, for listing.
     pub(super) order: Vec<String>,
     /// Calls waiting in a queue, by (enqueue instant, agenda seq): offered first come, first served.
-    pub(super) queued: std::collections::BTreeSet<(i64, u64, String)>,
+    pub(super) queued: std::collections::BTreeSet<WaitKey>,
     /// The same calls by (tenant, queue): the ACD passes over a queue with no free agent whole,
     /// instead of looking at each of its calls (20,000 calls waiting on an unstaffed queue made
     /// every step walk all 20,000).

@@ -67,6 +67,16 @@ impl Bare {
         calls.dispatch_now(self, at);
     }
 
+    /// Agents 7101–7103 busy since just before T0: no one is free to take a call.
+    fn all_busy(&self) {
+        for agent in ["7101", "7102", "7103"] {
+            self.model
+                .lock()
+                .set_agent_state(UDESK, agent, AgentState::Busy, T0 - 500)
+                .expect("busy");
+        }
+    }
+
     fn state(&self, agent: &str) -> AgentState {
         self.model.lock().tenants[UDESK].agents[agent].state_at(self.now_ms())
     }
@@ -142,12 +152,7 @@ fn routes_an_inbound_call_to_the_first_agent_logged_in_and_frees_it_after_talk()
 #[test]
 fn a_call_waits_while_no_agent_is_free_and_abandons_at_its_wait_limit() {
     let host = Bare::new();
-    for agent in ["7101", "7102", "7103"] {
-        host.model
-            .lock()
-            .set_agent_state(UDESK, agent, AgentState::Busy, T0 - 500)
-            .expect("busy");
-    }
+    host.all_busy();
     let calls = Calls::new(7);
     let mut spec = inbound();
     spec.wait_limit_ms = Some(30_000);
@@ -171,7 +176,7 @@ fn a_call_waits_while_no_agent_is_free_and_abandons_at_its_wait_limit() {
 /// The per-queue index of waiting calls holds exactly `queued`, each call under its own queue.
 fn assert_index_matches(calls: &Calls) {
     let sim = calls.sim.lock();
-    let mut filed: Vec<(i64, u64, String)> = Vec::new();
+    let mut filed: Vec<super::sim::WaitKey> = Vec::new();
     for ((tenant, queue), keys) in &sim.queued_by_queue {
         assert!(!keys.is_empty(), "an empty group is dropped");
         for key in keys {
@@ -190,12 +195,7 @@ fn assert_index_matches(calls: &Calls) {
 #[test]
 fn an_unstaffed_queue_is_passed_over_whole_and_its_oldest_call_goes_first_when_an_agent_frees() {
     let host = Bare::new();
-    for agent in ["7101", "7102", "7103"] {
-        host.model
-            .lock()
-            .set_agent_state(UDESK, agent, AgentState::Busy, T0 - 500)
-            .expect("busy");
-    }
+    host.all_busy();
     let calls = Calls::new(7);
     let mut ids = Vec::new();
     for i in 0..40 {
