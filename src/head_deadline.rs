@@ -4,14 +4,14 @@
 //! hyper's own header-read timeout boxes a tokio `Sleep` for every head it waits for on a
 //! keep-alive connection, registers it in the runtime's timer wheel and drops it when the head is
 //! in: about 800 instructions a request under callgrind, plus the wheel's lock, which both workers
-//! take (docs/internals.md). Here a connection notes, in one relaxed atomic, the coarse instant it
-//! began to wait for a head, and a sweeper that wakes eight times per deadline shuts the sockets
-//! that waited too long.
+//! take (docs/internals.md). Here a connection notes, in one relaxed atomic, the instant it began
+//! to wait for a head (one clock read, as hyper's timer made), and a sweeper that wakes eight times
+//! per deadline shuts the sockets that waited too long.
 //!
 //! The rule is hyper's: the deadline runs from the first read after the previous request was
 //! handed to the service, so an idle keep-alive connection is closed as well, bytes that trickle
 //! in do not extend it, and a request being served (a `hang` fault, a slow body) is never cut.
-//! The coarse clock makes it a little looser: a head gets at least the whole deadline and at most
+//! The sweep's ticks make it a little looser: a head gets at least the whole deadline and at most
 //! a quarter more. Like hyper, a connection past its deadline is closed without an answer.
 
 use parking_lot::Mutex;
@@ -31,8 +31,6 @@ pub struct Deadlines {
     patience: Duration,
     tick: Duration,
     started: Instant,
-    /// Milliseconds since `started` at the sweeper's last tick.
-    now_ms: AtomicU64,
     /// Dropped connections leave at the next sweep.
     conns: Mutex<Vec<Weak<Conn>>>,
 }
@@ -41,7 +39,8 @@ pub struct Deadlines {
 /// `ConnIo`), the service may set SO_LINGER on it or peek at it, the sweeper may shut it.
 pub struct Conn {
     pub stream: TcpStream,
-    /// `UNARMED`, `SERVING`, or 1 + `now_ms` when the wait for a head began.
+    /// `UNARMED`, `SERVING`, or 1 + the milliseconds since `Deadlines::started` when the wait
+    /// for a head began.
     head: AtomicU64,
     deadlines: Arc<Deadlines>,
 }
@@ -53,7 +52,6 @@ impl Deadlines {
             patience,
             tick: (patience / 8).max(Duration::from_millis(1)),
             started: Instant::now(),
-            now_ms: AtomicU64::new(0),
             conns: Mutex::new(Vec::new()),
         })
     }
@@ -83,13 +81,18 @@ impl Deadlines {
     }
 
     fn sweep_once(&self) {
-        self.sweep_at(self.started.elapsed().as_millis() as u64);
+        self.sweep_at(self.now_ms());
+    }
+
+    /// Milliseconds since `started`.
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     /// One sweep at `now` (milliseconds since `started`).
     fn sweep_at(&self, now: u64) {
-        self.now_ms.store(now, Relaxed);
-        // A wait noted up to a tick early (the coarse clock) still gets the whole patience.
+        // A tick past the patience, as when the wait was dated on the sweeper's coarse clock:
+        // the bound the docs state (the whole deadline, at most a quarter more) is unchanged.
         let limit = (self.patience + self.tick).as_millis() as u64;
         let mut late = Vec::new();
         self.conns.lock().retain(|weak| {
@@ -113,12 +116,18 @@ impl Deadlines {
 impl Conn {
     /// Every read of the socket: the first one after a request was served starts the wait for
     /// the next head.
+    ///
+    /// The instant is read from the clock, not from the sweeper's last tick: a sweeper held up
+    /// on a busy runtime would otherwise date the wait early and cut it short.
     #[inline]
     pub fn reading(&self) {
         if self.head.load(Relaxed) == UNARMED {
-            let now = self.deadlines.now_ms.load(Relaxed);
-            self.head.store(1 + now, Relaxed);
+            self.began_waiting(self.deadlines.now_ms());
         }
+    }
+
+    fn began_waiting(&self, now: u64) {
+        self.head.store(1 + now, Relaxed);
     }
 
     /// Starts the wait over: the TLS handshake, which has its own deadline, is done.
@@ -174,9 +183,7 @@ mod tests {
         let d = deadlines();
         let (_client, conn) = accepted(&d).await;
         assert_eq!(conn.head.load(Relaxed), UNARMED);
-        d.sweep_at(100);
-        conn.reading();
-        d.sweep_at(500);
+        conn.began_waiting(100);
         conn.reading();
         assert_eq!(conn.head.load(Relaxed), 101, "later reads do not move it");
         {
@@ -185,9 +192,13 @@ mod tests {
             assert_eq!(conn.head.load(Relaxed), SERVING);
         }
         assert_eq!(conn.head.load(Relaxed), UNARMED);
-        d.sweep_at(700);
+        let before = d.now_ms();
         conn.reading();
-        assert_eq!(conn.head.load(Relaxed), 701);
+        let head = conn.head.load(Relaxed);
+        assert!(
+            head > before && head <= d.now_ms() + 1,
+            "dated by the clock: {head}"
+        );
         conn.restart();
         assert_eq!(conn.head.load(Relaxed), UNARMED);
     }
@@ -198,11 +209,9 @@ mod tests {
         let (_c1, waiting) = accepted(&d).await;
         let (_c2, serving) = accepted(&d).await;
         let (_c3, later) = accepted(&d).await;
-        d.sweep_at(1_000);
-        waiting.reading();
+        waiting.began_waiting(1_000);
         let guard = serving.serving();
-        d.sweep_at(1_400);
-        later.reading();
+        later.began_waiting(1_400);
         // The whole patience and the tick the coarse clock may have noted it early by.
         d.sweep_at(1_899);
         assert!(!is_shut(&waiting) && !is_shut(&serving) && !is_shut(&later));
@@ -213,7 +222,7 @@ mod tests {
         d.sweep_at(9_000);
         assert!(!is_shut(&serving));
         drop(guard);
-        serving.reading();
+        serving.began_waiting(9_000);
         d.sweep_at(9_899);
         assert!(!is_shut(&serving));
         d.sweep_at(9_900);
