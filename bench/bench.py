@@ -839,7 +839,7 @@ def misses(R, w):
         L.append("  Where ccemu's time goes (callgrind instruction counts on the release build, one keep-alive "
                  "client sending one request at a time, during development; docs/internals.md has the whole "
                  "list): an NXCloud member list read costs about 35,000 instructions a request, a Udesk agent "
-                 "read 21,900, Huawei queryAgentInfo about 17,000, queryAgentInfoByAccount 22,700, a Huawei "
+                 "read 21,900, Huawei queryAgentInfo about 17,000, queryAgentInfoByAccount 20,500 (kept by the read cache), a Huawei "
                  "listing served from the read cache (queryAgentInfoBySkillId, 20 rows) 26,000, NXCloud "
                  "agentGroup/page of 2 groups 31,100; bare hyper serving the NXCloud answer 15,200. What ccemu adds on top of "
                  "hyper: the signature (NXCloud's md5 with its string to sign about 3,100), reading and checking "

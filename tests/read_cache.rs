@@ -444,3 +444,63 @@ fn an_nxcloud_status_info_follows_a_state_change_a_rename_and_the_clock() {
     merge_tenant(&emu, json!({"id": "144", "agents": [agent]}));
     assert_eq!(info(&emu, day - 86400)["nickName"], "Renamed seat");
 }
+
+#[test]
+fn huawei_by_account_follows_a_new_password_a_state_change_and_the_clock() {
+    const BY_ACCOUNT: &str = "/apiaccess/rest/CC-Management/v1/queryAgentInfoByAccount";
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    let tok = hw_token(&emu);
+    let ask = |body: Value| huawei(&emu, "POST", BY_ACCOUNT, &tok, Some(body));
+    let signed_in = json!({"accountCode": "aaaa", "password": "Agent@1522"});
+    let first = ask(signed_in.clone());
+    assert_eq!(first.json["data"]["workNo"], 1522, "{}", first.text);
+    assert_eq!(
+        ask(signed_in.clone()).json,
+        first.json,
+        "the same answer twice"
+    );
+    // A password already accepted does not let another through.
+    assert_eq!(
+        ask(json!({"accountCode": "aaaa", "password": "bad"})).status,
+        403
+    );
+    // Nor does an unknown code's answer stand for a known code with a password that, joined to
+    // it, spells the same text.
+    let run_on = ask(json!({"accountCode": "aaaa/password/Agent@1522"}));
+    assert_eq!(run_on.json["returnCode"], "1", "{}", run_on.text);
+    assert_eq!(
+        ask(json!({"accountCode": "aaaa", "password": "Agent@1522/-/"})).status,
+        403
+    );
+    // The password changes: the old one is refused at once, the new one accepted.
+    merge_tenant(
+        &emu,
+        json!({"id": "huawei-demo", "agents": [{"id": "1522", "password": "Next@1522"}]}),
+    );
+    assert_eq!(ask(signed_in.clone()).status, 403);
+    let next = json!({"accountCode": "aaaa", "password": "Next@1522"});
+    assert_eq!(ask(next.clone()).json["data"]["workNo"], 1522);
+    // The status moves with the clock alone (a timeline state) and with a write.
+    let (idle, busy) = {
+        let at = now_ms(&emu) + 5000;
+        let agent = json!({"id": "1522", "timeline": [{"at_ms": at, "state": "busy"}]});
+        merge_tenant(&emu, json!({"id": "huawei-demo", "agents": [agent]}));
+        let before = ask(next.clone()).json;
+        admin(&emu, "POST", "/clock", Some(json!({"advance_ms": 5000})));
+        (before, ask(next.clone()).json)
+    };
+    assert_ne!(
+        idle["data"]["agentStatus"], busy["data"]["agentStatus"],
+        "{idle} then {busy}"
+    );
+    // A new account is found once it exists.
+    let zz = json!({"accountCode": "zz99"});
+    assert_eq!(ask(zz.clone()).json["returnCode"], "1");
+    merge_tenant(
+        &emu,
+        json!({"id": "huawei-demo", "agents": [{"id": "1599", "name": "Agent 1599",
+            "account_code": "zz99", "queues": ["1"]}]}),
+    );
+    assert_eq!(ask(zz).json["data"]["workNo"], 1599);
+}

@@ -490,6 +490,26 @@ pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
     let now_ms = call.now_ms();
     let model = call.ctx.model();
     let t = model.tenant(call.tenant)?;
+    // A softphone asks at every sign-in, and the answer costs a pass over the tenant's agents.
+    // The password is part of the key (a hit is a password already accepted at this version);
+    // the code's length comes first, so that no code and password run into another pair's.
+    let (kept_as, version) = (
+        crate::read_cache::cache_key![
+            "huawei/queryAgentInfoByAccount",
+            call.tenant,
+            body.account_code.len(),
+            body.account_code.as_str(),
+            match &body.password {
+                Some(_) => "password",
+                None => "-",
+            },
+            body.password.as_deref().unwrap_or_default(),
+        ],
+        model.version(),
+    );
+    if let Some(reply) = super::kept_reply(call, &kept_as, version, now_ms) {
+        return Ok(reply);
+    }
     // The first in work-number order, as the listings have them; found without sorting them all.
     let found = t
         .agents
@@ -527,7 +547,7 @@ pub fn query_agent_info_by_account(call: &Call) -> Result<Reply, HuaweiError> {
         }
     };
     drop(model);
-    ok(&answer)
+    Ok(super::keep(call, kept_as, version, now_ms, ok(&answer)?))
 }
 
 /// The ids that are Huawei workNos.
