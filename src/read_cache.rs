@@ -121,25 +121,87 @@ struct Entry {
 
 #[derive(Default)]
 pub struct ReadCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    maps: Mutex<Maps>,
+}
+
+#[derive(Default)]
+struct Maps {
+    entries: HashMap<String, Entry>,
+    /// A request's own bytes (`request_key`) → the key its handler kept its answer under.
+    seen: HashMap<Box<[u8]>, String>,
+}
+
+/// The largest request remembered in `seen`: a read's body is a few dozen bytes.
+const MAX_SEEN_REQUEST: usize = 4096;
+
+/// What a request to a kept read is, beyond its route: the tenant it was authenticated as, its
+/// path, query and body, each behind its length so that no two requests run into one key.
+///
+/// Why: a JSON body has to be read and checked against the route's contract before the handler
+/// can even name its key, and on a small read that is a sixth of the request (NXCloud
+/// `agent/status/info`: 4,500 of 32,000 instructions). Everything a handler does before its
+/// key's lookup is a function of these bytes and the tenant (the contract walk, the field
+/// checks, NXCloud's tenantId against the key's team) or is decided again by the lookup itself
+/// (a skill that must exist exists at a version where its page was kept). So the same bytes ask
+/// for the same key, and [`ReadCache::again`] can answer them without reading the body at all.
+pub fn request_key(tenant: &str, req: &crate::http::ApiRequest) -> Vec<u8> {
+    let mut key =
+        Vec::with_capacity(12 + tenant.len() + req.path.len() + req.query.len() + req.body.len());
+    for part in [tenant.as_bytes(), req.path.as_bytes(), req.query.as_bytes()] {
+        key.extend_from_slice(&(part.len() as u32).to_le_bytes());
+        key.extend_from_slice(part);
+    }
+    key.extend_from_slice(&req.body);
+    key
 }
 
 impl ReadCache {
     /// The answer kept under `key` if it was made at this model version and instant.
     pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Kept> {
-        let entries = self.entries.lock();
-        entries
+        self.maps
+            .lock()
+            .entries
             .get(key)
-            .filter(|e| e.version == version && e.now_ms == now_ms)
-            .map(|e| e.kept.clone())
+            .and_then(|e| e.at(version, now_ms))
+    }
+
+    /// `get`, noting that the request `seen` (its `request_key`) asks for `key`.
+    pub fn get_for(&self, seen: &[u8], key: &str, version: u64, now_ms: i64) -> Option<Kept> {
+        let mut maps = self.maps.lock();
+        let kept = maps.entries.get(key).and_then(|e| e.at(version, now_ms))?;
+        maps.note(seen, key);
+        Some(kept)
+    }
+
+    /// The answer kept for a request with exactly these bytes (`request_key`), if one asked
+    /// before and its answer was made at this model version and instant.
+    pub fn again(&self, seen: &[u8], version: u64, now_ms: i64) -> Option<Kept> {
+        let maps = self.maps.lock();
+        let key = maps.seen.get(seen)?;
+        maps.entries
+            .get(key.as_str())
+            .and_then(|e| e.at(version, now_ms))
     }
 
     /// Keeps `kept` as the answer under `key` at this version and instant.
     pub fn put(&self, key: String, version: u64, now_ms: i64, kept: Kept) {
+        self.put_noting(None, key, version, now_ms, kept);
+    }
+
+    /// `put`, noting that the request `seen` (its `request_key`) asks for `key`.
+    pub fn put_for(&self, seen: &[u8], key: String, version: u64, now_ms: i64, kept: Kept) {
+        self.put_noting(Some(seen), key, version, now_ms, kept);
+    }
+
+    fn put_noting(&self, seen: Option<&[u8]>, key: String, version: u64, now_ms: i64, kept: Kept) {
         if kept.bytes.len() > MAX_BYTES {
             return;
         }
-        let mut entries = self.entries.lock();
+        let mut maps = self.maps.lock();
+        if let Some(seen) = seen {
+            maps.note(seen, &key);
+        }
+        let entries = &mut maps.entries;
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.retain(|_, e| e.version == version && e.now_ms == now_ms);
             if entries.len() >= MAX_ENTRIES {
@@ -157,7 +219,28 @@ impl ReadCache {
     }
 
     pub fn clear(&self) {
-        self.entries.lock().clear();
+        let mut maps = self.maps.lock();
+        maps.entries.clear();
+        maps.seen.clear();
+    }
+}
+
+impl Entry {
+    fn at(&self, version: u64, now_ms: i64) -> Option<Kept> {
+        (self.version == version && self.now_ms == now_ms).then(|| self.kept.clone())
+    }
+}
+
+impl Maps {
+    fn note(&mut self, seen: &[u8], key: &str) {
+        if seen.len() > MAX_SEEN_REQUEST || self.seen.get(seen).is_some_and(|k| k == key) {
+            return;
+        }
+        // Forgetting costs a request its shortcut once, nothing more.
+        if self.seen.len() >= MAX_ENTRIES {
+            self.seen.clear();
+        }
+        self.seen.insert(seen.into(), key.to_owned());
     }
 }
 
@@ -201,6 +284,56 @@ mod tests {
         );
     }
 
+    fn request(path: &str, query: &str, body: &'static [u8]) -> crate::http::ApiRequest {
+        let mut r = crate::http::ApiRequest::new(hyper::Method::POST, path);
+        r.query = query.into();
+        r.body = Bytes::from_static(body);
+        r
+    }
+
+    #[test]
+    fn the_same_bytes_find_the_read_they_asked_for_only_at_its_version_and_instant() {
+        let c = ReadCache::default();
+        let page = Kept {
+            bytes: Bytes::from_static(b"page"),
+            total: Some(3),
+        };
+        let seen = request_key("t", &request("/p", "", b"{\"page\":1}"));
+        assert!(c.again(&seen, 7, 1000).is_none(), "never asked");
+        c.put_for(&seen, "p/t/1".into(), 7, 1000, page.clone());
+        assert_eq!(c.again(&seen, 7, 1000), Some(page.clone()));
+        assert!(c.again(&seen, 8, 1000).is_none(), "the model moved");
+        assert!(c.again(&seen, 7, 1001).is_none(), "the clock moved");
+        // Another tenant, path, query or body is another request.
+        for other in [
+            request_key("u", &request("/p", "", b"{\"page\":1}")),
+            request_key("t", &request("/q", "", b"{\"page\":1}")),
+            request_key("t", &request("/p", "a=1", b"{\"page\":1}")),
+            request_key("t", &request("/p", "", b"{\"page\":2}")),
+        ] {
+            assert!(c.again(&other, 7, 1000).is_none());
+        }
+        // A request that found the answer by its key is noted too.
+        let spaced = request_key("t", &request("/p", "", b"{ \"page\": 1 }"));
+        assert_eq!(c.get_for(&spaced, "p/t/1", 7, 1000), Some(page.clone()));
+        assert_eq!(c.again(&spaced, 7, 1000), Some(page));
+        c.clear();
+        assert!(c.again(&seen, 7, 1000).is_none(), "a reset forgets");
+    }
+
+    #[test]
+    fn a_request_key_keeps_its_parts_apart() {
+        // Lengths first: moving a byte from one part to the next makes another key.
+        assert_ne!(
+            request_key("ab", &request("/c", "", b"")),
+            request_key("a", &request("b/c", "", b""))
+        );
+        assert_ne!(
+            request_key("t", &request("/p", "x", b"y")),
+            request_key("t", &request("/p", "", b"xy"))
+        );
+    }
+
     #[test]
     fn it_stays_bounded() {
         let c = ReadCache::default();
@@ -211,7 +344,26 @@ mod tests {
             };
             c.put(format!("k{i}"), i as u64 / 100, 0, x);
         }
-        assert!(c.entries.lock().len() <= MAX_ENTRIES);
+        assert!(c.maps.lock().entries.len() <= MAX_ENTRIES);
+        for i in 0..(MAX_ENTRIES * 3) {
+            let seen = format!("request {i}");
+            let x = Kept {
+                bytes: Bytes::from_static(b"x"),
+                total: None,
+            };
+            c.put_for(seen.as_bytes(), format!("k{i}"), 1, 0, x);
+        }
+        assert!(c.maps.lock().seen.len() <= MAX_ENTRIES);
+        let huge = vec![b'x'; MAX_SEEN_REQUEST + 1];
+        let x = Kept {
+            bytes: Bytes::from_static(b"x"),
+            total: None,
+        };
+        c.put_for(&huge, "huge".into(), 1, 0, x);
+        assert!(
+            c.again(&huge, 1, 0).is_none(),
+            "a large request is not remembered"
+        );
         let big = Kept {
             bytes: Bytes::from(vec![0u8; MAX_BYTES + 1]),
             total: None,

@@ -504,3 +504,43 @@ fn huawei_by_account_follows_a_new_password_a_state_change_and_the_clock() {
     );
     assert_eq!(ask(zz).json["data"]["workNo"], 1599);
 }
+
+/// The same bytes of a kept read, sent by another team: answered as that team's request (its
+/// tenantId check and its own page), never with the page kept for the first team.
+#[test]
+fn the_same_bytes_from_another_team_are_that_teams_request() {
+    let emu = start();
+    freeze_at(&emu, now_ms(&emu));
+    merge_tenant(
+        &emu,
+        json!({"id": "145", "name": "Other team",
+               "credentials": {"vendor": "nxcloud", "access_key": "other-key", "access_secret": "other-secret"},
+               "agents": [{"id": "NXOther0001", "name": "Other"}]}),
+    );
+    let as_team = |key: &str, secret: &str, body: &[u8]| {
+        let headers = nx_headers_as(key, secret, now_ms(&emu), body);
+        nx_send(&emu, "agent/page", &headers, body)
+    };
+    let demo_page = br#"{"tenantId":144,"page":1,"size":2}"#;
+    let first = as_team(NX_ACCESS_KEY, NX_SECRET, demo_page);
+    assert_eq!(first.json["code"], 0, "{}", first.text);
+    assert_eq!(
+        as_team(NX_ACCESS_KEY, NX_SECRET, demo_page).json["data"],
+        first.json["data"],
+        "kept for the demo team"
+    );
+    let other = as_team("other-key", "other-secret", demo_page);
+    assert_ne!(other.json["code"], 0, "{}", other.text);
+    let own = as_team(
+        "other-key",
+        "other-secret",
+        br#"{"tenantId":145,"page":1,"size":2}"#,
+    );
+    assert_eq!(own.json["code"], 0, "{}", own.text);
+    assert_eq!(
+        own.json["data"][0]["userName"], "NXOther0001",
+        "{}",
+        own.text
+    );
+    assert_eq!(own.json["total"], 1, "{}", own.text);
+}

@@ -229,11 +229,21 @@ pub fn nx_sign(
 
 /// The five headers of a demo-team call at `ts_ms` over `body`, signed with md5.
 pub fn nx_headers(ts_ms: i64, body: &[u8]) -> Vec<(String, String)> {
+    nx_headers_as(NX_ACCESS_KEY, NX_SECRET, ts_ms, body)
+}
+
+/// `nx_headers` for the team of another access key.
+pub fn nx_headers_as(
+    access_key: &str,
+    secret: &str,
+    ts_ms: i64,
+    body: &[u8],
+) -> Vec<(String, String)> {
     let ts = ts_ms.to_string();
-    let sign = nx_sign(NX_ACCESS_KEY, &ts, "8", "cc", body, NX_SECRET, false);
+    let sign = nx_sign(access_key, &ts, "8", "cc", body, secret, false);
     vec![
         ("Content-Type".into(), "application/json".into()),
-        ("accessKey".into(), NX_ACCESS_KEY.into()),
+        ("accessKey".into(), access_key.into()),
         ("ts".into(), ts),
         ("bizType".into(), "8".into()),
         ("action".into(), "cc".into()),

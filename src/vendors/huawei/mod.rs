@@ -36,7 +36,21 @@ pub struct Call<'a> {
     /// Whether that walk met a `null` (a body not walked may hold one): the listings' quick
     /// parameter read leaves a body with one to the slow read (`agents::params`).
     pub body_has_null: bool,
+    /// This request's `read_cache::request_key`, on a route that keeps its answers: noted beside
+    /// the key a handler keeps or finds its answer under, so that the same bytes are answered
+    /// next time before the body is walked (`handle`).
+    pub seen: Option<&'a [u8]>,
 }
+
+/// The operations whose handlers keep their answers in `read_cache` (`kept_reply`), asked again
+/// with the same bytes before the body is walked.
+const KEPT_READS: [&str; 5] = [
+    "queryAgentInfo",
+    "agentAccountQuery",
+    "querySkills",
+    "queryAgentInfoBySkillId",
+    "queryAgentInfoByAccount",
+];
 
 impl Call<'_> {
     /// Parses the JSON body into the documented request type (400 with the reason otherwise).
@@ -115,7 +129,10 @@ pub const CONTENT_TYPE: &str = crate::http::JSON_UTF8_UPPER;
 
 /// The answer `read_cache` kept under `key` at this model version and instant, as a reply.
 fn kept_reply(call: &Call, key: &str, version: u64, now_ms: i64) -> Option<Reply> {
-    let kept = call.ctx.reads.get(key, version, now_ms)?;
+    let kept = match call.seen {
+        Some(seen) => call.ctx.reads.get_for(seen, key, version, now_ms),
+        None => call.ctx.reads.get(key, version, now_ms),
+    }?;
     Some(Reply::raw(hyper::StatusCode::OK, CONTENT_TYPE, kept.bytes))
 }
 
@@ -125,7 +142,10 @@ fn keep(call: &Call, key: String, version: u64, now_ms: i64, reply: Reply) -> Re
         bytes: reply.body.to_bytes(),
         total: None,
     };
-    call.ctx.reads.put(key, version, now_ms, kept);
+    match call.seen {
+        Some(seen) => call.ctx.reads.put_for(seen, key, version, now_ms, kept),
+        None => call.ctx.reads.put(key, version, now_ms, kept),
+    }
     reply
 }
 
@@ -178,7 +198,23 @@ impl VendorApi for Huawei {
                     let model = ctx.model();
                     auth::authenticate(ctx, &model, req)
                 };
-                match caller.and_then(|c| conform(route.contract, req).map(|nulls| (c, nulls))) {
+                let caller = match caller {
+                    Ok(caller) => caller,
+                    Err(e) => return e.reply().with_operation(route.operation),
+                };
+                let seen = KEPT_READS
+                    .contains(&route.operation)
+                    .then(|| crate::read_cache::request_key(&caller.tenant, req));
+                if let Some(seen) = &seen {
+                    let version = ctx.model().version();
+                    let now = ctx.clock_ms_for(&caller.tenant);
+                    if let Some(kept) = ctx.reads.again(seen, version, now) {
+                        return Reply::raw(StatusCode::OK, CONTENT_TYPE, kept.bytes)
+                            .with_tenant(caller.tenant)
+                            .with_operation(route.operation);
+                    }
+                }
+                match conform(route.contract, req).map(|nulls| (caller, nulls)) {
                     Ok((caller, nulls)) => {
                         let call = Call {
                             ctx,
@@ -186,6 +222,7 @@ impl VendorApi for Huawei {
                             tenant: &caller.tenant,
                             body_checked: route.contract.has_body,
                             body_has_null: nulls || !route.contract.has_body,
+                            seen: seen.as_deref(),
                         };
                         handler(&call)
                             .unwrap_or_else(|e| e.reply())

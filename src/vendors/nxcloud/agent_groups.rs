@@ -50,15 +50,15 @@ pub fn member_list(call: &Call) -> Result<Data, NxError> {
         model.version(),
         call.now_ms(),
     );
-    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
-        return Ok(Data::kept(&kept));
+    if let Some(data) = call.kept(&key, version, now) {
+        return Ok(data);
     }
     let page = t.agents.member_page(&queue_no, 0, usize::MAX);
     drop(model);
     let mut members: Vec<Member> = page.agents().map(Member::from).collect();
     members.sort_by(|a, b| (a.sip_number, a.user_name).cmp(&(b.sip_number, b.user_name)));
     let data = Data::of(&members)?;
-    call.ctx.reads.put(key, version, now, data.to_kept());
+    call.keep(key, version, now, &data);
     Ok(data)
 }
 
@@ -93,8 +93,8 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
         model.version(),
         call.now_ms(),
     );
-    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
-        return Ok(Data::kept(&kept));
+    if let Some(data) = call.kept(&key, version, now) {
+        return Ok(data);
     }
     // Counted over every match, built for the page's only: a tenant may have a thousand groups.
     let (skip, take) = page.window();
@@ -114,7 +114,7 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
     }
     drop(model);
     let data = Data::paged(&groups, total)?;
-    call.ctx.reads.put(key, version, now, data.to_kept());
+    call.keep(key, version, now, &data);
     Ok(data)
 }
 

@@ -89,8 +89,8 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
             model.version(),
             call.now_ms(),
         );
-        if let Some(kept) = call.ctx.reads.get(&key, version, now) {
-            return Ok(Data::kept(&kept));
+        if let Some(data) = call.kept(&key, version, now) {
+            return Ok(data);
         }
         let total = t.agents.len() as u64;
         let page_of = t.agents.page(skip, take);
@@ -98,7 +98,7 @@ pub fn page(call: &Call) -> Result<Data, NxError> {
         drop(model);
         let seats: Vec<Seat> = page_of.agents().zip(names).map(seat).collect();
         let data = Data::paged(&seats, total)?;
-        call.ctx.reads.put(key, version, now, data.to_kept());
+        call.keep(key, version, now, &data);
         return Ok(data);
     }
     // A substring of userName: scan a snapshot with the lock released, then build the page.
@@ -261,8 +261,8 @@ pub fn status_info(call: &Call) -> Result<Data, NxError> {
         crate::read_cache::cache_key!["nxcloud/agent/status/info", call.tenant, &user, start, end],
         model.version(),
     );
-    if let Some(kept) = call.ctx.reads.get(&key, version, now) {
-        return Ok(Data::kept(&kept));
+    if let Some(data) = call.kept(&key, version, now) {
+        return Ok(data);
     }
     let agent = t
         .agents
@@ -276,7 +276,7 @@ pub fn status_info(call: &Call) -> Result<Data, NxError> {
     };
     drop(model);
     let data = Data::of(&[info])?;
-    call.ctx.reads.put(key, version, now, data.to_kept());
+    call.keep(key, version, now, &data);
     Ok(data)
 }
 

@@ -34,12 +34,34 @@ pub struct Call<'a> {
     /// The model's tenant id of the team that owns the accessKey.
     pub tenant: &'a str,
     pub body: Body<'a>,
+    /// This request's `read_cache::request_key`, on a route that keeps its answers: noted beside
+    /// the key a handler keeps or finds its answer under, so that the same bytes are answered
+    /// next time without reading the body (`run`).
+    pub seen: Option<&'a [u8]>,
 }
 
 impl Call<'_> {
     /// The tenant's clock: its sandbox's when it is in one.
     pub fn now_ms(&self) -> i64 {
         self.ctx.clock_ms_for(self.tenant)
+    }
+
+    /// The answer `read_cache` kept under `key` at this model version and instant.
+    pub fn kept(&self, key: &str, version: u64, now_ms: i64) -> Option<Data> {
+        let kept = match self.seen {
+            Some(seen) => self.ctx.reads.get_for(seen, key, version, now_ms),
+            None => self.ctx.reads.get(key, version, now_ms),
+        }?;
+        Some(Data::kept(&kept))
+    }
+
+    /// Keeps a read's answer in `read_cache` under `key`, at this model version and instant.
+    pub fn keep(&self, key: String, version: u64, now_ms: i64, data: &Data) {
+        let kept = data.to_kept();
+        match self.seen {
+            Some(seen) => self.ctx.reads.put_for(seen, key, version, now_ms, kept),
+            None => self.ctx.reads.put(key, version, now_ms, kept),
+        }
     }
 
     /// `page` (from 1) and `size` (1..=200), both required, as every NX paged list takes them.
@@ -360,6 +382,15 @@ fn names_number(text: &str, n: i64) -> bool {
 /// call `cdr/page` that way; a `tenantId` given anyway must still be the key's own.
 const TEAM_FROM_KEY: [&str; 1] = ["cdr/page"];
 
+/// The operations whose handlers keep their answers in `read_cache` (`Call::kept`), asked again
+/// with the same bytes before the body is read.
+const KEPT_READS: [&str; 4] = [
+    "agent/page",
+    "agent/status/info",
+    "agentGroup/page",
+    "agentGroup/member/list",
+];
+
 /// Authenticates, reads the body and checks its tenantId, then runs the handler.
 fn run(
     ctx: &Ctx,
@@ -373,6 +404,15 @@ fn run(
         Err(e) => return (Err(e), None),
     };
     let tenant = caller.tenant;
+    let seen = KEPT_READS
+        .contains(&operation)
+        .then(|| crate::read_cache::request_key(&tenant, req));
+    if let Some(seen) = &seen {
+        let version = ctx.model().version();
+        if let Some(kept) = ctx.reads.again(seen, version, ctx.clock_ms_for(&tenant)) {
+            return (Ok(Data::kept(&kept)), Some(tenant));
+        }
+    }
     // What the route's own OpenAPI document says is invalid never reaches a handler.
     let outcome = Body::checked(&req.body, contract).and_then(|body| {
         let tenant_id = if TEAM_FROM_KEY.contains(&operation) {
@@ -390,6 +430,7 @@ fn run(
             req,
             tenant: &tenant,
             body,
+            seen: seen.as_deref(),
         };
         handler(&call)
     });
