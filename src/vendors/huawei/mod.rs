@@ -202,9 +202,9 @@ impl VendorApi for Huawei {
                     Ok(caller) => caller,
                     Err(e) => return e.reply().with_operation(route.operation),
                 };
-                let seen = KEPT_READS
-                    .contains(&route.operation)
-                    .then(|| crate::read_cache::request_key(&caller.tenant, req));
+                let seen = KEPT_READS.contains(&route.operation).then(|| {
+                    crate::read_cache::request_key(&caller.tenant, &req.path, &req.query, &req.body)
+                });
                 if let Some(seen) = &seen {
                     let version = ctx.model().version();
                     let now = ctx.clock_ms_for(&caller.tenant);

@@ -406,7 +406,7 @@ fn run(
     let tenant = caller.tenant;
     let seen = KEPT_READS
         .contains(&operation)
-        .then(|| crate::read_cache::request_key(&tenant, req));
+        .then(|| crate::read_cache::request_key(&tenant, &req.path, &req.query, &req.body));
     if let Some(seen) = &seen {
         let version = ctx.model().version();
         if let Some(kept) = ctx.reads.again(seen, version, ctx.clock_ms_for(&tenant)) {
