@@ -1048,13 +1048,13 @@ def write_markdown(m):
         for r in x["during"][1:]:
             w(f"| request throughput beside {r['receiver']} | {r['req_per_s']:.0f} req/s, **{r['ratio']:.2f}×** (delivery attempts "
               f"arrived: {r['arrived']}, pending: {r['pending']}) | ≥ 0.90× | {'yes' if r['ratio'] >= 0.9 else 'no'} |")
-        w(f"| memory per pending delivery | {pend['bytes_per_pending']:.0f} bytes ({pend['pending']} pending, "
-          f"receiver never answers) | reported | — |")
+        w(f"| memory per pending delivery | {pend['bytes_per_pending']:.0f} bytes of heap ({pend['pending']} pending, "
+          f"receiver never answers; against the same changes with no subscription) | reported | — |")
         full = day.get("offered", day["calls"]) >= 100_000
         w(f"| a virtual day with IVR and agent actions | {day['calls']:,} calls ({day['answered']:,} answered, "
           f"{day['agents']} agents) in {day['real_s']:.2f} s: **{day['calls_per_s']:.0f} calls per real second** | "
           f"100,000 calls a day, reported | {'—' if full else 'smaller day (quick run)'} |")
-        w(f"| memory per live call | {live['bytes_per_call']:.0f} bytes ({live['live']:,} calls waiting) | reported | — |")
+        w(f"| memory per live call | {live['bytes_per_call']:.0f} bytes of heap ({live['live']:,} calls waiting) | reported | — |")
         w("")
     if "erlang" in R:
         x = R["erlang"]
