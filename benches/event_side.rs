@@ -66,7 +66,6 @@ fn signed(base: &str, path: &str, ts: i64) -> String {
     format!("{base}/ccapi/v2{path}{sep}AppId={APP}&Timestamp={ts}&Sign={sign}&Sid={SID}")
 }
 
-/// This process's resident size in KB (Linux; 0 elsewhere).
 /// The system allocator, counting the bytes handed out and given back while `COUNTING` is on.
 ///
 /// The memory figures are heap bytes held, counted here, and not growth of the resident size.

@@ -398,6 +398,14 @@ impl Ctx {
         }
     }
 
+    /// The answer kept for a read that a request with exactly these bytes (`seen`, its
+    /// `read_cache::request_key`) asked for before, if it still stands: read at the model's
+    /// version and `tenant`'s instant, as the handler's own lookup reads them.
+    pub fn read_again(&self, tenant: &str, seen: &[u8]) -> Option<crate::read_cache::Kept> {
+        let version = self.model().version();
+        self.reads.again(seen, version, self.clock_ms_for(tenant))
+    }
+
     /// Whether `tenant`'s clock (`clock_ms_for`) is frozen.
     pub fn clock_frozen_for(&self, tenant: &str) -> bool {
         match self.sandboxes.of_tenant(tenant) {

@@ -157,18 +157,23 @@ pub fn request_key(tenant: &str, path: &str, query: &str, body: &[u8]) -> Vec<u8
 impl ReadCache {
     /// The answer kept under `key` if it was made at this model version and instant.
     pub fn get(&self, key: &str, version: u64, now_ms: i64) -> Option<Kept> {
-        self.maps
-            .lock()
-            .entries
-            .get(key)
-            .and_then(|e| e.at(version, now_ms))
+        self.get_for(None, key, version, now_ms)
     }
 
-    /// `get`, noting that the request `seen` (its `request_key`) asks for `key`.
-    pub fn get_for(&self, seen: &[u8], key: &str, version: u64, now_ms: i64) -> Option<Kept> {
+    /// `get`, noting, when it is found, that the request `seen` (its `request_key`) asks for
+    /// `key`.
+    pub fn get_for(
+        &self,
+        seen: Option<&[u8]>,
+        key: &str,
+        version: u64,
+        now_ms: i64,
+    ) -> Option<Kept> {
         let mut maps = self.maps.lock();
         let kept = maps.entries.get(key).and_then(|e| e.at(version, now_ms))?;
-        maps.note(seen, key);
+        if let Some(seen) = seen {
+            maps.note(seen, key);
+        }
         Some(kept)
     }
 
@@ -184,15 +189,11 @@ impl ReadCache {
 
     /// Keeps `kept` as the answer under `key` at this version and instant.
     pub fn put(&self, key: String, version: u64, now_ms: i64, kept: Kept) {
-        self.put_noting(None, key, version, now_ms, kept);
+        self.put_for(None, key, version, now_ms, kept);
     }
 
     /// `put`, noting that the request `seen` (its `request_key`) asks for `key`.
-    pub fn put_for(&self, seen: &[u8], key: String, version: u64, now_ms: i64, kept: Kept) {
-        self.put_noting(Some(seen), key, version, now_ms, kept);
-    }
-
-    fn put_noting(&self, seen: Option<&[u8]>, key: String, version: u64, now_ms: i64, kept: Kept) {
+    pub fn put_for(&self, seen: Option<&[u8]>, key: String, version: u64, now_ms: i64, kept: Kept) {
         if kept.bytes.len() > MAX_BYTES {
             return;
         }
@@ -292,7 +293,7 @@ mod tests {
         };
         let seen = request_key("t", "/p", "", b"{\"page\":1}");
         assert!(c.again(&seen, 7, 1000).is_none(), "never asked");
-        c.put_for(&seen, "p/t/1".into(), 7, 1000, page.clone());
+        c.put_for(Some(&seen), "p/t/1".into(), 7, 1000, page.clone());
         assert_eq!(c.again(&seen, 7, 1000), Some(page.clone()));
         assert!(c.again(&seen, 8, 1000).is_none(), "the model moved");
         assert!(c.again(&seen, 7, 1001).is_none(), "the clock moved");
@@ -307,7 +308,10 @@ mod tests {
         }
         // A request that found the answer by its key is noted too.
         let spaced = request_key("t", "/p", "", b"{ \"page\": 1 }");
-        assert_eq!(c.get_for(&spaced, "p/t/1", 7, 1000), Some(page.clone()));
+        assert_eq!(
+            c.get_for(Some(&spaced), "p/t/1", 7, 1000),
+            Some(page.clone())
+        );
         assert_eq!(c.again(&spaced, 7, 1000), Some(page));
         c.clear();
         assert!(c.again(&seen, 7, 1000).is_none(), "a reset forgets");
@@ -326,32 +330,27 @@ mod tests {
         );
     }
 
+    fn small() -> Kept {
+        Kept {
+            bytes: Bytes::from_static(b"x"),
+            total: None,
+        }
+    }
+
     #[test]
     fn it_stays_bounded() {
         let c = ReadCache::default();
         for i in 0..(MAX_ENTRIES * 3) {
-            let x = Kept {
-                bytes: Bytes::from_static(b"x"),
-                total: None,
-            };
-            c.put(format!("k{i}"), i as u64 / 100, 0, x);
+            c.put(format!("k{i}"), i as u64 / 100, 0, small());
         }
         assert!(c.maps.lock().entries.len() <= MAX_ENTRIES);
         for i in 0..(MAX_ENTRIES * 3) {
             let seen = format!("request {i}");
-            let x = Kept {
-                bytes: Bytes::from_static(b"x"),
-                total: None,
-            };
-            c.put_for(seen.as_bytes(), format!("k{i}"), 1, 0, x);
+            c.put_for(Some(seen.as_bytes()), format!("k{i}"), 1, 0, small());
         }
         assert!(c.maps.lock().seen.len() <= MAX_ENTRIES);
         let huge = vec![b'x'; MAX_SEEN_REQUEST + 1];
-        let x = Kept {
-            bytes: Bytes::from_static(b"x"),
-            total: None,
-        };
-        c.put_for(&huge, "huge".into(), 1, 0, x);
+        c.put_for(Some(&huge), "huge".into(), 1, 0, small());
         assert!(
             c.again(&huge, 1, 0).is_none(),
             "a large request is not remembered"

@@ -129,10 +129,7 @@ pub const CONTENT_TYPE: &str = crate::http::JSON_UTF8_UPPER;
 
 /// The answer `read_cache` kept under `key` at this model version and instant, as a reply.
 fn kept_reply(call: &Call, key: &str, version: u64, now_ms: i64) -> Option<Reply> {
-    let kept = match call.seen {
-        Some(seen) => call.ctx.reads.get_for(seen, key, version, now_ms),
-        None => call.ctx.reads.get(key, version, now_ms),
-    }?;
+    let kept = call.ctx.reads.get_for(call.seen, key, version, now_ms)?;
     Some(Reply::raw(hyper::StatusCode::OK, CONTENT_TYPE, kept.bytes))
 }
 
@@ -142,10 +139,9 @@ fn keep(call: &Call, key: String, version: u64, now_ms: i64, reply: Reply) -> Re
         bytes: reply.body.to_bytes(),
         total: None,
     };
-    match call.seen {
-        Some(seen) => call.ctx.reads.put_for(seen, key, version, now_ms, kept),
-        None => call.ctx.reads.put(key, version, now_ms, kept),
-    }
+    call.ctx
+        .reads
+        .put_for(call.seen, key, version, now_ms, kept);
     reply
 }
 
@@ -205,14 +201,13 @@ impl VendorApi for Huawei {
                 let seen = KEPT_READS.contains(&route.operation).then(|| {
                     crate::read_cache::request_key(&caller.tenant, &req.path, &req.query, &req.body)
                 });
-                if let Some(seen) = &seen {
-                    let version = ctx.model().version();
-                    let now = ctx.clock_ms_for(&caller.tenant);
-                    if let Some(kept) = ctx.reads.again(seen, version, now) {
-                        return Reply::raw(StatusCode::OK, CONTENT_TYPE, kept.bytes)
-                            .with_tenant(caller.tenant)
-                            .with_operation(route.operation);
-                    }
+                if let Some(kept) = seen
+                    .as_deref()
+                    .and_then(|seen| ctx.read_again(&caller.tenant, seen))
+                {
+                    return Reply::raw(StatusCode::OK, CONTENT_TYPE, kept.bytes)
+                        .with_tenant(caller.tenant)
+                        .with_operation(route.operation);
                 }
                 match conform(route.contract, req).map(|nulls| (caller, nulls)) {
                     Ok((caller, nulls)) => {

@@ -48,20 +48,15 @@ impl Call<'_> {
 
     /// The answer `read_cache` kept under `key` at this model version and instant.
     pub fn kept(&self, key: &str, version: u64, now_ms: i64) -> Option<Data> {
-        let kept = match self.seen {
-            Some(seen) => self.ctx.reads.get_for(seen, key, version, now_ms),
-            None => self.ctx.reads.get(key, version, now_ms),
-        }?;
+        let kept = self.ctx.reads.get_for(self.seen, key, version, now_ms)?;
         Some(Data::kept(&kept))
     }
 
     /// Keeps a read's answer in `read_cache` under `key`, at this model version and instant.
     pub fn keep(&self, key: String, version: u64, now_ms: i64, data: &Data) {
-        let kept = data.to_kept();
-        match self.seen {
-            Some(seen) => self.ctx.reads.put_for(seen, key, version, now_ms, kept),
-            None => self.ctx.reads.put(key, version, now_ms, kept),
-        }
+        self.ctx
+            .reads
+            .put_for(self.seen, key, version, now_ms, data.to_kept());
     }
 
     /// `page` (from 1) and `size` (1..=200), both required, as every NX paged list takes them.
@@ -407,11 +402,11 @@ fn run(
     let seen = KEPT_READS
         .contains(&operation)
         .then(|| crate::read_cache::request_key(&tenant, &req.path, &req.query, &req.body));
-    if let Some(seen) = &seen {
-        let version = ctx.model().version();
-        if let Some(kept) = ctx.reads.again(seen, version, ctx.clock_ms_for(&tenant)) {
-            return (Ok(Data::kept(&kept)), Some(tenant));
-        }
+    if let Some(kept) = seen
+        .as_deref()
+        .and_then(|seen| ctx.read_again(&tenant, seen))
+    {
+        return (Ok(Data::kept(&kept)), Some(tenant));
     }
     // What the route's own OpenAPI document says is invalid never reaches a handler.
     let outcome = Body::checked(&req.body, contract).and_then(|body| {
